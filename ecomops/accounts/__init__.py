@@ -1,0 +1,1 @@
+"""Departments and roles (部门与角色): part of the shared kernel."""

@@ -1,0 +1,78 @@
+"""API plumbing shared by every app: one error shape, and signed-push verification.
+
+Every API error answers ``{"detail": "...", "fields": {"field": ["reason", ...]}}`` with
+``fields`` present when the error is about particular input fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from ecomops.errors import ApplicationError
+
+SIGNATURE_HEADER = "X-Ecomops-Signature"
+TIMESTAMP_HEADER = "X-Ecomops-Timestamp"
+
+
+class SignatureError(exceptions.AuthenticationFailed):
+    """Missing, stale or wrong signature: HTTP 401."""
+
+
+def sign(secret: str, timestamp: str | int, body: bytes) -> str:
+    """The signature a sender puts in ``X-Ecomops-Signature``: hex HMAC-SHA256."""
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(request: Request, secret: str, *, now: float | None = None) -> None:
+    """Raise ``SignatureError`` unless the request is signed with ``secret`` within the skew."""
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not timestamp or not signature:
+        raise SignatureError(_("The request is not signed."))
+    try:
+        sent_at = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError(_("The signature timestamp is not a number.")) from exc
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > settings.API_SIGNATURE_MAX_SKEW:
+        raise SignatureError(_("The signature timestamp is too old or in the future."))
+    expected = sign(secret, timestamp, request.body)
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise SignatureError(_("The signature does not match."))
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus ApplicationError and Django's ValidationError in the same shape."""
+    if isinstance(exc, ApplicationError):
+        body: dict[str, Any] = {"detail": exc.message, **exc.extra}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            fields = {k: [str(m) for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+            return Response(
+                {"detail": _("Some fields are not valid."), "fields": fields},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict | list):
+        data = response.data
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        response.data = {"detail": _("Some fields are not valid."), "fields": fields}
+    elif isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"detail": str(exc), **response.data}
+    return response

@@ -1,0 +1,120 @@
+"""Money: ``Decimal`` CNY with fen precision, never float (DESIGN §3).
+
+``amount_in_words`` writes an amount in capital numerals (大写) as the People's Bank of
+China's rules for bills do, for invoices and authorization letters.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_money
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_PLACES = ("", "拾", "佰", "仟")
+_GROUPS = ("", "万", "亿", "万亿")
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """An exact amount rounded half-up to the fen (the rounding Chinese invoices use)."""
+    if isinstance(value, float):
+        raise TypeError("money is never a float; pass a Decimal or a string")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _group_words(group: int) -> str:
+    """A group of up to four digits (0 < group < 10000), without leading 零."""
+    digits = f"{group:04d}"
+    words: list[str] = []
+    pending_zero = False
+    for position, char in enumerate(digits):
+        digit = int(char)
+        place = 3 - position
+        if digit == 0:
+            pending_zero = bool(words)
+            continue
+        if pending_zero:
+            words.append("零")
+            pending_zero = False
+        words.append(_DIGITS[digit] + _PLACES[place])
+    return "".join(words)
+
+
+def _integer_words(number: int) -> str:
+    groups = []
+    while number:
+        groups.append(number % 10000)
+        number //= 10000
+    if len(groups) > len(_GROUPS):
+        raise ValueError("amount too large to write in words")
+    words = ""
+    skipped_zero_group = False
+    for index in reversed(range(len(groups))):
+        group = groups[index]
+        if group == 0:
+            skipped_zero_group = bool(words)
+            continue
+        # 壹佰万零肆佰: a zero between groups, or a group not filling its thousands place.
+        if words and (skipped_zero_group or group < 1000):
+            words += "零"
+        words += _group_words(group) + _GROUPS[index]
+        skipped_zero_group = False
+    return words
+
+
+def amount_in_words(amount: Decimal | int | str) -> str:
+    """人民币大写 without the 人民币 prefix: ``Decimal("1409.50")`` → ``壹仟肆佰零玖元伍角``.
+
+    Whole yuan end in 整; a zero yuan digit before jiao, or a zero jiao before fen, is
+    written 零 (壹拾万元零壹角, 叁佰贰拾伍元零肆分); amounts under a yuan start at the
+    jiao or fen (伍分). Negative amounts (red-letter invoices) are prefixed 负.
+    """
+    value = to_money(amount)
+    if value < 0:
+        return "负" + amount_in_words(-value)
+    fen_total = int(value * 100)
+    yuan, cents = divmod(fen_total, 100)
+    jiao, fen = divmod(cents, 10)
+    if yuan == 0 and cents == 0:
+        return "零元整"
+    words = ""
+    if yuan:
+        words = _integer_words(yuan) + "元"
+    if jiao:
+        if yuan and yuan % 10 == 0:
+            words += "零"
+        words += _DIGITS[jiao] + "角"
+    if fen:
+        if yuan and not jiao:
+            words += "零"
+        words += _DIGITS[fen] + "分"
+    if not cents:
+        words += "整"
+    return words
+
+
+class MoneyField(models.DecimalField):
+    """A CNY amount: 14 digits with 2 decimal places, validated as money."""
+
+    default_validators = [validate_money]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("verbose_name", _("amount"))
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_digits") == 14:
+            del kwargs["max_digits"]
+        if kwargs.get("decimal_places") == 2:
+            del kwargs["decimal_places"]
+        return name, path, args, kwargs

@@ -1,0 +1,1 @@
+"""Notifications (通知): part of the shared kernel."""

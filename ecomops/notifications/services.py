@@ -1,0 +1,106 @@
+"""Sending notifications to people, roles and departments; marking them read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ecomops.accounts.selectors import users_in_department, users_with_role
+from ecomops.jobs import enqueue
+
+from .models import Notification
+
+
+def notify_users(
+    *,
+    users: Iterable[Any],
+    title: str,
+    body: str = "",
+    url: str = "",
+    level: str = Notification.Level.INFO,
+    key: str = "",
+    email: bool = True,
+) -> list[Notification]:
+    """Notify each user once; with ``key``, a repeat for the same user is ignored.
+
+    Returns the notifications created now (not those that already existed).
+    """
+    created: list[Notification] = []
+    with transaction.atomic():
+        for user in users:
+            if key and Notification.objects.filter(recipient=user, key=key).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    created.append(
+                        Notification.objects.create(
+                            recipient=user,
+                            title=str(title),
+                            body=str(body),
+                            url=url,
+                            level=level,
+                            key=key,
+                        )
+                    )
+            except IntegrityError:
+                continue  # a concurrent sender created it first
+        to_email = [n.pk for n in created if email and n.recipient.email]
+        if to_email:
+            enqueue("ecomops.notifications.tasks.send_notification_emails", to_email)
+    return created
+
+
+def notify_role(*, role: str, **kwargs: Any) -> list[Notification]:
+    """Notify every active user holding ``role``."""
+    return notify_users(users=users_with_role(role), **kwargs)
+
+
+def notify_department(*, department: str, **kwargs: Any) -> list[Notification]:
+    """Notify every active user of ``department`` (any of its roles)."""
+    return notify_users(users=users_in_department(department), **kwargs)
+
+
+def notification_mark_read(*, user: Any, notification_id: int) -> None:
+    Notification.objects.filter(pk=notification_id, recipient=user, read_at=None).update(
+        read_at=timezone.now()
+    )
+
+
+def notification_mark_all_read(*, user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at=None).update(read_at=timezone.now())
+
+
+def notifications_send_emails(*, notification_ids: list[int]) -> int:
+    """E-mail the given notifications that have not been e-mailed yet; returns how many.
+
+    Each row is claimed under a lock before sending, so a retried or duplicated task
+    does not e-mail twice.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    sent = 0
+    for pk in notification_ids:
+        with transaction.atomic():
+            n = (
+                Notification.objects.select_for_update()
+                .select_related("recipient")
+                .filter(pk=pk, emailed_at=None)
+                .first()
+            )
+            if n is None or not n.recipient.email:
+                continue
+            link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{n.url}" if n.url else ""
+            send_mail(
+                subject=f"[ecomops] {n.title}",
+                message="\n\n".join(part for part in (n.body, link) if part),
+                from_email=None,
+                recipient_list=[n.recipient.email],
+            )
+            n.emailed_at = timezone.now()
+            n.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent

@@ -1,0 +1,225 @@
+"""Whole documents, assembled in memory (DESIGN §7): flowing A4 pages or drawn labels."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import SimpleDocTemplate
+
+from .fonts import CJKFont, cjk_font
+from .styles import GREY
+
+T = TypeVar("T")
+
+LABEL_100X150 = (100 * mm, 150 * mm)
+"""The express waybill label (面单), portrait: 100 mm wide, 150 mm high."""
+
+PDF_LANG = "zh-CN"
+
+
+class Margins(NamedTuple):
+    """Page margins in millimetres, in CSS order."""
+
+    top: float
+    right: float
+    bottom: float
+    left: float
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What a header or footer knows about the page it decorates (lengths in points)."""
+
+    number: int
+    count: int
+    title: str
+    width: float
+    height: float
+    margins: Margins
+    printed_at: datetime
+    font: CJKFont
+
+    @property
+    def left(self) -> float:
+        return self.margins.left * mm
+
+    @property
+    def right(self) -> float:
+        return self.width - self.margins.right * mm
+
+    @property
+    def top(self) -> float:
+        return self.height - self.margins.top * mm
+
+    @property
+    def bottom(self) -> float:
+        return self.margins.bottom * mm
+
+
+PageDecorator = Callable[[Any, PageInfo], None]
+"""Draws on a finished page's canvas; the total page count is known by then."""
+
+
+def standard_header(canvas: Any, page: PageInfo) -> None:
+    """Company name on the left, document title on the right, a rule under both."""
+    rule_y = page.top + 5 * mm
+    canvas.saveState()
+    canvas.setFont(page.font.name, 9)
+    canvas.setFillColor(GREY)
+    canvas.drawString(page.left, rule_y + 1.5 * mm, str(settings.COMPANY_NAME))
+    canvas.drawRightString(page.right, rule_y + 1.5 * mm, page.title)
+    canvas.setStrokeColor(GREY)
+    canvas.setLineWidth(0.5)
+    canvas.line(page.left, rule_y, page.right, rule_y)
+    canvas.restoreState()
+
+
+def standard_footer(canvas: Any, page: PageInfo) -> None:
+    """The page number ("page N of M") centred, the print time (company time zone) right."""
+    y = page.bottom - 8 * mm
+    canvas.saveState()
+    canvas.setFont(page.font.name, 8)
+    canvas.setFillColor(GREY)
+    canvas.drawCentredString(
+        page.width / 2,
+        y,
+        _("Page %(page)s of %(pages)s") % {"page": page.number, "pages": page.count},
+    )
+    printed = timezone.localtime(page.printed_at).strftime("%Y-%m-%d %H:%M")
+    canvas.drawRightString(page.right, y, _("Printed %(time)s") % {"time": printed})
+    canvas.restoreState()
+
+
+def build_pdf(
+    flowables: Iterable[Any],
+    *,
+    title: str,
+    pagesize: tuple[float, float] = A4,
+    margins: tuple[float, float, float, float] | None = None,
+    header: PageDecorator | None = standard_header,
+    footer: PageDecorator | None = standard_footer,
+    subject: str = "",
+    printed_at: datetime | None = None,
+) -> bytes:
+    """A PDF of ``flowables`` flowing over pages, as bytes.
+
+    ``margins`` are (top, right, bottom, left) in mm; by default they leave room for the
+    header and footer. ``header``/``footer`` are drawn on every page once the page count
+    is known; pass ``None`` for none, or your own ``PageDecorator``. ``printed_at``
+    (default: now) is the print time the standard footer shows.
+    """
+    font = cjk_font()
+    page_margins = Margins(*margins) if margins is not None else _default_margins(header, footer)
+    template = PageInfo(
+        number=0,
+        count=0,
+        title=title,
+        width=pagesize[0],
+        height=pagesize[1],
+        margins=page_margins,
+        printed_at=printed_at or timezone.now(),
+        font=font,
+    )
+    decorators = [d for d in (header, footer) if d is not None]
+
+    def decorate(canvas: Any, number: int, count: int) -> None:
+        page = replace(template, number=number, count=count)
+        for decorator in decorators:
+            decorator(canvas, page)
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        topMargin=page_margins.top * mm,
+        rightMargin=page_margins.right * mm,
+        bottomMargin=page_margins.bottom * mm,
+        leftMargin=page_margins.left * mm,
+        initialFontName=font.name,
+        lang=PDF_LANG,
+        **_metadata(title, subject),
+    )
+    doc.build(list(flowables), canvasmaker=_deferred_canvas_maker(decorate))
+    return buffer.getvalue()
+
+
+def canvas_pdf(
+    items: Iterable[T],
+    draw_page: Callable[[Any, T], None],
+    *,
+    title: str,
+    pagesize: tuple[float, float] = LABEL_100X150,
+    subject: str = "",
+) -> bytes:
+    """One page per item, drawn by ``draw_page(canvas, item)`` at absolute positions.
+
+    For labels and other fixed layouts: a whole wave's waybills in one file. The canvas
+    starts in the CJK font; ``draw_page`` must not call ``showPage`` itself.
+    """
+    font = cjk_font()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=pagesize, initialFontName=font.name, lang=PDF_LANG)
+    meta = _metadata(title, subject)
+    canvas.setTitle(meta["title"])
+    canvas.setAuthor(meta["author"])
+    canvas.setSubject(meta["subject"])
+    canvas.setCreator(meta["creator"])
+    pages = 0
+    for item in items:
+        draw_page(canvas, item)
+        canvas.showPage()
+        pages += 1
+    if not pages:
+        raise ValueError("canvas_pdf() needs at least one item: a PDF has one page or more")
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _default_margins(header: PageDecorator | None, footer: PageDecorator | None) -> Margins:
+    return Margins(top=20 if header else 12, right=15, bottom=18 if footer else 12, left=15)
+
+
+def _metadata(title: str, subject: str) -> dict[str, str]:
+    return {
+        "title": title,
+        "author": str(settings.COMPANY_NAME),
+        "subject": subject,
+        "creator": "ecomops",
+    }
+
+
+def _deferred_canvas_maker(decorate: Callable[[Any, int, int], None]) -> Callable[..., Any]:
+    """A canvas class that keeps every page until the end, to write "page N of M".
+
+    One pass instead of building the document twice: each finished page's state is kept
+    and replayed in ``save()``, when the count is known.
+    """
+
+    class DeferredCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._finished_pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._finished_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            count = len(self._finished_pages)
+            for state in self._finished_pages:
+                self.__dict__.update(state)
+                decorate(self, self._pageNumber, count)
+                super().showPage()
+            super().save()
+
+    return DeferredCanvas

@@ -1,0 +1,1 @@
+"""Staff portal (员工门户): part of the shared kernel."""

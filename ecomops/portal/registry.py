@@ -1,0 +1,82 @@
+"""What each app contributes to the portal: navigation entries and home-page queues.
+
+The portal is kernel and cannot import the apps; each app registers its entries in its
+``AppConfig.ready()`` (DESIGN §1: the higher layer fills the lower layer's extension point).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str | Promise
+    url_name: str
+    roles: tuple[str, ...] = ()  # empty: every signed-in user
+    section: str | Promise = ""
+    order: int = 100
+
+    def url(self) -> str:
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return "#"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A work queue on a role's home page: a title, a count and where to work it."""
+
+    key: str
+    title: str | Promise
+    roles: tuple[str, ...]
+    url_name: str
+    count: Callable[[Any], int]
+    # Counts of items already late (red on the home page); optional.
+    late_count: Callable[[Any], int] | None = None
+    description: str | Promise = ""
+    order: int = 100
+    url_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def url(self) -> str:
+        try:
+            return reverse(self.url_name, kwargs=self.url_kwargs or None)
+        except NoReverseMatch:
+            return "#"
+
+
+_NAV: dict[str, NavItem] = {}
+_QUEUES: dict[str, Queue] = {}
+
+
+def register_nav(item: NavItem) -> None:
+    _NAV[item.key] = item
+
+
+def register_queue(queue: Queue) -> None:
+    _QUEUES[queue.key] = queue
+
+
+def nav_for(role_codes: list[str], *, is_staff: bool = False) -> list[NavItem]:
+    held = set(role_codes)
+    items = [
+        item
+        for item in _NAV.values()
+        if not item.roles or held.intersection(item.roles) or (is_staff and "manager" in item.roles)
+    ]
+    return sorted(items, key=lambda i: (i.order, str(i.label)))
+
+
+def queues_for_role(role: str) -> list[Queue]:
+    return sorted((q for q in _QUEUES.values() if role in q.roles), key=lambda q: q.order)
+
+
+def queue(key: str) -> Queue | None:
+    return _QUEUES.get(key)

@@ -1,0 +1,11 @@
+"""The embedded default: SQLite and Celery's filesystem transport under var/, DEBUG on."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "true")
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+
+for _sub in ("celery/queue", "celery/processed", "media", "static"):
+    (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""SLA clocks (时限): part of the shared kernel."""

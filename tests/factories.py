@@ -1,0 +1,35 @@
+"""Factories shared by every app's tests: users and their roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+DEFAULT_PASSWORD = "pass-1234-word"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A staff member; ``UserFactory(roles=["sales_rep"])`` gives the roles' groups."""
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="zh_CN")
+    last_name = factory.Faker("last_name", locale="zh_CN")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@ecomops.local")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def roles(obj: Any, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
+        if create and extracted:
+            obj.groups.add(*Group.objects.filter(name__in=extracted))
+            if "manager" in extracted:
+                obj.is_staff = True
+        if create:
+            obj.save()
