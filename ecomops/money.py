@@ -100,6 +100,19 @@ def amount_in_words(amount: Decimal | int | str) -> str:
     return words
 
 
+def format_money(amount: Decimal | int | str, *, symbol: str = "¥") -> str:
+    """``Decimal("1234.5")`` → ``"¥1,234.50"``; negative: ``"-¥1,234.50"``.
+
+    Rounded half up to the fen, as on Chinese invoices. Floats are refused: money is
+    never a float. ``symbol=""`` gives the bare number for columns headed "金额(元)".
+    """
+    if isinstance(amount, float):
+        raise TypeError("Money is a Decimal, never a float.")
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{symbol}{abs(value):,.2f}"
+
+
 class MoneyField(models.DecimalField):
     """A CNY amount: 14 digits with 2 decimal places, validated as money."""
 
@@ -108,7 +121,8 @@ class MoneyField(models.DecimalField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("verbose_name", _("amount"))
+        if not args:
+            kwargs.setdefault("verbose_name", _("amount"))
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     # kernel
     "ecomops.accounts",
     "ecomops.workcalendar",
+    "ecomops.numbering",
     "ecomops.notifications",
     "ecomops.sla",
     "ecomops.audit",
@@ -127,7 +128,9 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Language and time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project's and business apps' catalogues come before third-party apps' (which translate
+# common words like "Name" for their own screens).
+LOCALE_PATHS = [BASE_DIR / "locale", *(BASE_DIR / app / "locale" for app in BUSINESS_APPS)]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
@@ -210,6 +213,13 @@ DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
 WORKING_HOURS_START = time.fromisoformat(env.str("WORKING_HOURS_START", default="09:00"))
 WORKING_HOURS_END = time.fromisoformat(env.str("WORKING_HOURS_END", default="18:00"))
 CUTOFF_SLOTS = (12, 15)
+# Listings: first monthly online sales target = offline monthly sales x this ratio.
+LISTING_ONLINE_TARGET_RATIO = env.float("LISTING_ONLINE_TARGET_RATIO", default=0.3)
+LISTING_IMAGE_LIMITS = {
+    "max_bytes": env.int("LISTING_IMAGE_MAX_BYTES", default=5 * 1024 * 1024),
+    "min_width": env.int("LISTING_IMAGE_MIN_WIDTH", default=800),
+    "min_height": env.int("LISTING_IMAGE_MIN_HEIGHT", default=800),
+}
 # Signed pushes older or newer than this are refused (seconds).
 API_SIGNATURE_MAX_SKEW = 300
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Brand, Category, ListingApplication, SkuImage
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class ApplicationForm(forms.ModelForm[ListingApplication]):
+    class Meta:
+        model = ListingApplication
+        fields = [
+            "brand",
+            "category",
+            "product_name",
+            "specification",
+            "description",
+            "fit_reason",
+            "offline_market_price",
+            "online_guide_price",
+            "base_subsidy_price",
+            "offline_monthly_sales",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "fit_reason": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["brand"].queryset = Brand.objects.filter(active=True)  # type: ignore[attr-defined]
+        self.fields["category"].queryset = Category.objects.select_related("parent")  # type: ignore[attr-defined]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for rejecting"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The applicant sees this and revises the application."),
+    )
+
+
+class BaseInfoForm(forms.Form):
+    """基础信息表: the facts the warehouse, the shop and the invoices need."""
+
+    code = forms.CharField(label=_("SKU code"), max_length=40)
+    barcode = forms.CharField(label=_("barcode (EAN-13)"), max_length=13, min_length=13)
+    name = forms.CharField(label=_("SKU name"), max_length=200)
+    specification = forms.CharField(label=_("specification"), max_length=200, required=False)
+    unit = forms.CharField(label=_("unit"), max_length=20, initial="件")
+    weight_grams = forms.IntegerField(label=_("weight (g)"), min_value=1)
+    length_mm = forms.IntegerField(label=_("length (mm)"), min_value=0, required=False)
+    width_mm = forms.IntegerField(label=_("width (mm)"), min_value=0, required=False)
+    height_mm = forms.IntegerField(label=_("height (mm)"), min_value=0, required=False)
+    tax_rate = forms.DecimalField(
+        label=_("VAT rate"),
+        max_digits=4,
+        decimal_places=2,
+        initial=Decimal("0.13"),
+        help_text=_("0.13 for 13%."),
+    )
+    origin = forms.CharField(label=_("place of origin"), max_length=100, required=False)
+    shelf_life = forms.CharField(label=_("shelf life"), max_length=50, required=False)
+    material = forms.CharField(label=_("ingredients / material"), max_length=500, required=False)
+    storage = forms.CharField(label=_("storage"), max_length=200, required=False)
+
+
+class ImageUploadForm(forms.Form):
+    image = forms.FileField(label=_("picture"))
+    kind = forms.ChoiceField(label=_("kind"), choices=SkuImage.Kind.choices)
+    caption = forms.CharField(label=_("caption"), max_length=200, required=False)
+
+
+class DesignForm(forms.Form):
+    headline = forms.CharField(label=_("headline"), max_length=100)
+    selling_points = forms.CharField(
+        label=_("selling points, one per line"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    body = forms.CharField(label=_("detail page text"), widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class PricingForm(forms.Form):
+    price = forms.DecimalField(label=_("online price (CNY)"), **MONEY)  # type: ignore[arg-type]
+    monthly_sales_target = forms.IntegerField(label=_("monthly sales target (units)"), min_value=1)
+    promotion_plan = forms.CharField(
+        label=_("promotion plan"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    reason = forms.CharField(label=_("why this price"), max_length=300, required=False)
+    below_subsidy_reason = forms.CharField(
+        label=_("reason for pricing below the base subsidy price"),
+        max_length=300,
+        required=False,
+        help_text=_("Only needed when the price is below the online base subsidy price."),
+    )
+
+
+class PriceChangeForm(forms.Form):
+    price = forms.DecimalField(label=_("new online price (CNY)"), **MONEY)  # type: ignore[arg-type]
+    reason = forms.CharField(label=_("reason"), max_length=300)
+    below_subsidy_reason = forms.CharField(
+        label=_("reason for pricing below the base subsidy price"), max_length=300, required=False
+    )
+
+
+class DelistForm(forms.Form):
+    reason = forms.CharField(label=_("reason for delisting"), max_length=300)
+
+
+class CatalogSearchForm(forms.Form):
+    q = forms.CharField(label=_("code, barcode, name or brand"), required=False)
+    brand = forms.ModelChoiceField(label=_("brand"), queryset=Brand.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("category"), queryset=Category.objects.all(), required=False
+    )
+    state = forms.ChoiceField(label=_("state"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        from .models import SkuState
+
+        self.fields["state"].choices = [("", _("any state")), *SkuState.choices]  # type: ignore[attr-defined]

@@ -1,0 +1,259 @@
+"""Reads of the catalog and the listing process; other apps read the catalog only here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from ecomops.accounts.roles import RoleCode
+from ecomops.accounts.selectors import user_role_codes
+from ecomops.sla.selectors import annotate_sla
+
+from .models import (
+    ApplicationState,
+    ListingApplication,
+    PriceKind,
+    Sku,
+    SkuImage,
+    SkuPrice,
+    SkuState,
+)
+
+REVIEW_CLOCK = "listing_review"
+
+
+# --- Prices --------------------------------------------------------------------------------
+
+
+def _prices_in_effect(at: datetime, kind: str) -> QuerySet[SkuPrice]:
+    return SkuPrice.objects.filter(kind=kind, valid_from__lte=at).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=at)
+    )
+
+
+def sku_price_in_effect(*, sku: Sku, at: datetime | None = None) -> SkuPrice | None:
+    """The price row a customer pays at ``at``: a promotion in its window, else the online price."""
+    at = at or timezone.now()
+    for kind in (PriceKind.PROMOTION, PriceKind.ONLINE):
+        row = _prices_in_effect(at, kind).filter(sku=sku).order_by("-valid_from", "-pk").first()
+        if row is not None:
+            return row
+    return None
+
+
+def sku_online_price(*, sku: Sku, at: datetime | None = None) -> Decimal | None:
+    """The SKU's price at ``at`` (default now), or None when it was never priced."""
+    row = sku_price_in_effect(sku=sku, at=at)
+    return row.price if row else None
+
+
+def sku_regular_price(*, sku: Sku, at: datetime | None = None) -> Decimal | None:
+    """The online price without promotions."""
+    at = at or timezone.now()
+    row = (
+        _prices_in_effect(at, PriceKind.ONLINE)
+        .filter(sku=sku)
+        .order_by("-valid_from", "-pk")
+        .first()
+    )
+    return row.price if row else None
+
+
+def with_current_price(queryset: QuerySet[Sku], at: datetime | None = None) -> QuerySet[Sku]:
+    """Annotate ``current_price`` (promotion first) and ``regular_price`` in one query."""
+    at = at or timezone.now()
+
+    def latest(kind: str) -> Subquery:
+        return Subquery(
+            _prices_in_effect(at, kind)
+            .filter(sku=OuterRef("pk"))
+            .order_by("-valid_from", "-pk")
+            .values("price")[:1]
+        )
+
+    from django.db.models.functions import Coalesce
+
+    return queryset.annotate(
+        regular_price=latest(PriceKind.ONLINE),
+        promotion_price=latest(PriceKind.PROMOTION),
+    ).annotate(
+        current_price=Coalesce(
+            "promotion_price",
+            "regular_price",
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        )
+    )
+
+
+def sku_price_history(*, sku: Sku) -> QuerySet[SkuPrice]:
+    return sku.prices.select_related("changed_by").order_by("-created_at", "-pk")
+
+
+# --- What orders may sell --------------------------------------------------------------------
+
+
+def orderable_skus(at: datetime | None = None) -> QuerySet[Sku]:
+    """Listed SKUs with a price in effect, annotated with ``current_price``."""
+    return (
+        with_current_price(Sku.objects.filter(state=SkuState.LISTED), at)
+        .filter(current_price__isnull=False)  # type: ignore[misc]
+        .select_related("product", "product__brand")
+    )
+
+
+def orderable_skus_by_code(codes: Iterable[str], at: datetime | None = None) -> dict[str, Sku]:
+    """The orderable SKUs among ``codes``, by code; a code missing here cannot be ordered."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    return {sku.code: sku for sku in orderable_skus(at).filter(code__in=wanted)}
+
+
+def sku_by_code_or_barcode(value: str) -> Sku | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    return Sku.objects.filter(Q(code=value) | Q(barcode=value)).select_related("product").first()
+
+
+# --- Catalog ----------------------------------------------------------------------------------
+
+
+def catalog_search(
+    *,
+    q: str = "",
+    brand_id: int | None = None,
+    category_id: int | None = None,
+    state: str = "",
+) -> QuerySet[Sku]:
+    """Catalog search by code, barcode, name or brand name; filtered by brand and state."""
+    qs = with_current_price(Sku.objects.all()).select_related("product__brand", "product__category")
+    if q:
+        q = q.strip()
+        qs = qs.filter(
+            Q(code__icontains=q)
+            | Q(barcode__startswith=q)
+            | Q(name__icontains=q)
+            | Q(product__name__icontains=q)
+            | Q(product__brand__name__icontains=q)
+        )
+    if brand_id:
+        qs = qs.filter(product__brand_id=brand_id)
+    if category_id:
+        qs = qs.filter(
+            Q(product__category_id=category_id) | Q(product__category__parent_id=category_id)
+        )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("code")
+
+
+def catalog_for_export(sku_ids: Iterable[int] | None = None) -> QuerySet[Sku]:
+    qs = with_current_price(Sku.objects.all()).select_related(
+        "product__brand", "product__category__parent"
+    )
+    if sku_ids is not None:
+        qs = qs.filter(pk__in=list(sku_ids))
+    return qs.prefetch_related(
+        Prefetch("images", queryset=SkuImage.objects.order_by("kind", "position", "pk"))
+    ).order_by("code")
+
+
+# --- Applications ------------------------------------------------------------------------------
+
+
+def _applications() -> QuerySet[ListingApplication]:
+    return ListingApplication.objects.select_related(
+        "brand", "category", "applicant", "sku", "product"
+    )
+
+
+def applications_of(user: Any) -> QuerySet[ListingApplication]:
+    """An applicant's own applications, newest first, with the review clock."""
+    return annotate_sla(_applications().filter(applicant=user), REVIEW_CLOCK).order_by(
+        "-updated_at", "-pk"
+    )
+
+
+def review_queue() -> QuerySet[ListingApplication]:
+    """Applications waiting for review, least time left first (queues sort by time left)."""
+    return annotate_sla(
+        _applications().filter(state=ApplicationState.SUBMITTED), REVIEW_CLOCK
+    ).order_by("sla_due_at", "submitted_at", "pk")
+
+
+def review_queue_late_count() -> int:
+    """Applications whose review clock ran out."""
+    return review_queue().filter(sla_breached_at__isnull=False).count()  # type: ignore[misc]
+
+
+def design_queue() -> QuerySet[ListingApplication]:
+    return _applications().filter(state=ApplicationState.INFO_COMPLETE).order_by("updated_at", "pk")
+
+
+def pricing_queue() -> QuerySet[ListingApplication]:
+    return _applications().filter(state=ApplicationState.DESIGNED).order_by("designed_at", "pk")
+
+
+def publish_queue() -> QuerySet[ListingApplication]:
+    return _applications().filter(state=ApplicationState.PRICED).order_by("priced_at", "pk")
+
+
+def application_missing(application: ListingApplication) -> list[str]:
+    """What the applicant (or the next person) still has to do, in words for the portal."""
+    from django.utils.translation import gettext as _
+
+    state = application.state
+    if state == ApplicationState.DRAFT:
+        return [_("Submit the application for review.")]
+    if state == ApplicationState.REJECTED:
+        return [_("Revise the application as the reviewer asked and submit it again.")]
+    if state == ApplicationState.SUBMITTED:
+        return [_("Waiting for the listing reviewer.")]
+    if state == ApplicationState.APPROVED:
+        missing = []
+        if application.sku_id is None:
+            missing.append(_("Fill in the base information sheet (SKU code, barcode, weight…)."))
+        else:
+            kinds = (
+                set(application.sku.images.values_list("kind", flat=True))
+                if application.sku
+                else set()
+            )
+            if SkuImage.Kind.MAIN not in kinds:
+                missing.append(_("Upload a main picture."))
+            if SkuImage.Kind.DETAIL not in kinds:
+                missing.append(_("Upload at least one detail picture."))
+        return missing
+    if state == ApplicationState.INFO_COMPLETE:
+        return [_("Waiting for the designer to build the detail page.")]
+    if state == ApplicationState.DESIGNED:
+        return [_("Waiting for the shop manager to set the online price.")]
+    if state == ApplicationState.PRICED:
+        return [_("Waiting for the shop manager to list the product.")]
+    return []
+
+
+def user_can_review(user: Any, application: ListingApplication) -> bool:
+    return application.applicant_id != user.pk and (
+        user.has_perm("listings.review_listingapplication")
+    )
+
+
+def listing_counts() -> dict[str, int]:
+    from django.db.models import Count
+
+    return dict(Sku.objects.values_list("state").annotate(n=Count("id")).order_by())
+
+
+def has_listed_skus() -> Exists:
+    return Exists(Sku.objects.filter(product=OuterRef("pk"), state=SkuState.LISTED))
+
+
+def is_reviewer(user: Any) -> bool:
+    return RoleCode.LISTING_REVIEWER in user_role_codes(user)

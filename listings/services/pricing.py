@@ -1,0 +1,109 @@
+"""Prices: every change is a new ``SkuPrice`` row with who, when and why."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecomops.validators import validate_positive_money
+
+from ..models import PriceKind, Sku, SkuPrice
+from .catalog import ListingError, field_error
+
+
+def sales_target_suggest(offline_monthly_sales: int) -> int:
+    """A first monthly online target derived from offline sales (setting: the ratio)."""
+    ratio = Decimal(str(settings.LISTING_ONLINE_TARGET_RATIO))
+    return max(1, math.ceil(offline_monthly_sales * ratio))
+
+
+def _check_price(price: Any, field: str = "price") -> Decimal:
+    try:
+        validate_positive_money(price)
+    except ValidationError as exc:
+        raise field_error(field, exc.messages[0]) from exc
+    amount = Decimal(str(price))
+    return amount.quantize(Decimal("0.01"))
+
+
+def base_subsidy_price_of(sku: Sku) -> Decimal | None:
+    application = getattr(sku, "application", None)
+    return application.base_subsidy_price if application else None
+
+
+def check_subsidy_floor(*, sku: Sku, price: Decimal, below_subsidy_reason: str) -> None:
+    floor = base_subsidy_price_of(sku)
+    if floor is not None and price < floor and not below_subsidy_reason.strip():
+        raise field_error(
+            "below_subsidy_reason",
+            _(
+                "%(price)s is below the online base subsidy price %(floor)s: give a reason "
+                "to override it."
+            )
+            % {"price": price, "floor": floor},
+        )
+
+
+@transaction.atomic
+def sku_price_change(
+    *,
+    sku_id: int,
+    by: Any,
+    price: Any,
+    reason: str,
+    below_subsidy_reason: str = "",
+    valid_from: datetime | None = None,
+) -> SkuPrice:
+    """Set a new online price from ``valid_from`` (default now)."""
+    sku = Sku.objects.select_for_update().get(pk=sku_id)
+    amount = _check_price(price)
+    if not (reason or "").strip():
+        raise field_error("reason", _("Say why the price changes."))
+    check_subsidy_floor(sku=sku, price=amount, below_subsidy_reason=below_subsidy_reason)
+    return SkuPrice.objects.create(
+        sku=sku,
+        kind=PriceKind.ONLINE,
+        price=amount,
+        valid_from=valid_from or timezone.now(),
+        reason=reason.strip(),
+        below_subsidy_reason=below_subsidy_reason.strip(),
+        changed_by=by,
+    )
+
+
+@transaction.atomic
+def sku_promotion_price_set(
+    *,
+    sku_id: int,
+    price: Any,
+    valid_from: datetime,
+    valid_until: datetime,
+    source: str,
+    reason: str,
+    by: Any | None = None,
+) -> SkuPrice:
+    """A campaign's dated promotional price, in effect from ``valid_from`` to ``valid_until``."""
+    sku = Sku.objects.select_for_update().get(pk=sku_id)
+    amount = _check_price(price)
+    if valid_until <= valid_from:
+        raise field_error("valid_until", _("The promotion must end after it starts."))
+    if not (reason or "").strip():
+        raise ListingError(_("Say why the promotional price is set."))
+    return SkuPrice.objects.create(
+        sku=sku,
+        kind=PriceKind.PROMOTION,
+        price=amount,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        source=source,
+        reason=reason.strip(),
+        changed_by=by,
+    )
