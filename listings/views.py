@@ -32,7 +32,7 @@ from .forms import (
     PricingForm,
     RejectForm,
 )
-from .models import ApplicationState, ListingApplication, Sku
+from .models import ApplicationState, ListingApplication, Sku, SkuState
 
 # --- Catalog ---------------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "counts": selectors.listing_counts(),
+            "counts": {SkuState(state).label: n for state, n in selectors.listing_counts().items()},
             "query": request.GET.urlencode(),
         },
     )
