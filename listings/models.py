@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
-from ecomops.accounts.roles import RoleCode
 from ecomops.money import MoneyField
 from ecomops.validators import validate_ean13, validate_positive_money
 
@@ -539,10 +538,3 @@ class ReviewRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.number} #{self.number}"
-
-
-# Roles the listing process involves, for the portal and the permission grants.
-APPLICANT_ROLES = (RoleCode.BU_APPLICANT,)
-REVIEWER_ROLES = (RoleCode.LISTING_REVIEWER,)
-DESIGNER_ROLES = (RoleCode.DESIGNER,)
-PRICING_ROLES = (RoleCode.SHOP_MANAGER,)

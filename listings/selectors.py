@@ -7,17 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ecomops.accounts.roles import RoleCode
-from ecomops.accounts.selectors import user_role_codes
 from ecomops.sla.selectors import annotate_sla
 
 from .models import (
     ApplicationState,
     ListingApplication,
     PriceKind,
+    ReviewRound,
     Sku,
     SkuImage,
     SkuPrice,
@@ -30,9 +30,12 @@ REVIEW_CLOCK = "listing_review"
 # --- Prices --------------------------------------------------------------------------------
 
 
-def _prices_in_effect(at: datetime, kind: str) -> QuerySet[SkuPrice]:
-    return SkuPrice.objects.filter(kind=kind, valid_from__lte=at).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gt=at)
+def _latest_prices(at: datetime, kind: str) -> QuerySet[SkuPrice]:
+    """Rows of ``kind`` in effect at ``at``, the latest first (per SKU once filtered)."""
+    return (
+        SkuPrice.objects.filter(kind=kind, valid_from__lte=at)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+        .order_by("-valid_from", "-pk")
     )
 
 
@@ -40,7 +43,7 @@ def sku_price_in_effect(*, sku: Sku, at: datetime | None = None) -> SkuPrice | N
     """The price row a customer pays at ``at``: a promotion in its window, else the online price."""
     at = at or timezone.now()
     for kind in (PriceKind.PROMOTION, PriceKind.ONLINE):
-        row = _prices_in_effect(at, kind).filter(sku=sku).order_by("-valid_from", "-pk").first()
+        row = _latest_prices(at, kind).filter(sku=sku).first()
         if row is not None:
             return row
     return None
@@ -54,13 +57,7 @@ def sku_online_price(*, sku: Sku, at: datetime | None = None) -> Decimal | None:
 
 def sku_regular_price(*, sku: Sku, at: datetime | None = None) -> Decimal | None:
     """The online price without promotions."""
-    at = at or timezone.now()
-    row = (
-        _prices_in_effect(at, PriceKind.ONLINE)
-        .filter(sku=sku)
-        .order_by("-valid_from", "-pk")
-        .first()
-    )
+    row = _latest_prices(at or timezone.now(), PriceKind.ONLINE).filter(sku=sku).first()
     return row.price if row else None
 
 
@@ -69,14 +66,7 @@ def with_current_price(queryset: QuerySet[Sku], at: datetime | None = None) -> Q
     at = at or timezone.now()
 
     def latest(kind: str) -> Subquery:
-        return Subquery(
-            _prices_in_effect(at, kind)
-            .filter(sku=OuterRef("pk"))
-            .order_by("-valid_from", "-pk")
-            .values("price")[:1]
-        )
-
-    from django.db.models.functions import Coalesce
+        return Subquery(_latest_prices(at, kind).filter(sku=OuterRef("pk")).values("price")[:1])
 
     return queryset.annotate(
         regular_price=latest(PriceKind.ONLINE),
@@ -112,13 +102,6 @@ def orderable_skus_by_code(codes: Iterable[str], at: datetime | None = None) -> 
     if not wanted:
         return {}
     return {sku.code: sku for sku in orderable_skus(at).filter(code__in=wanted)}
-
-
-def sku_by_code_or_barcode(value: str) -> Sku | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    return Sku.objects.filter(Q(code=value) | Q(barcode=value)).select_related("product").first()
 
 
 # --- Catalog ----------------------------------------------------------------------------------
@@ -240,20 +223,38 @@ def application_missing(application: ListingApplication) -> list[str]:
 
 
 def user_can_review(user: Any, application: ListingApplication) -> bool:
-    return application.applicant_id != user.pk and (
-        user.has_perm("listings.review_listingapplication")
+    """Reviewers review, but never their own application."""
+    return application.applicant_id != user.pk and user.has_perm(
+        "listings.review_listingapplication"
     )
 
 
+# Permissions of the people who work an application after the applicant.
+_WORKER_PERMISSIONS = (
+    "listings.review_listingapplication",
+    "listings.design_listingapplication",
+    "listings.price_listingapplication",
+)
+
+
+def user_can_see_application(user: Any, application: ListingApplication) -> bool:
+    """The applicant, the people who work applications, and managers (who see everything).
+
+    Another business-unit applicant does not see someone else's application.
+    """
+    if application.applicant_id == user.pk:
+        return True
+    if not user.has_perm("listings.view_listingapplication"):
+        return False
+    is_only_applicant = user.has_perm("listings.submit_listingapplication") and not any(
+        user.has_perm(permission) for permission in _WORKER_PERMISSIONS
+    )
+    return not is_only_applicant
+
+
+def application_rounds(application: ListingApplication) -> QuerySet[ReviewRound]:
+    return application.rounds.select_related("submitted_by", "decided_by").order_by("number")
+
+
 def listing_counts() -> dict[str, int]:
-    from django.db.models import Count
-
     return dict(Sku.objects.values_list("state").annotate(n=Count("id")).order_by())
-
-
-def has_listed_skus() -> Exists:
-    return Exists(Sku.objects.filter(product=OuterRef("pk"), state=SkuState.LISTED))
-
-
-def is_reviewer(user: Any) -> bool:
-    return RoleCode.LISTING_REVIEWER in user_role_codes(user)

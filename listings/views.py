@@ -259,19 +259,6 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _can_see(request: HttpRequest, application: ListingApplication) -> bool:
-    user: Any = request.user
-    return application.applicant_id == user.pk or (
-        user.has_perm("listings.view_listingapplication")
-        and (
-            not user.has_perm("listings.submit_listingapplication")
-            or user.has_perm("listings.review_listingapplication")
-            or user.has_perm("listings.design_listingapplication")
-            or user.has_perm("listings.price_listingapplication")
-        )
-    )
-
-
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(
@@ -280,13 +267,13 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if not _can_see(request, application):
+    if not selectors.user_can_see_application(request.user, application):
         raise Http404
     user: Any = request.user
     context = {
         "application": application,
         "missing": selectors.application_missing(application),
-        "rounds": application.rounds.select_related("submitted_by", "decided_by"),
+        "rounds": selectors.application_rounds(application),
         "images": application.sku.images.all() if application.sku else [],
         "is_applicant": application.applicant_id == user.pk,
         "can_review": application.state == ApplicationState.SUBMITTED
@@ -445,7 +432,7 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(
         ListingApplication.objects.select_related("sku", "brand"), pk=pk
     )
-    if not _can_see(request, application):
+    if not selectors.user_can_see_application(request.user, application):
         raise Http404
     return render(request, "listings/detail_page.html", _detail_page_context(application))
 

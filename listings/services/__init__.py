@@ -21,7 +21,6 @@ from .catalog import (
     category_get_or_create,
     sku_delist,
     sku_image_add,
-    sku_image_delete,
     sku_list_online,
 )
 from .pricing import sales_target_suggest, sku_price_change, sku_promotion_price_set
@@ -46,7 +45,6 @@ __all__ = [
     "sales_target_suggest",
     "sku_delist",
     "sku_image_add",
-    "sku_image_delete",
     "sku_list_online",
     "sku_price_change",
     "sku_promotion_price_set",

@@ -33,9 +33,9 @@ from ..models import (
     Sku,
     SkuImage,
 )
-from ..selectors import REVIEW_CLOCK
+from ..selectors import REVIEW_CLOCK, application_missing
 from .catalog import ListingError, field_error, sku_check_unique, sku_image_add, sku_list_online
-from .pricing import _check_price, check_subsidy_floor, sales_target_suggest
+from .pricing import check_price, check_subsidy_floor, sales_target_suggest
 
 # The applicant's fields, as the form and the review snapshot know them.
 APPLICATION_FIELDS = (
@@ -84,19 +84,22 @@ def _clean_application_data(data: dict[str, Any]) -> dict[str, Any]:
             continue
         if field in PRICE_FIELDS:
             try:
-                cleaned[field] = _check_price(value, field)
+                cleaned[field] = check_price(value, field)
             except ListingError as exc:
                 errors.update(exc.extra["fields"])
             continue
         cleaned[field] = value.strip() if isinstance(value, str) else value
-    if isinstance(cleaned.get("brand"), int | str):
-        cleaned["brand"] = Brand.objects.filter(pk=cleaned["brand"]).first() or errors.setdefault(
-            "brand", [_("Unknown brand.")]
-        )
-    if isinstance(cleaned.get("category"), int | str):
-        cleaned["category"] = Category.objects.filter(
-            pk=cleaned["category"]
-        ).first() or errors.setdefault("category", [_("Unknown category.")])
+    # The API and imports may pass ids; forms pass instances.
+    for field, model, unknown in (
+        ("brand", Brand, _("Unknown brand.")),
+        ("category", Category, _("Unknown category.")),
+    ):
+        if isinstance(cleaned.get(field), int | str):
+            found = model.objects.filter(pk=cleaned[field]).first()
+            if found is None:
+                errors.setdefault(field, []).append(unknown)
+            else:
+                cleaned[field] = found
     sales = cleaned.get("offline_monthly_sales")
     if sales is not None and (not isinstance(sales, int) or sales < 0):
         errors.setdefault("offline_monthly_sales", []).append(
@@ -381,8 +384,6 @@ def application_info_complete(*, application_id: int, by: Any) -> ListingApplica
     _require_applicant(application, by)
     if application.state == ApplicationState.INFO_COMPLETE:
         return application
-    from ..selectors import application_missing
-
     if application.state == ApplicationState.APPROVED:
         missing = application_missing(application)
         if missing:
@@ -463,7 +464,7 @@ def application_price(
     application = _lock(application_id)
     if application.state == ApplicationState.PRICED:
         return application
-    amount = _check_price(price)
+    amount = check_price(price)
     if application.sku is None:
         raise ConflictError(_("The application has no SKU yet."))
     check_subsidy_floor(

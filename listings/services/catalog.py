@@ -80,12 +80,6 @@ def sku_image_add(
     return image
 
 
-def sku_image_delete(*, image_id: int, by: Any) -> None:
-    image = SkuImage.objects.get(pk=image_id)
-    image.image.delete(save=False)
-    image.delete()
-
-
 @transaction.atomic
 def sku_list_online(*, sku_id: int, by: Any) -> Sku:
     """List the SKU: from now on it can be ordered. It must have a price."""

@@ -25,7 +25,7 @@ def sales_target_suggest(offline_monthly_sales: int) -> int:
     return max(1, math.ceil(offline_monthly_sales * ratio))
 
 
-def _check_price(price: Any, field: str = "price") -> Decimal:
+def check_price(price: Any, field: str = "price") -> Decimal:
     try:
         validate_positive_money(price)
     except ValidationError as exc:
@@ -64,7 +64,7 @@ def sku_price_change(
 ) -> SkuPrice:
     """Set a new online price from ``valid_from`` (default now)."""
     sku = Sku.objects.select_for_update().get(pk=sku_id)
-    amount = _check_price(price)
+    amount = check_price(price)
     if not (reason or "").strip():
         raise field_error("reason", _("Say why the price changes."))
     check_subsidy_floor(sku=sku, price=amount, below_subsidy_reason=below_subsidy_reason)
@@ -92,7 +92,7 @@ def sku_promotion_price_set(
 ) -> SkuPrice:
     """A campaign's dated promotional price, in effect from ``valid_from`` to ``valid_until``."""
     sku = Sku.objects.select_for_update().get(pk=sku_id)
-    amount = _check_price(price)
+    amount = check_price(price)
     if valid_until <= valid_from:
         raise field_error("valid_until", _("The promotion must end after it starts."))
     if not (reason or "").strip():
