@@ -1,0 +1,255 @@
+"""Signed channel intake API: ``POST /api/v1/channels/<code>/orders`` (issue: Orders).
+
+The serializers describe the payload (and the OpenAPI schema); the business checks are
+the intake service's, so an API push, an import row and a keyed-in order are refused for
+the same reasons with the same words. Every error answers
+``{"detail": ..., "fields": {"lines[0].sku": [...]}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from ecomops.errors import ApplicationError
+
+from . import services
+from .models import Channel, CustomerKind, InvoiceKind, Order
+
+
+class CustomerInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CustomerKind.choices)
+    name = serializers.CharField(max_length=200)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    id_number = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, help_text="Individuals: 18-digit ID."
+    )
+    credit_code = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text="Companies: unified social credit code (GB 32100).",
+    )
+    contact_person = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    province = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    district = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    street_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class AddressInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    province = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    district = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    street_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True)
+
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(
+        max_length=64, help_text="Our SKU code, or the channel's code mapped to one."
+    )
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class InvoiceInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=InvoiceKind.choices)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tax_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    address_phone = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    bank_account = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+
+
+class OrderInSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64, help_text="The channel's order number.")
+    placed_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Null for on-account orders not yet paid."
+    )
+    customer = CustomerInSerializer()
+    lines = LineInSerializer(many=True, allow_empty=False)
+    shipping_address = AddressInSerializer(
+        required=False, help_text="Defaults to the customer's address."
+    )
+    needs_invoice = serializers.BooleanField(default=False)
+    invoice = InvoiceInSerializer(required=False, allow_null=True)
+    buyer_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class BatchOutSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    slot = serializers.IntegerField(help_text="12 or 15: the cut hour.")
+    ship_by = serializers.DateField()
+
+
+class OrderAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    external_id = serializers.CharField()
+    state = serializers.CharField()
+    accepted_at = serializers.DateTimeField()
+    batch = BatchOutSerializer()
+    customer_identified = serializers.BooleanField()
+
+
+ERROR = inline_serializer(
+    "ApiError",
+    {
+        "detail": serializers.CharField(),
+        "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as ``{"lines[1].quantity": [...], "customer.name": [...]}``."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = "" if key == "non_field_errors" else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name or "detail")
+            flat.update(flatten_errors(value, path))
+    elif isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
+        for index, value in enumerate(errors):
+            flat.update(flatten_errors(value, f"{prefix}[{index}]"))
+    elif isinstance(errors, list):
+        messages = [str(e) for e in errors if not isinstance(e, dict | list)]
+        for index, nested in enumerate(errors):
+            if isinstance(nested, dict) and nested:
+                flat.update(flatten_errors(nested, f"{prefix}[{index}]"))
+        if messages:
+            flat[prefix] = messages
+    else:
+        flat[prefix] = [str(errors)]
+    return flat
+
+
+def _looks_like_order(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("customer", {}), dict)
+        and isinstance(data.get("lines", []), list)
+        and all(isinstance(line, dict) for line in data.get("lines", []))
+        and isinstance(data.get("shipping_address") or {}, dict)
+        and isinstance(data.get("invoice") or {}, dict)
+    )
+
+
+def accepted_body(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "external_id": order.external_id,
+        "state": order.state,
+        "accepted_at": order.accepted_at.isoformat(),
+        "batch": {
+            "date": order.batch_date.isoformat(),
+            "slot": order.batch_slot,
+            "ship_by": order.ship_by.isoformat(),
+        },
+        "customer_identified": order.customer_id is not None,
+    }
+
+
+class ChannelOrderIntake(APIView):
+    """Accept an order pushed by a channel, signed with the channel's secret."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer a bad signature with 401 (not 403): the channel must re-sign.
+        return 'HMAC-SHA256 realm="channel"'
+
+    @extend_schema(
+        operation_id="channel_order_push",
+        summary="Push an order",
+        description=(
+            "Signed with the channel's secret: `X-Ecomops-Timestamp` (unix seconds, within "
+            "300 s) and `X-Ecomops-Signature` = hex HMAC-SHA256 of `timestamp + '.' + raw "
+            "body`. Idempotent on (channel, external_id): the same push again answers 200 "
+            "with the same order; different content for an accepted id answers 409 naming "
+            "the fields that differ. 400 lists every bad field; nothing is stored."
+        ),
+        request=OrderInSerializer,
+        parameters=[
+            OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, True),
+            OpenApiParameter(SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, True),
+        ],
+        responses={
+            201: OrderAcceptedSerializer,
+            200: OrderAcceptedSerializer,
+            400: ERROR,
+            401: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        examples=[
+            OpenApiExample(
+                "Individual, prepaid",
+                request_only=True,
+                value={
+                    "external_id": "TB20261123000123",
+                    "placed_at": "2026-11-23T10:02:11+08:00",
+                    "paid_at": "2026-11-23T10:03:40+08:00",
+                    "customer": {
+                        "kind": "individual",
+                        "name": "张伟",
+                        "phone": "13800138000",
+                        "id_number": "11010519491231002X",
+                        "postcode": "100000",
+                        "province": "北京市",
+                        "city": "北京市",
+                        "district": "朝阳区",
+                        "street_address": "建国路88号",
+                    },
+                    "lines": [{"sku": "SKU-0001", "quantity": 2, "unit_price": "99.00"}],
+                    "needs_invoice": False,
+                    "buyer_note": "请尽快发货",
+                },
+            )
+        ],
+    )
+    def post(self, request: Request, code: str) -> Response:
+        channel = Channel.objects.filter(code=code).first()
+        if channel is None:
+            raise NotFound(_("Unknown channel %(code)s.") % {"code": code})
+        verify_signature(request, channel.secret)
+        serializer = OrderInSerializer(data=request.data)
+        if not serializer.is_valid():
+            fields = flatten_errors(serializer.errors)
+            if _looks_like_order(request.data):
+                # Report the business rules too, so one answer lists everything wrong.
+                try:
+                    services.prepare_order(channel, dict(request.data))
+                except ApplicationError as exc:
+                    for path, messages in exc.extra.get("fields", {}).items():
+                        if path not in fields:
+                            fields[path] = messages
+                except Exception:  # noqa: S110  (structural errors already explain it)
+                    pass
+            return Response(
+                {"detail": _("The order was not accepted."), "fields": fields},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        result = services.order_intake(channel=channel, data=dict(serializer.validated_data))
+        return Response(
+            accepted_body(result.order),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    CUSTOMER_FIELDS,
+    Channel,
+    Customer,
+    CustomerKind,
+    HoldKind,
+    InvoiceKind,
+    OrderState,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class OrderSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Order number, channel order number, phone or name")}
+        ),
+    )
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.order_by("code"), required=False
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("Any state")), *OrderState.choices], required=False
+    )
+    date_from = forms.DateField(label=_("Accepted from"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("Accepted until"), required=False, widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Name, phone, ID number or credit code")}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *CustomerKind.choices], required=False
+    )
+
+
+class HoldForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Hold"), choices=HoldKind.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [
+        ("confirm", _("Confirm")),
+        ("hold", _("Put on hold")),
+        ("release_hold", _("Release from hold")),
+    ]
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    orders = forms.TypedMultipleChoiceField(label=_("Orders"), coerce=int, choices=[])
+    kind = forms.ChoiceField(
+        label=_("Hold"), choices=[("", "—"), *HoldKind.choices], required=False
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, order_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["orders"].choices = [(pk, pk) for pk in order_ids]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "hold":
+            if not data.get("kind"):
+                self.add_error("kind", _("Choose why the orders are held."))
+            if not data.get("reason"):
+                self.add_error("reason", _("Give a reason."))
+        return data
+
+
+class CustomerForm(forms.ModelForm[Customer]):
+    """Master data, for creating a customer or correcting one (old values are kept)."""
+
+    reason = forms.CharField(
+        label=_("Why the change"),
+        max_length=300,
+        required=False,
+        help_text=_("Kept in the customer's history with the old values."),
+    )
+
+    class Meta:
+        model = Customer
+        fields = list(CUSTOMER_FIELDS)
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        label=_("Merge into"),
+        queryset=Customer.objects.none(),
+        help_text=_("The customer that stays; this one's orders move there."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, targets: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = targets  # type: ignore[attr-defined]
+
+
+class MappingForm(forms.Form):
+    outer_id = forms.CharField(label=_("Platform SKU code"), max_length=64)
+    sku_code = forms.CharField(label=_("Our SKU code"), max_length=40)
+
+
+class ImportForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.filter(active=True).order_by("code")
+    )
+    file = forms.FileField(
+        label=_("Order export (CSV)"),
+        help_text=_(
+            "The seller centre's order export saved as CSV, one row per order line: 订单编号, "
+            "收货人姓名, 联系手机, 收货地址, 商家编码, 购买数量, 价格, 订单创建时间, …"
+        ),
+    )
+
+
+class ManualOrderForm(forms.Form):
+    """An order keyed in by service staff (phone or WeChat orders): the intake rules apply."""
+
+    channel = forms.ModelChoiceField(
+        label=_("Channel"), queryset=Channel.objects.filter(active=True).order_by("code")
+    )
+    external_id = forms.CharField(
+        label=_("Channel order number"),
+        max_length=64,
+        required=False,
+        help_text=_("Leave empty for an order taken by phone: a number is given."),
+    )
+    placed_at = forms.DateTimeField(label=_("Placed"), widget=DATETIME)
+    paid_at = forms.DateTimeField(
+        label=_("Paid"),
+        widget=DATETIME,
+        required=False,
+        help_text=_("Empty for an on-account order not yet paid."),
+    )
+    customer_kind = forms.ChoiceField(label=_("Customer kind"), choices=CustomerKind.choices)
+    customer_name = forms.CharField(label=_("Customer name"), max_length=200)
+    customer_phone = forms.CharField(label=_("Phone"), max_length=30)
+    customer_id_number = forms.CharField(label=_("ID number"), max_length=30, required=False)
+    customer_credit_code = forms.CharField(
+        label=_("Unified social credit code"), max_length=30, required=False
+    )
+    customer_contact_person = forms.CharField(
+        label=_("Responsible person"), max_length=100, required=False
+    )
+    customer_postcode = forms.CharField(label=_("Postcode"), max_length=10, required=False)
+    customer_province = forms.CharField(label=_("Province"), max_length=50)
+    customer_city = forms.CharField(label=_("City"), max_length=50)
+    customer_district = forms.CharField(label=_("District"), max_length=50, required=False)
+    customer_street_address = forms.CharField(label=_("Street address"), max_length=300)
+    lines = forms.CharField(
+        label=_("Lines"),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SKU-0001, 2, 99.00"}),
+        help_text=_("One line per SKU: code, quantity, unit price."),
+    )
+    needs_invoice = forms.BooleanField(label=_("Needs an invoice"), required=False)
+    invoice_kind = forms.ChoiceField(
+        label=_("Invoice kind"), choices=[("", "—"), *InvoiceKind.choices], required=False
+    )
+    invoice_title = forms.CharField(label=_("Invoice title"), max_length=200, required=False)
+    invoice_tax_id = forms.CharField(label=_("Taxpayer ID"), max_length=30, required=False)
+    invoice_address_phone = forms.CharField(
+        label=_("Registered address and phone"), max_length=300, required=False
+    )
+    invoice_bank_account = forms.CharField(
+        label=_("Bank and account"), max_length=300, required=False
+    )
+    buyer_note = forms.CharField(
+        label=_("Buyer note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    # Intake reports errors by payload path; these are the form fields they belong to.
+    PATHS = {
+        "customer.kind": "customer_kind",
+        "customer.name": "customer_name",
+        "customer.phone": "customer_phone",
+        "customer.id_number": "customer_id_number",
+        "customer.credit_code": "customer_credit_code",
+        "customer.contact_person": "customer_contact_person",
+        "customer.postcode": "customer_postcode",
+        "customer.street_address": "customer_street_address",
+        "shipping_address.phone": "customer_phone",
+        "shipping_address.name": "customer_name",
+        "shipping_address.province": "customer_province",
+        "shipping_address.city": "customer_city",
+        "shipping_address.street_address": "customer_street_address",
+        "shipping_address.postcode": "customer_postcode",
+        "invoice.kind": "invoice_kind",
+        "invoice.title": "invoice_title",
+        "invoice.tax_id": "invoice_tax_id",
+        "invoice.address_phone": "invoice_address_phone",
+        "invoice.bank_account": "invoice_bank_account",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["placed_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_lines(self) -> list[dict[str, Any]]:
+        lines = []
+        for number, raw in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            if not raw.strip():
+                continue
+            parts = [p.strip() for p in raw.replace("，", ",").split(",")]
+            if len(parts) != 3:
+                raise forms.ValidationError(
+                    _("Line %(number)d: write code, quantity, unit price.") % {"number": number}
+                )
+            try:
+                quantity: int | str = int(parts[1])
+            except ValueError:
+                quantity = parts[1]
+            lines.append({"sku": parts[0], "quantity": quantity, "unit_price": parts[2]})
+        if not lines:
+            raise forms.ValidationError(_("An order needs at least one line."))
+        return lines
+
+    def payload(self, external_id: str) -> dict[str, Any]:
+        d = self.cleaned_data
+        customer = {
+            key: d.get(f"customer_{key}", "")
+            for key in (
+                "name",
+                "phone",
+                "id_number",
+                "credit_code",
+                "contact_person",
+                "postcode",
+                "province",
+                "city",
+                "district",
+                "street_address",
+            )
+        }
+        customer["kind"] = d["customer_kind"]
+        return {
+            "external_id": d.get("external_id") or external_id,
+            "placed_at": d["placed_at"],
+            "paid_at": d.get("paid_at"),
+            "customer": customer,
+            "lines": d["lines"],
+            "needs_invoice": d.get("needs_invoice", False),
+            "invoice": {
+                "kind": d.get("invoice_kind", ""),
+                "title": d.get("invoice_title", ""),
+                "tax_id": d.get("invoice_tax_id", ""),
+                "address_phone": d.get("invoice_address_phone", ""),
+                "bank_account": d.get("invoice_bank_account", ""),
+            },
+            "buyer_note": d.get("buyer_note", ""),
+        }
+
+    def add_intake_errors(self, fields: dict[str, list[str]]) -> None:
+        for path, messages in fields.items():
+            name = self.PATHS.get(path)
+            if name is None and path.startswith("lines"):
+                name = "lines"
+            elif name is None and path in self.fields:
+                name = path
+            for message in messages:
+                prefix = f"{path}: " if name == "lines" and path != "lines" else ""
+                self.add_error(name, f"{prefix}{message}")

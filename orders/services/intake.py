@@ -1,0 +1,626 @@
+"""Order intake: the one pipeline every channel's orders go through (DESIGN §5, Order).
+
+A push from the API, a row group of a platform export and an order keyed in by service
+staff all become the same *payload* (plain dict, see ``OrderPayload``) and go through
+``order_intake``:
+
+1. the payload is normalized and hashed; an order already accepted for (channel, external
+   id) answers for it: the same payload returns that order, a different one is a conflict
+   naming the fields that differ;
+2. every business rule is checked at once (SKUs, prices, IDs and codes, quantities), and
+   all errors are reported by field path (``lines[1].quantity``); nothing is stored;
+3. the order is created with its cutoff batch (``ecomops.cutoffs.batch_for``), the
+   customer identified when an exact match exists, and the SLA clocks started.
+
+Two identical pushes at the same moment create one order: the (channel, external id)
+constraint refuses the second insert, which then answers as a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecomops.cutoffs import CutoffBatch, batch_for
+from ecomops.errors import ApplicationError, ConflictError
+from ecomops.fsm import transition
+from ecomops.money import to_money
+from ecomops.numbering.services import next_number
+from ecomops.validators import (
+    normalize_credit_code,
+    normalize_mobile,
+    normalize_resident_id,
+    validate_credit_code,
+    validate_mobile,
+    validate_postcode,
+    validate_resident_id,
+)
+from listings.models import Sku
+from listings.selectors import orderable_skus_by_code
+
+from ..models import (
+    Channel,
+    Customer,
+    CustomerKind,
+    InvoiceKind,
+    Order,
+    OrderLine,
+    OrderPush,
+    OrderSource,
+)
+from ..selectors import exact_customer_match
+from .clocks import clocks_on_identified, clocks_on_received
+
+OrderPayload = dict[str, Any]
+FieldErrors = dict[str, list[str]]
+
+# Placed or paid more than this far in the future: the sender's clock is wrong.
+FUTURE_SKEW = timedelta(minutes=5)
+_LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+
+CUSTOMER_KEYS = (
+    "kind",
+    "name",
+    "phone",
+    "email",
+    "id_number",
+    "credit_code",
+    "contact_person",
+    "postcode",
+    "province",
+    "city",
+    "district",
+    "street_address",
+)
+ADDRESS_KEYS = ("name", "phone", "province", "city", "district", "street_address", "postcode")
+INVOICE_KEYS = ("kind", "title", "tax_id", "address_phone", "bank_account", "email")
+
+
+class IntakeError(ApplicationError):
+    """The order is refused: ``extra["fields"]`` lists every bad field with its reasons."""
+
+
+class IntakeConflict(ConflictError):
+    """An order with this external id was accepted with different content (HTTP 409)."""
+
+
+class ChannelClosedError(ConflictError):
+    """The channel does not accept orders (inactive, or its shop is not open yet)."""
+
+
+@dataclass
+class IntakeResult:
+    order: Order
+    created: bool
+
+    @property
+    def batch(self) -> CutoffBatch:
+        return batch_for(self.order.accepted_at)
+
+
+@dataclass
+class _Prepared:
+    payload: OrderPayload  # canonical, JSON-ready
+    payload_hash: str
+    accepted_at: datetime
+    batch: CutoffBatch
+    skus: list[Sku] = field(default_factory=list)
+    list_prices: list[Decimal] = field(default_factory=list)
+    total: Decimal = Decimal("0.00")
+
+
+# --- Normalizing -------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _money_text(value: Any) -> str:
+    try:
+        return str(to_money(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return _text(value)
+
+
+def _when(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return _text(value)
+
+
+def _phone(value: Any) -> str:
+    text = _text(value)
+    return normalize_mobile(text) if text and not text.startswith("0") else text
+
+
+def canonical_payload(data: OrderPayload) -> OrderPayload:
+    """The payload in one spelling: what is hashed, stored and compared on a repeat."""
+    customer = data.get("customer") or {}
+    shipping = data.get("shipping_address") or {}
+    invoice = data.get("invoice") or {}
+    canonical_customer = {key: _text(customer.get(key)) for key in CUSTOMER_KEYS}
+    canonical_customer["phone"] = _phone(customer.get("phone"))
+    canonical_customer["id_number"] = normalize_resident_id(_text(customer.get("id_number")))
+    canonical_customer["credit_code"] = normalize_credit_code(_text(customer.get("credit_code")))
+    if not any(_text(shipping.get(key)) for key in ADDRESS_KEYS):
+        # No separate shipping address: ship to the customer.
+        shipping = {
+            "name": customer.get("contact_person") or customer.get("name"),
+            **{k: customer.get(k) for k in ADDRESS_KEYS if k != "name"},
+        }
+    canonical_shipping = {key: _text(shipping.get(key)) for key in ADDRESS_KEYS}
+    canonical_shipping["phone"] = _phone(shipping.get("phone"))
+    needs_invoice = bool(data.get("needs_invoice"))
+    canonical_invoice = {key: _text(invoice.get(key)) for key in INVOICE_KEYS}
+    canonical_invoice["tax_id"] = normalize_credit_code(canonical_invoice["tax_id"])
+    return {
+        "external_id": _text(data.get("external_id")),
+        "placed_at": _when(data.get("placed_at")),
+        "paid_at": _when(data.get("paid_at")),
+        "customer": canonical_customer,
+        "lines": [
+            {
+                "sku": _text(line.get("sku")),
+                "quantity": line.get("quantity"),
+                "unit_price": _money_text(line.get("unit_price")),
+            }
+            for line in data.get("lines") or []
+        ],
+        "shipping_address": canonical_shipping,
+        "needs_invoice": needs_invoice,
+        "invoice": canonical_invoice if needs_invoice else {},
+        "buyer_note": _text(data.get("buyer_note")),
+    }
+
+
+def payload_hash(payload: OrderPayload) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list):
+        flat = {f"{prefix}.count": len(value)}
+        for index, item in enumerate(value):
+            flat.update(_flatten(item, f"{prefix}[{index}]"))
+        return flat
+    return {prefix: value}
+
+
+def differing_fields(accepted: OrderPayload, pushed: OrderPayload) -> list[str]:
+    """Field paths whose values differ between two canonical payloads (``lines[0].quantity``)."""
+    a, b = _flatten(accepted), _flatten(pushed)
+    paths = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    # "lines.count" only adds something when no line path differs already.
+    if any(p.startswith("lines[") for p in paths):
+        paths = [p for p in paths if p != "lines.count"]
+    return [p.replace("lines.count", "lines") for p in paths]
+
+
+# --- Checking ----------------------------------------------------------------------------
+
+
+class FieldErrorCollector:
+    def __init__(self) -> None:
+        self.fields: FieldErrors = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.fields.setdefault(path, []).append(str(message))
+
+    def check(self, path: str, validator: Any, value: str) -> None:
+        try:
+            validator(value)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.add(path, message)
+
+    def required(self, path: str, value: str) -> bool:
+        if not value:
+            self.add(path, _("This field is required."))
+            return False
+        return True
+
+
+def _check_phone(errors: FieldErrorCollector, path: str, phone: str, *, landline_ok: bool) -> None:
+    if not errors.required(path, phone):
+        return
+    if landline_ok and _LANDLINE_RE.match(phone):
+        return
+    errors.check(path, validate_mobile, phone)
+
+
+def _parse_time(errors: FieldErrorCollector, path: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.add(path, _("Enter a date and time in ISO 8601, e.g. 2026-11-23T10:15:00+08:00."))
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > timezone.now() + FUTURE_SKEW:
+        errors.add(path, _("This time is in the future."))
+    return parsed
+
+
+class SkuResolver:
+    """Turns the codes a channel sends into orderable SKUs with their listed prices.
+
+    A code is first looked up in the channel's mapping (platform outer ids), then taken as
+    our own SKU code. The mapping and what is orderable now are cached, so an import
+    resolves each code once.
+    """
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self._mapping: dict[str, str] | None = None
+        self._known: set[str] = set()
+        self._orderable: dict[str, Sku] = {}
+        self._checked: set[str] = set()
+
+    def mapping(self, codes: Iterable[str]) -> dict[str, str]:
+        if self._mapping is None:
+            self._mapping = dict(self.channel.sku_mappings.values_list("outer_id", "sku__code"))
+        return {code: self._mapping.get(code, code) for code in codes}
+
+    def resolve(
+        self, codes: list[str], placed_at: datetime
+    ) -> tuple[dict[str, Sku], dict[str, str], set[str]]:
+        """(orderable SKU by sent code, internal code by sent code, codes that exist at all).
+
+        Orderable means listed now (we can ship it); each SKU's ``order_price`` is the
+        listed price when the order was placed (a promotion then still counts), or today's
+        price if it had none then.
+        """
+        internal = self.mapping(codes)
+        wanted = set(internal.values())
+        new_codes = wanted - self._orderable.keys() - self._checked
+        if new_codes:
+            self._orderable.update(orderable_skus_by_code(new_codes))
+            self._checked |= new_codes
+        orderable = {code: self._orderable[code] for code in wanted if code in self._orderable}
+        then: dict[str, Sku] = {}
+        if orderable and placed_at < timezone.now() - timedelta(minutes=1):
+            then = orderable_skus_by_code(orderable.keys(), placed_at)
+        for code, sku in orderable.items():
+            earlier = then.get(code)
+            sku.order_price = (  # type: ignore[attr-defined]
+                earlier.current_price if earlier is not None else sku.current_price  # type: ignore[attr-defined]
+            )
+        missing = {code for code in internal.values() if code not in orderable}
+        unknown_to_cache = missing - self._known
+        if unknown_to_cache:
+            self._known |= set(
+                Sku.objects.filter(code__in=unknown_to_cache).values_list("code", flat=True)
+            )
+        existing = set(orderable) | (missing & self._known)
+        by_sent = {sent: orderable[code] for sent, code in internal.items() if code in orderable}
+        return by_sent, internal, existing
+
+
+def check_customer(
+    errors: FieldErrorCollector, customer: dict[str, str], prefix: str = "customer."
+) -> None:
+    """The rules of DESIGN §5 for a customer's master data, reported under ``prefix``."""
+    kind = customer["kind"]
+    if kind not in CustomerKind.values:
+        errors.add(f"{prefix}kind", _('Give "individual" or "company".'))
+        return
+    errors.required(f"{prefix}name", customer["name"])
+    if kind == CustomerKind.INDIVIDUAL:
+        _check_phone(errors, f"{prefix}phone", customer["phone"], landline_ok=False)
+        if customer["id_number"]:
+            errors.check(f"{prefix}id_number", validate_resident_id, customer["id_number"])
+    else:
+        if errors.required(f"{prefix}credit_code", customer["credit_code"]):
+            errors.check(f"{prefix}credit_code", validate_credit_code, customer["credit_code"])
+        errors.required(f"{prefix}contact_person", customer["contact_person"])
+        _check_phone(errors, f"{prefix}phone", customer["phone"], landline_ok=True)
+        errors.required(f"{prefix}street_address", customer["street_address"])
+    if customer["postcode"]:
+        errors.check(f"{prefix}postcode", validate_postcode, customer["postcode"])
+
+
+def _check_shipping(errors: FieldErrorCollector, shipping: dict[str, str]) -> None:
+    for key in ("name", "province", "city", "street_address"):
+        errors.required(f"shipping_address.{key}", shipping[key])
+    _check_phone(errors, "shipping_address.phone", shipping["phone"], landline_ok=True)
+    if shipping["postcode"]:
+        errors.check("shipping_address.postcode", validate_postcode, shipping["postcode"])
+
+
+def _check_invoice(errors: FieldErrorCollector, invoice: dict[str, str]) -> None:
+    kind = invoice["kind"]
+    if kind not in InvoiceKind.values:
+        errors.add("invoice.kind", _('Give "ordinary" or "special".'))
+        return
+    errors.required("invoice.title", invoice["title"])
+    if kind == InvoiceKind.SPECIAL:
+        # 增值税专用发票: the buyer's full tax details are printed on it.
+        if errors.required("invoice.tax_id", invoice["tax_id"]):
+            errors.check("invoice.tax_id", validate_credit_code, invoice["tax_id"])
+        errors.required("invoice.address_phone", invoice["address_phone"])
+        errors.required("invoice.bank_account", invoice["bank_account"])
+    elif invoice["tax_id"]:
+        errors.check("invoice.tax_id", validate_credit_code, invoice["tax_id"])
+
+
+def _check_lines(
+    errors: FieldErrorCollector,
+    channel: Channel,
+    resolver: SkuResolver,
+    lines: list[dict[str, Any]],
+    at: Any,
+) -> tuple[list[Sku], list[Decimal]]:
+    if not lines:
+        errors.add("lines", _("An order needs at least one line."))
+        return [], []
+    codes = [line["sku"] for line in lines if line["sku"]]
+    by_sent, internal, existing = resolver.resolve(codes, at or timezone.now())
+    skus: list[Sku] = []
+    prices: list[Decimal] = []
+    tolerance = channel.price_tolerance_percent
+    for index, line in enumerate(lines):
+        path = f"lines[{index}]"
+        sent = line["sku"]
+        sku = by_sent.get(sent)
+        if not sent:
+            errors.add(f"{path}.sku", _("This field is required."))
+        elif sku is None and internal.get(sent) in existing:
+            errors.add(
+                f"{path}.sku",
+                _("SKU %(code)s is not listed: it cannot be ordered.") % {"code": sent},
+            )
+        elif sku is None:
+            errors.add(
+                f"{path}.sku",
+                _(
+                    "Unknown SKU %(code)s: neither one of our SKU codes nor mapped for "
+                    "channel %(channel)s."
+                )
+                % {"code": sent, "channel": channel.code},
+            )
+        quantity = line["quantity"]
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            errors.add(f"{path}.quantity", _("The quantity must be a whole number of at least 1."))
+        try:
+            unit_price = to_money(line["unit_price"])
+        except (InvalidOperation, TypeError, ValueError):
+            errors.add(f"{path}.unit_price", _("Enter an amount in yuan, e.g. 99.00."))
+            continue
+        if unit_price < 0:
+            errors.add(f"{path}.unit_price", _("The unit price cannot be negative."))
+            continue
+        if sku is None:
+            continue
+        listed = to_money(sku.order_price)  # type: ignore[attr-defined]
+        allowed = (listed * tolerance / 100).quantize(Decimal("0.01"))
+        if abs(unit_price - listed) > allowed:
+            errors.add(
+                f"{path}.unit_price",
+                _(
+                    "The unit price %(price)s differs from the listed price %(listed)s by more "
+                    "than the channel's tolerance of %(tolerance)s%%."
+                )
+                % {"price": unit_price, "listed": listed, "tolerance": tolerance.normalize()},
+            )
+        skus.append(sku)
+        prices.append(listed)
+    return skus, prices
+
+
+def prepare_order(
+    channel: Channel, data: OrderPayload, resolver: SkuResolver | None = None
+) -> _Prepared:
+    """Check ``data`` against every rule; ``IntakeError`` lists all that is wrong."""
+    payload = canonical_payload(data)
+    errors = FieldErrorCollector()
+    external_id = payload["external_id"]
+    if errors.required("external_id", external_id) and len(external_id) > 64:
+        errors.add("external_id", _("At most 64 characters."))
+    if payload["placed_at"] is None:
+        errors.add("placed_at", _("This field is required."))
+    placed_at = _parse_time(errors, "placed_at", payload["placed_at"])
+    paid_at = _parse_time(errors, "paid_at", payload["paid_at"])
+    if paid_at is None and payload["paid_at"] is None and not channel.is_on_account:
+        errors.add("paid_at", _("Orders of a prepaid channel are accepted when paid."))
+    check_customer(errors, payload["customer"])
+    _check_shipping(errors, payload["shipping_address"])
+    if payload["needs_invoice"]:
+        _check_invoice(errors, payload["invoice"])
+    skus, prices = _check_lines(
+        errors, channel, resolver or SkuResolver(channel), payload["lines"], placed_at
+    )
+    if errors.fields:
+        raise IntakeError(_("The order was not accepted."), {"fields": errors.fields})
+    if placed_at is None:  # reported above; keeps the type checker informed
+        raise IntakeError(_("The order was not accepted."), {"fields": {"placed_at": []}})
+    accepted_at = paid_at if paid_at is not None and not channel.is_on_account else placed_at
+    total = sum(
+        (to_money(line["unit_price"]) * line["quantity"] for line in payload["lines"]),
+        Decimal("0.00"),
+    )
+    return _Prepared(
+        payload=payload,
+        payload_hash=payload_hash(payload),
+        accepted_at=accepted_at,
+        batch=batch_for(accepted_at),
+        skus=skus,
+        list_prices=prices,
+        total=to_money(total),
+    )
+
+
+# --- Creating ----------------------------------------------------------------------------
+
+
+def _existing(channel: Channel, external_id: str) -> Order | None:
+    return Order.objects.filter(channel=channel, external_id=external_id).first()
+
+
+def _answer_existing(order: Order, payload: OrderPayload, digest: str, source: str) -> IntakeResult:
+    if order.payload_hash == digest:
+        OrderPush.objects.create(
+            order=order, source=source, outcome=OrderPush.Outcome.REPEATED, payload_hash=digest
+        )
+        return IntakeResult(order=order, created=False)
+    fields = differing_fields(order.payload, payload)
+    OrderPush.objects.create(
+        order=order,
+        source=source,
+        outcome=OrderPush.Outcome.CONFLICT,
+        payload_hash=digest,
+        differing_fields=fields,
+    )
+    raise IntakeConflict(
+        _("Order %(external_id)s was already accepted as %(number)s with different content.")
+        % {"external_id": order.external_id, "number": order.number},
+        {
+            "fields": {path: [_("Differs from the accepted order.")] for path in fields},
+            "order": {"id": order.pk, "number": order.number},
+        },
+    )
+
+
+def _check_channel(channel: Channel) -> None:
+    if not channel.active:
+        raise ChannelClosedError(
+            _("Channel %(channel)s does not accept orders: it is not active.")
+            % {"channel": channel.code},
+            {"channel": channel.code},
+        )
+
+
+def order_intake(
+    *,
+    channel: Channel,
+    data: OrderPayload,
+    source: str = OrderSource.API,
+    by: Any = None,
+    resolver: SkuResolver | None = None,
+) -> IntakeResult:
+    """Accept one order from ``channel``; idempotent on (channel, external id).
+
+    Raises ``IntakeError`` (400, every bad field), ``IntakeConflict`` (409, the fields that
+    differ from the accepted order) or ``ChannelClosedError`` (409).
+    """
+    _check_channel(channel)
+    payload = canonical_payload(data)
+    digest = payload_hash(payload)
+    existing = _existing(channel, payload["external_id"])
+    if existing is not None:
+        return _answer_existing(existing, payload, digest, source)
+    prepared = prepare_order(channel, data, resolver)
+    try:
+        with transaction.atomic():
+            order = _create(channel, prepared, source=source, by=by)
+    except IntegrityError:
+        # A concurrent push of the same external id committed first.
+        existing = _existing(channel, payload["external_id"])
+        if existing is None:
+            raise
+        return _answer_existing(existing, payload, digest, source)
+    return IntakeResult(order=order, created=True)
+
+
+def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> Order:
+    payload = prepared.payload
+    shipping = payload["shipping_address"]
+    invoice = payload["invoice"]
+    order = Order.objects.create(
+        number=next_number("SO", width=6),
+        channel=channel,
+        external_id=payload["external_id"],
+        source=source,
+        customer_data=payload["customer"],
+        receiver_name=shipping["name"],
+        receiver_phone=shipping["phone"],
+        ship_province=shipping["province"],
+        ship_city=shipping["city"],
+        ship_district=shipping["district"],
+        ship_street=shipping["street_address"],
+        ship_postcode=shipping["postcode"],
+        placed_at=datetime.fromisoformat(payload["placed_at"].replace("Z", "+00:00")),
+        paid_at=(
+            datetime.fromisoformat(payload["paid_at"].replace("Z", "+00:00"))
+            if payload["paid_at"]
+            else None
+        ),
+        accepted_at=prepared.accepted_at,
+        batch_date=prepared.batch.batch_date,
+        batch_slot=prepared.batch.slot,
+        ship_by=prepared.batch.ship_by,
+        total_amount=prepared.total,
+        needs_invoice=payload["needs_invoice"],
+        invoice_kind=invoice.get("kind", ""),
+        invoice_details=invoice,
+        buyer_note=payload["buyer_note"],
+        payload=payload,
+        payload_hash=prepared.payload_hash,
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                position=index + 1,
+                sku=sku,
+                channel_sku_code=line["sku"],
+                quantity=line["quantity"],
+                unit_price=to_money(line["unit_price"]),
+                list_price=listed,
+                amount=to_money(to_money(line["unit_price"]) * line["quantity"]),
+            )
+            for index, (line, sku, listed) in enumerate(
+                zip(payload["lines"], prepared.skus, prepared.list_prices, strict=True)
+            )
+        ]
+    )
+    OrderPush.objects.create(
+        order=order,
+        source=source,
+        outcome=OrderPush.Outcome.CREATED,
+        payload_hash=prepared.payload_hash,
+    )
+    clocks_on_received(order)
+    match = exact_customer_match(payload["customer"])
+    if match is not None:
+        _identify_automatically(order, match)
+    return order
+
+
+def _identify_automatically(order: Order, customer: Customer) -> None:
+    now = timezone.now()
+    transition(
+        order,
+        "identify",
+        by=None,
+        reason=_("Matched automatically on credit code, ID number or phone."),
+        update_fields=["customer", "identified_at", "identified_automatically"],
+        customer=customer,
+        at=now,
+        automatic=True,
+    )
+    clocks_on_identified(order, at=now)

@@ -1,0 +1,260 @@
+"""The sales order's life after intake: confirm, holds, cancellation, the warehouse states.
+
+Each service locks the order, runs one transition through ``ecomops.fsm.transition`` (who
+and why go to django-fsm-log), moves the SLA clocks and tells the layers above by signal
+once the transaction commits. Already in the target state: nothing happens (idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecomops.audit.services import note_add
+from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.fsm import transition
+
+from ..models import HoldKind, Order, OrderState
+from ..signals import order_cancellation_requested, order_cancelled, order_confirmed
+from .clocks import clocks_on_cancelled, clocks_on_confirmed
+
+
+class OrderError(ApplicationError):
+    """A request about an order that breaks a rule (a missing reason, an unknown hold)."""
+
+
+def _lock(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def _send_on_commit(signal: Any, order: Order) -> None:
+    transaction.on_commit(lambda: signal.send(sender=Order, order=order))
+
+
+def _reason(reason: str, field_name: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(
+            _("Give a reason."), {"fields": {field_name: [_("This field is required.")]}}
+        )
+    return reason
+
+
+def order_confirm(*, order_id: int, by: Any) -> Order:
+    """销售订单: the rep has checked lines, prices and invoice needs; the order is confirmed."""
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state == OrderState.CONFIRMED:
+            return order
+        now = timezone.now()
+        transition(order, "confirm", by=by, update_fields=["confirmed_at"], at=now)
+        clocks_on_confirmed(order, at=now)
+        _send_on_commit(order_confirmed, order)
+    return order
+
+
+def order_hold(*, order_id: int, by: Any, kind: str, reason: str) -> Order:
+    """Stop an order before the warehouse (missing information, price query, customer)."""
+    if kind not in HoldKind.values:
+        raise OrderError(
+            _("Choose why the order is held."),
+            {"fields": {"kind": [_("Choose one of the listed holds.")]}},
+        )
+    reason = _reason(reason)
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state == OrderState.ON_HOLD:
+            return order
+        transition(
+            order,
+            "hold",
+            by=by,
+            reason=reason,
+            update_fields=["state_before_hold", "hold_kind", "hold_reason"],
+            kind=kind,
+            why=reason,
+        )
+    return order
+
+
+def order_release_hold(*, order_id: int, by: Any, reason: str = "") -> Order:
+    """The hold is cleared: the order goes back to where it was."""
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state != OrderState.ON_HOLD:
+            return order
+        transition(
+            order,
+            "release_hold",
+            by=by,
+            reason=reason,
+            update_fields=["state_before_hold", "hold_kind", "hold_reason"],
+        )
+    return order
+
+
+def order_cancel(*, order_id: int, by: Any, reason: str) -> Order:
+    """Cancel an order the warehouse has not released yet, with a reason."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state == OrderState.CANCELLED:
+            return order
+        if order.state == OrderState.RELEASED:
+            raise ConflictError(
+                _(
+                    "Order %(number)s is already released to the warehouse: request the "
+                    "cancellation instead."
+                )
+                % {"number": order.number}
+            )
+        now = timezone.now()
+        transition(
+            order,
+            "cancel",
+            by=by,
+            reason=reason,
+            update_fields=["cancelled_at", "cancel_reason"],
+            at=now,
+            why=reason,
+        )
+        clocks_on_cancelled(order, at=now)
+        _send_on_commit(order_cancelled, order)
+    return order
+
+
+def order_cancellation_request(*, order_id: int, by: Any, reason: str) -> Order:
+    """After release only the warehouse can stop the parcel: ask it to (a signal)."""
+    reason = _reason(reason)
+    if by is not None and not by.has_perm("orders.confirm_order"):
+        raise PermissionDeniedError(_("You are not allowed to cancel orders."))
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.COMPLETED):
+            raise ConflictError(
+                _("Order %(number)s has already shipped: open a return instead.")
+                % {"number": order.number}
+            )
+        if order.state != OrderState.RELEASED:
+            raise ConflictError(
+                _("Order %(number)s is not with the warehouse: cancel it directly.")
+                % {"number": order.number}
+            )
+        if order.cancellation_requested_at is not None:
+            return order
+        order.cancellation_requested_at = timezone.now()
+        order.cancellation_request_reason = reason
+        order.cancellation_declined_reason = ""
+        order.save(
+            update_fields=[
+                "cancellation_requested_at",
+                "cancellation_request_reason",
+                "cancellation_declined_reason",
+            ]
+        )
+        note_add(
+            obj=order,
+            text=_("Cancellation requested: %(reason)s") % {"reason": reason},
+            by=by,
+        )
+        _send_on_commit(order_cancellation_requested, order)
+    return order
+
+
+def order_cancellation_accept(*, order_id: int, by: Any) -> Order:
+    """The warehouse stopped the parcel: the order is cancelled."""
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.state == OrderState.CANCELLED:
+            return order
+        if order.cancellation_requested_at is None:
+            raise ConflictError(
+                _("No cancellation was requested for order %(number)s.") % {"number": order.number}
+            )
+        now = timezone.now()
+        transition(
+            order,
+            "accept_cancellation",
+            by=by,
+            reason=order.cancellation_request_reason,
+            update_fields=["cancelled_at", "cancel_reason"],
+            at=now,
+        )
+        clocks_on_cancelled(order, at=now)
+    return order
+
+
+def order_cancellation_decline(*, order_id: int, by: Any, reason: str) -> Order:
+    """The warehouse could not stop the parcel (already handed over): it ships."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        order = _lock(order_id)
+        if order.cancellation_requested_at is None:
+            return order
+        order.cancellation_requested_at = None
+        order.cancellation_declined_reason = reason
+        order.save(update_fields=["cancellation_requested_at", "cancellation_declined_reason"])
+        note_add(
+            obj=order,
+            text=_("Cancellation declined by the warehouse: %(reason)s") % {"reason": reason},
+            by=by,
+        )
+    return order
+
+
+def _warehouse_step(name: str, target: str, stamp: str) -> Callable[..., Order]:
+    def step(*, order_id: int, by: Any = None) -> Order:
+        with transaction.atomic():
+            order = _lock(order_id)
+            if order.state == target:
+                return order
+            transition(order, name, by=by, update_fields=[stamp], at=timezone.now())
+        return order
+
+    step.__name__ = f"order_{name}"
+    step.__doc__ = f"Warehouse step: the order becomes {target} (idempotent)."
+    return step
+
+
+# The warehouse moves orders on through these (DESIGN §1: a direct call into orders).
+order_allocate = _warehouse_step("allocate", OrderState.ALLOCATED, "allocated_at")
+order_release = _warehouse_step("release", OrderState.RELEASED, "released_at")
+order_ship = _warehouse_step("ship", OrderState.SHIPPED, "shipped_at")
+order_deliver = _warehouse_step("deliver", OrderState.DELIVERED, "delivered_at")
+order_complete = _warehouse_step("complete", OrderState.COMPLETED, "completed_at")
+
+
+def order_note_add(*, order_id: int, by: Any, text: str) -> None:
+    text = (text or "").strip()
+    if not text:
+        raise OrderError(_("Write the note first."), {"fields": {"text": [_("Empty note.")]}})
+    note_add(obj=Order.objects.get(pk=order_id), text=text, by=by)
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: orders done, and the refusal of each one that was not."""
+
+    done: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def orders_bulk(
+    *, order_ids: Iterable[int], action: Callable[..., Order], by: Any, **kwargs: Any
+) -> BulkResult:
+    """Run one order service for many orders; each is its own transaction."""
+    result = BulkResult()
+    numbers = dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "number"))
+    for order_id in sorted(numbers):
+        try:
+            action(order_id=order_id, by=by, **kwargs)
+        except ApplicationError as exc:
+            result.refused[numbers[order_id]] = exc.message
+        else:
+            result.done.append(numbers[order_id])
+    return result

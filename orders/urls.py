@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("", views.order_list, name="order_list"),
+    path("queue/", views.queue, name="queue"),
+    path("new/", views.order_new, name="order_new"),
+    path("figures/", views.stats, name="stats"),
+    path("<int:pk>/", views.order_detail, name="order_detail"),
+    path("<int:pk>/<slug:action>/", views.order_action, name="order_action"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/repeat/", views.repeat_customers, name="repeat_customers"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("channels/", views.channel_list, name="channel_list"),
+    path("channels/<int:pk>/", views.channel_detail, name="channel_detail"),
+    path("mappings/<int:pk>/remove/", views.mapping_remove, name="mapping_remove"),
+    path("import/", views.import_new, name="import_new"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+]
