@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 
-from tests.orders.factories import ChannelFactory, listed_sku
+from tests.orders.factories import listed_sku, make_channel
 
 
 @pytest.fixture
 def channel(db: None) -> Any:
-    return ChannelFactory(code="taobao")
+    return make_channel(code="taobao")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import time
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.test import Client
@@ -50,10 +50,18 @@ class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     postcode = "100020"
 
 
+def make_customer(**fields: Any) -> Customer:
+    return cast(Customer, CustomerFactory(**fields))
+
+
+def make_channel(**fields: Any) -> Channel:
+    return cast(Channel, ChannelFactory(**fields))
+
+
 def listed_sku(code: str = "", price: str = "99.00", state: str = SkuState.LISTED) -> Sku:
     """A SKU in ``state`` with an online price in effect since yesterday."""
     product = Product.objects.create(
-        name="保湿面霜", brand=BrandFactory(), category=CategoryFactory()
+        name="保湿面霜", brand=cast(Any, BrandFactory()), category=cast(Any, CategoryFactory())
     )
     sku = Sku.objects.create(
         product=product,

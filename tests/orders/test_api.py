@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ecomops.cutoffs import batch_for
 from orders.models import ChannelSkuMapping, Order, OrderLine, OrderPush, PaymentTerms
-from tests.orders.factories import CREDIT_CODE, CustomerFactory, listed_sku, order_data, push
+from tests.orders.factories import CREDIT_CODE, listed_sku, make_customer, order_data, push
 from tests.timeutil import at
 
 pytestmark = pytest.mark.django_db
@@ -278,7 +278,7 @@ def test_inactive_channel_is_refused(client: Any, channel: Any, sku: Any) -> Non
 
 
 def test_exact_match_identifies_automatically(client: Any, channel: Any, sku: Any) -> None:
-    customer = CustomerFactory(phone="13800138000")
+    customer = make_customer(phone="13800138000")
     body = push(client, channel, order_data()).json()
     assert body["state"] == "identified"
     assert body["customer_identified"] is True

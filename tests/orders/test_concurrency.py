@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from orders.models import Order, OrderPush
-from tests.orders.factories import ChannelFactory, listed_sku, order_data, push
+from tests.orders.factories import listed_sku, make_channel, order_data, push
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -42,7 +42,7 @@ def _race(count: int, target: Any) -> list[Any]:
 
 
 def test_identical_concurrent_pushes_create_one_order() -> None:
-    channel = ChannelFactory(code="race", price_tolerance_percent=Decimal("0"))
+    channel = make_channel(code="race", price_tolerance_percent=Decimal("0"))
     listed_sku("SKU-1", "99.00")
     data = order_data(external_id="RACE-1")
     responses = _race(4, lambda: push(Client(), channel, data))
@@ -54,7 +54,7 @@ def test_identical_concurrent_pushes_create_one_order() -> None:
 
 
 def test_concurrent_pushes_of_different_orders_all_land_with_distinct_numbers() -> None:
-    channel = ChannelFactory(code="race2")
+    channel = make_channel(code="race2")
     listed_sku("SKU-1", "99.00")
     ids = iter(range(4))
     lock = threading.Lock()

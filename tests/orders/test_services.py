@@ -19,7 +19,7 @@ from orders.selectors import (
     repeat_customers,
 )
 from orders.signals import order_cancellation_requested, order_cancelled, order_confirmed
-from tests.orders.factories import ID_NUMBER, CustomerFactory, order_data
+from tests.orders.factories import ID_NUMBER, make_customer, order_data
 from tests.timeutil import at
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_unmatched_order_waits_with_the_identification_clock(channel: Any, sku: 
 @pytest.mark.parametrize("key", ["credit_code", "id_number", "phone"])
 def test_exact_match_on_code_id_or_phone(key: str) -> None:
     company = key == "credit_code"
-    customer = CustomerFactory(
+    customer = make_customer(
         kind="company" if company else "individual",
         credit_code="91350100M000100Y43" if company else "",
         id_number=ID_NUMBER if key == "id_number" else "",
@@ -72,13 +72,13 @@ def test_exact_match_on_code_id_or_phone(key: str) -> None:
 
 
 def test_phone_shared_by_two_customers_is_not_exact() -> None:
-    CustomerFactory(phone="13700000001")
-    CustomerFactory(phone="13700000001", name="李强")
+    make_customer(phone="13700000001")
+    make_customer(phone="13700000001", name="李强")
     assert exact_customer_match({"kind": "individual", "phone": "13700000001"}) is None
 
 
 def test_phone_match_with_a_contradicting_id_is_not_exact() -> None:
-    CustomerFactory(phone="13700000001", id_number="110105194912310037")
+    make_customer(phone="13700000001", id_number="110105194912310037")
     data = {"kind": "individual", "phone": "13700000001", "id_number": ID_NUMBER}
     assert exact_customer_match(data) is None
 
@@ -86,7 +86,7 @@ def test_phone_match_with_a_contradicting_id_is_not_exact() -> None:
 def test_automatic_match_stops_identification_and_starts_sales_order(
     channel: Any, sku: Any
 ) -> None:
-    CustomerFactory(phone="13800138000")
+    make_customer(phone="13800138000")
     order = intake(channel)
     assert order.state == OrderState.IDENTIFIED
     assert order.identified_automatically
@@ -97,9 +97,9 @@ def test_automatic_match_stops_identification_and_starts_sales_order(
 
 
 def test_candidates_are_ranked_by_name_phone_and_address(channel: Any, sku: Any) -> None:
-    best = CustomerFactory(name="李娜", phone="13900008000", street_address="建国路88号")
-    CustomerFactory(name="李娜娜", phone="13600000001", street_address="长安街1号")
-    CustomerFactory(name="王强", phone="13500000002")
+    best = make_customer(name="李娜", phone="13900008000", street_address="建国路88号")
+    make_customer(name="李娜娜", phone="13600000001", street_address="长安街1号")
+    make_customer(name="王强", phone="13500000002")
     order = intake(channel)
     candidates = identification_candidates(order)
     assert candidates[0].customer == best
@@ -108,7 +108,7 @@ def test_candidates_are_ranked_by_name_phone_and_address(channel: Any, sku: Any)
 
 
 def test_rep_confirms_a_candidate_with_a_correction(channel: Any, sku: Any, rep: Any) -> None:
-    customer = CustomerFactory(name="李娜", phone="13900008000")
+    customer = make_customer(name="李娜", phone="13900008000")
     order = intake(channel)
     services.order_identify(
         order_id=order.pk,
@@ -132,7 +132,7 @@ def test_rep_confirms_a_candidate_with_a_correction(channel: Any, sku: Any, rep:
 
 
 def test_bad_correction_is_refused_and_changes_nothing(channel: Any, sku: Any, rep: Any) -> None:
-    customer = CustomerFactory(phone="13900008000")
+    customer = make_customer(phone="13900008000")
     order = intake(channel)
     with pytest.raises(services.CustomerError) as refused:
         services.order_identify(
@@ -154,7 +154,7 @@ def test_rep_creates_a_new_customer_from_the_order(channel: Any, sku: Any, rep: 
 
 
 def test_identifying_twice_changes_nothing(channel: Any, sku: Any, rep: Any) -> None:
-    customer = CustomerFactory()
+    customer = make_customer()
     order = intake(channel)
     services.order_identify(order_id=order.pk, customer_id=customer.pk, by=rep)
     services.order_identify(order_id=order.pk, customer_id=customer.pk, by=rep)
@@ -168,8 +168,8 @@ def test_only_sales_reps_identify(channel: Any, sku: Any, make_user: Any) -> Non
 
 
 def test_merge_moves_orders_and_keeps_history(channel: Any, sku: Any, rep: Any) -> None:
-    keep = CustomerFactory(name="李娜", phone="13800138000", id_number="")
-    duplicate = CustomerFactory(name="李 娜", phone="13900000000", id_number=ID_NUMBER)
+    keep = make_customer(name="李娜", phone="13800138000", id_number="")
+    duplicate = make_customer(name="李 娜", phone="13900000000", id_number=ID_NUMBER)
     order = intake(channel, external_id="X1")
     services.order_identify(order_id=order.pk, customer_id=duplicate.pk, by=rep)
     services.customer_merge(duplicate_id=duplicate.pk, into_id=keep.pk, by=rep, reason="重复")
@@ -185,7 +185,7 @@ def test_merge_moves_orders_and_keeps_history(channel: Any, sku: Any, rep: Any) 
 
 
 def test_merge_refuses_itself_and_a_merged_one(rep: Any) -> None:
-    a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    a, b, c = make_customer(), make_customer(), make_customer()
     with pytest.raises(services.CustomerError):
         services.customer_merge(duplicate_id=a.pk, into_id=a.pk, by=rep)
     services.customer_merge(duplicate_id=a.pk, into_id=b.pk, by=rep)
@@ -194,7 +194,7 @@ def test_merge_refuses_itself_and_a_merged_one(rep: Any) -> None:
 
 
 def test_repeat_customers_and_figures(channel: Any, sku: Any) -> None:
-    customer = CustomerFactory(phone="13800138000")
+    customer = make_customer(phone="13800138000")
     intake(channel, external_id="R1")
     intake(channel, external_id="R2")
     assert list(repeat_customers()) == [customer]
@@ -207,7 +207,7 @@ def test_repeat_customers_and_figures(channel: Any, sku: Any) -> None:
 def test_confirm_stops_sales_order_clock_and_starts_delivery_note(
     channel: Any, sku: Any, rep: Any
 ) -> None:
-    CustomerFactory(phone="13800138000")
+    make_customer(phone="13800138000")
     order = intake(channel)
     seen: list[Order] = []
     order_confirmed.connect(lambda sender, order, **kw: seen.append(order), weak=False)
@@ -232,7 +232,7 @@ def test_late_identification_is_recorded_as_breached(channel: Any, sku: Any, rep
 
 
 def test_hold_and_release_return_to_the_previous_state(channel: Any, sku: Any, rep: Any) -> None:
-    CustomerFactory(phone="13800138000")
+    make_customer(phone="13800138000")
     order = intake(channel)
     services.order_hold(order_id=order.pk, by=rep, kind="price_query", reason="价格待核实")
     order.refresh_from_db()
@@ -266,7 +266,7 @@ def test_cancel_before_release_stops_clocks_and_signals(channel: Any, sku: Any, 
 
 
 def _released(channel: Any, rep: Any, warehouse: Any) -> Order:
-    CustomerFactory(phone="13800138000")
+    make_customer(phone="13800138000")
     order = intake(channel)
     services.order_confirm(order_id=order.pk, by=rep)
     services.order_allocate(order_id=order.pk, by=warehouse)
@@ -325,7 +325,7 @@ def test_shipped_order_cannot_be_cancelled(
 
 
 def test_bulk_confirm_reports_each_refusal(channel: Any, sku: Any, rep: Any) -> None:
-    CustomerFactory(phone="13800138000")
+    make_customer(phone="13800138000")
     ready = intake(channel, external_id="B1")
     waiting = services.order_intake(
         channel=channel,

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders import services
 from orders.models import ChannelSkuMapping, Order, OrderState
-from tests.orders.factories import CustomerFactory, order_data
+from tests.orders.factories import make_customer, order_data
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def make_orders(channel: Any, count: int, start: int = 0, *, matched: bool = Fal
         customer["phone"] = f"1380000{n:04d}"
         customer["id_number"] = ""
         if matched:
-            CustomerFactory(phone=customer["phone"])
+            make_customer(phone=customer["phone"])
         services.order_intake(
             channel=channel, data=order_data(external_id=f"V{n}", customer=customer)
         )
@@ -129,7 +129,7 @@ def test_rep_identifies_from_the_order_page(
     client: Any, make_user: Any, channel: Any, sku: Any
 ) -> None:
     client.force_login(make_user("sales_rep"))
-    candidate = CustomerFactory(name="李娜", phone="13900000000")
+    candidate = make_customer(name="李娜", phone="13900000000")
     make_orders(channel, 1)
     order = Order.objects.get()
     page = client.get(f"/orders/{order.pk}/").content.decode()
@@ -188,7 +188,7 @@ def test_manual_entry_keeps_what_was_typed(
 
 def test_customer_correction_keeps_old_value(client: Any, make_user: Any) -> None:
     client.force_login(make_user("sales_rep"))
-    customer = CustomerFactory(phone="13900000000")
+    customer = make_customer(phone="13900000000")
     data = {
         f"edit-{k}": getattr(customer, k)
         for k in ("kind", "name", "province", "city", "district", "street_address", "postcode")
