@@ -9,15 +9,22 @@ from django.test import Client
 
 from orders.models import Order, OrderState
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.orders.factories import listed_sku, make_channel, make_customer, order_data, push
+from tests.orders.factories import (
+    ensure_sla_policies,
+    listed_sku,
+    make_channel,
+    make_customer,
+    order_data,
+    push,
+)
 
-# The SLA policies come from a data migration: keep them across the flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_rep_identifies_a_pushed_order_and_confirms_it(
     live_server: Any, page: Any, login: Any, screenshot: Any
 ) -> None:
+    ensure_sla_policies()
     UserFactory(username="sales_rep", roles=["sales_rep"])
     channel = make_channel(code="tmall")
     listed_sku("SKU-1", "99.00")

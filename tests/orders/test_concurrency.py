@@ -11,15 +11,20 @@ from django.db import connection, connections
 from django.test import Client
 
 from orders.models import Order, OrderPush
-from tests.orders.factories import listed_sku, make_channel, order_data, push
+from tests.orders.factories import ensure_sla_policies, listed_sku, make_channel, order_data, push
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="row locks and concurrent unique inserts need PostgreSQL (.ci/run uses it)",
     ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _policies() -> None:
+    ensure_sla_policies()
 
 
 def _race(count: int, target: Any) -> list[Any]:

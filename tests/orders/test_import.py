@@ -14,7 +14,7 @@ from orders import services
 from orders.models import Order, OrderImport
 from orders.services.imports import COLUMNS, split_address
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HEADER = list(COLUMNS.values())
 

@@ -22,7 +22,7 @@ from orders.signals import order_cancellation_requested, order_cancelled, order_
 from tests.orders.factories import ID_NUMBER, make_customer, order_data
 from tests.timeutil import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def intake(channel: Any, **overrides: Any) -> Order:
