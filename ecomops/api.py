@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ecomops.errors import ApplicationError
@@ -51,6 +53,21 @@ def verify_signature(request: Request, secret: str, *, now: float | None = None)
     expected = sign(secret, timestamp, request.body)
     if not hmac.compare_digest(expected, signature.lower()):
         raise SignatureError(_("The signature does not match."))
+
+
+class SignedEndpoint(APIView):
+    """Base view for endpoints called by channels, carriers and payment providers.
+
+    They carry no session or token: the view checks the sender's signature itself with
+    ``verify_signature``. The authenticate header makes DRF answer a bad signature with
+    401 (re-sign and retry) rather than 403.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 realm="ecomops"'
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django_fsm_log.admin import StateLogInline
 
+from ecomops.admin_inlines import ReadOnlyInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin
 
 from . import services
@@ -58,7 +59,7 @@ class SkuImageInline(admin.TabularInline[SkuImage, Sku]):
     extra = 0
 
 
-class SkuPriceInline(admin.TabularInline[SkuPrice, Sku]):
+class SkuPriceInline(ReadOnlyInline, admin.TabularInline[SkuPrice, Sku]):
     model = SkuPrice
     fields = [
         "kind",
@@ -70,12 +71,6 @@ class SkuPriceInline(admin.TabularInline[SkuPrice, Sku]):
         "changed_by",
         "created_at",
     ]
-    readonly_fields = tuple(str(f) for f in fields)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 def _sku_service(name: str) -> Any:
@@ -100,7 +95,7 @@ class SkuAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Sku]):
     fsm_services = {"list_online": _sku_service("list_online"), "delist": _sku_service("delist")}
 
 
-class ReviewRoundInline(admin.TabularInline[ReviewRound, ListingApplication]):
+class ReviewRoundInline(ReadOnlyInline, admin.TabularInline[ReviewRound, ListingApplication]):
     model = ReviewRound
     fields = [
         "number",
@@ -111,12 +106,6 @@ class ReviewRoundInline(admin.TabularInline[ReviewRound, ListingApplication]):
         "decided_at",
         "reason",
     ]
-    readonly_fields = tuple(str(f) for f in fields)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ListingApplication)

@@ -2,20 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
 
+from ecomops.admin_inlines import ReadOnlyInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin
 
 from . import services
+from .forms import HoldForm
 from .models import (
     Channel,
     ChannelSkuMapping,
     Customer,
     CustomerChange,
-    HoldKind,
     Order,
     OrderImport,
     OrderLine,
@@ -39,16 +38,10 @@ class ChannelAdmin(admin.ModelAdmin[Channel]):
     inlines = [ChannelSkuMappingInline]
 
 
-class CustomerChangeInline(admin.TabularInline[CustomerChange, Customer]):
+class CustomerChangeInline(ReadOnlyInline, admin.TabularInline[CustomerChange, Customer]):
     model = CustomerChange
     fk_name = "customer"
     fields = ["changed_at", "field", "old_value", "new_value", "reason", "changed_by"]
-    readonly_fields = tuple(str(f) for f in fields)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Customer)
@@ -64,7 +57,7 @@ class CustomerAdmin(admin.ModelAdmin[Customer]):
         return [f.name for f in Customer._meta.fields] if obj is not None else []
 
 
-class OrderLineInline(admin.TabularInline[OrderLine, Order]):
+class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
     model = OrderLine
     fields = [
         "position",
@@ -75,28 +68,11 @@ class OrderLineInline(admin.TabularInline[OrderLine, Order]):
         "list_price",
         "amount",
     ]
-    readonly_fields = tuple(str(f) for f in fields)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
-class OrderPushInline(admin.TabularInline[OrderPush, Order]):
+class OrderPushInline(ReadOnlyInline, admin.TabularInline[OrderPush, Order]):
     model = OrderPush
     fields = ["received_at", "source", "outcome", "differing_fields"]
-    readonly_fields = tuple(str(f) for f in fields)
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-
-class HoldForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Hold"), choices=HoldKind.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
 @admin.register(Order)

@@ -15,12 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
 from ecomops.errors import ApplicationError
 
 from . import services
@@ -125,16 +123,12 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
             name = "" if key == "non_field_errors" else str(key)
             path = f"{prefix}.{name}" if prefix and name else (prefix or name or "detail")
             flat.update(flatten_errors(value, path))
-    elif isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
+    elif isinstance(errors, list) and any(isinstance(e, dict) for e in errors):
+        # One entry per list item (``lines``); items without errors are empty dicts.
         for index, value in enumerate(errors):
             flat.update(flatten_errors(value, f"{prefix}[{index}]"))
     elif isinstance(errors, list):
-        messages = [str(e) for e in errors if not isinstance(e, dict | list)]
-        for index, nested in enumerate(errors):
-            if isinstance(nested, dict) and nested:
-                flat.update(flatten_errors(nested, f"{prefix}[{index}]"))
-        if messages:
-            flat[prefix] = messages
+        flat[prefix] = [str(e) for e in errors]
     else:
         flat[prefix] = [str(errors)]
     return flat
@@ -167,15 +161,8 @@ def accepted_body(order: Order) -> dict[str, Any]:
     }
 
 
-class ChannelOrderIntake(APIView):
+class ChannelOrderIntake(SignedEndpoint):
     """Accept an order pushed by a channel, signed with the channel's secret."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-
-    def get_authenticate_header(self, request: Request) -> str:
-        # Makes DRF answer a bad signature with 401 (not 403): the channel must re-sign.
-        return 'HMAC-SHA256 realm="channel"'
 
     @extend_schema(
         operation_id="channel_order_push",
@@ -242,8 +229,8 @@ class ChannelOrderIntake(APIView):
                     for path, messages in exc.extra.get("fields", {}).items():
                         if path not in fields:
                             fields[path] = messages
-                except Exception:  # noqa: S110  (structural errors already explain it)
-                    pass
+                except (TypeError, ValueError, AttributeError):
+                    pass  # values too malformed to check further: the field errors say why
             return Response(
                 {"detail": _("The order was not accepted."), "fields": fields},
                 status=status.HTTP_400_BAD_REQUEST,

@@ -243,7 +243,7 @@ class ManualOrderForm(forms.Form):
             raise forms.ValidationError(_("An order needs at least one line."))
         return lines
 
-    def payload(self, external_id: str) -> dict[str, Any]:
+    def payload(self) -> dict[str, Any]:
         d = self.cleaned_data
         customer = {
             key: d.get(f"customer_{key}", "")
@@ -262,7 +262,7 @@ class ManualOrderForm(forms.Form):
         }
         customer["kind"] = d["customer_kind"]
         return {
-            "external_id": d.get("external_id") or external_id,
+            "external_id": d.get("external_id", ""),
             "placed_at": d["placed_at"],
             "paid_at": d.get("paid_at"),
             "customer": customer,

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
@@ -108,8 +109,6 @@ def identification_candidates(order: Order, limit: int = CANDIDATE_LIMIT) -> lis
     20%. Looked for among customers sharing the phone, the name, its first two characters
     in the same city, or the street address.
     """
-    from django.utils.translation import gettext as _
-
     data = order.customer_data or {}
     name = data.get("name") or order.receiver_name
     phone = data.get("phone") or order.receiver_phone
@@ -224,11 +223,6 @@ def order_search(
 
 def order_detail(pk: int) -> Order:
     return _orders().prefetch_related("lines__sku", "pushes").get(pk=pk)
-
-
-def orders_for_batch(batch_date: date, slot: int) -> QuerySet[Order]:
-    """Orders whose cutoff batch is (date, slot), as intake recorded it."""
-    return _orders().filter(batch_date=batch_date, batch_slot=slot)
 
 
 # --- Customers ---------------------------------------------------------------------------

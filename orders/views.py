@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from ecomops.errors import ApplicationError
 from ecomops.forms import add_service_errors
-from ecomops.numbering.services import next_number
 
 from . import selectors, services
 from .forms import (
@@ -30,7 +29,7 @@ from .forms import (
     OrderSearchForm,
     ReasonForm,
 )
-from .models import Channel, ChannelSkuMapping, Customer, Order, OrderImport, OrderSource
+from .models import Channel, ChannelSkuMapping, Customer, Order, OrderImport
 
 # --- Sales rep's queue ---------------------------------------------------------------------
 
@@ -48,9 +47,9 @@ def _queue_context() -> dict[str, Any]:
 def queue(request: HttpRequest) -> HttpResponse:
     """Identification and confirmation, least time left first; refreshed by htmx."""
     context = _queue_context()
+    ids = [o.pk for key in ("to_identify", "to_confirm", "on_hold") for o in context[key]]
+    form = BulkForm(request.POST or None, order_ids=ids, auto_id="bulk-%s")
     if request.method == "POST":
-        ids = [o.pk for key in ("to_identify", "to_confirm", "on_hold") for o in context[key]]
-        form = BulkForm(request.POST, order_ids=ids)
         if form.is_valid():
             _run_bulk(request, form.cleaned_data)
             return redirect("orders:queue")
@@ -58,7 +57,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             for message in errors:
                 messages.error(request, str(message))
     template = "orders/_queue_tables.html" if request.htmx else "orders/queue.html"  # type: ignore[attr-defined]
-    return render(request, template, {**context, "hold_form": HoldForm()})
+    return render(request, template, {**context, "bulk_form": form})
 
 
 def _run_bulk(request: HttpRequest, data: dict[str, Any]) -> None:
@@ -132,6 +131,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _int(value: str) -> int:
+    return int(value) if value.isdigit() else 0
+
+
 def _act(request: HttpRequest, call: Callable[[], Any], done: str) -> None:
     try:
         call()
@@ -154,7 +157,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     actions: dict[str, tuple[Callable[[], Any], str]] = {
         "identify": (
             lambda: services.order_identify(
-                order_id=pk, customer_id=int(post.get("customer", "0") or 0), by=user
+                order_id=pk, customer_id=_int(post.get("customer", "")), by=user
             ),
             _("The customer is identified."),
         ),
@@ -191,9 +194,6 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     }
     if action not in actions:
         raise Http404
-    if action == "identify" and not Customer.objects.filter(pk=post.get("customer") or 0).exists():
-        messages.error(request, _("Choose the customer."))
-        return redirect(order)
     call, done = actions[action]
     _act(request, call, done)
     return redirect(order)
@@ -207,12 +207,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         channel = form.cleaned_data["channel"]
         try:
-            result = services.order_intake(
-                channel=channel,
-                data=form.payload(external_id=next_number("MO", width=5)),
-                source=OrderSource.MANUAL,
-                by=request.user,
-            )
+            result = services.order_key_in(channel=channel, data=form.payload(), by=request.user)
         except ApplicationError as exc:
             form.add_intake_errors(exc.extra.get("fields", {}))
             if not exc.extra.get("fields"):

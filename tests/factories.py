@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import factory
@@ -33,3 +34,12 @@ class UserFactory(factory.django.DjangoModelFactory):
                 obj.is_staff = True
         if create:
             obj.save()
+
+
+def ensure_sla_policies() -> None:
+    """The default SLA policies, for transactional tests that run after a flush emptied
+    what the data migration had created."""
+    from django.apps import apps
+
+    migration = importlib.import_module("ecomops.sla.migrations.0002_default_policies")
+    migration.create_policies(apps, None)

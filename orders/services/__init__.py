@@ -22,6 +22,7 @@ from .intake import (
     IntakeResult,
     SkuResolver,
     order_intake,
+    order_key_in,
     prepare_order,
 )
 from .orders import (
@@ -75,6 +76,7 @@ __all__ = [
     "order_identify",
     "order_identify_new_customer",
     "order_intake",
+    "order_key_in",
     "order_note_add",
     "order_release",
     "order_release_hold",

@@ -19,7 +19,7 @@ from ecomops.validators import normalize_credit_code, normalize_resident_id
 
 from ..models import CUSTOMER_FIELDS, Customer, CustomerChange, Order, OrderState
 from .clocks import clocks_on_identified
-from .intake import FieldErrorCollector, _phone, check_customer
+from .intake import FieldErrorCollector, check_customer, normalize_phone
 
 PERMISSION = "orders.identify_customer"
 
@@ -35,7 +35,7 @@ def _require(by: Any) -> None:
 
 def _clean(data: dict[str, Any]) -> dict[str, str]:
     cleaned = {key: str(data.get(key) or "").strip() for key in CUSTOMER_FIELDS}
-    cleaned["phone"] = _phone(cleaned["phone"])
+    cleaned["phone"] = normalize_phone(cleaned["phone"])
     cleaned["id_number"] = normalize_resident_id(cleaned["id_number"])
     cleaned["credit_code"] = normalize_credit_code(cleaned["credit_code"])
     cleaned["invoice_tax_id"] = normalize_credit_code(cleaned["invoice_tax_id"])
@@ -123,7 +123,11 @@ def order_identify(
         order = _lock_order(order_id)
         if order.state != OrderState.RECEIVED and order.customer_id == customer_id:
             return order
-        customer = Customer.objects.get(pk=customer_id)
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise CustomerError(
+                _("Choose the customer."), {"fields": {"customer": [_("Unknown customer.")]}}
+            )
         if customer.merged_into_id:
             raise ConflictError(
                 _("%(customer)s was merged into another customer: choose that one.")

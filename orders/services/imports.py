@@ -22,7 +22,6 @@ from typing import IO, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from ecomops.errors import ApplicationError, PermissionDeniedError
 
@@ -54,20 +53,6 @@ COLUMNS = {
     "buyer_note": "买家留言",
 }
 REQUIRED_COLUMNS = ("external_id", "receiver", "phone", "address", "sku", "quantity", "placed_at")
-COLUMN_LABELS = {
-    "external_id": gettext_lazy("order number"),
-    "buyer": gettext_lazy("buyer"),
-    "receiver": gettext_lazy("receiver"),
-    "phone": gettext_lazy("phone"),
-    "address": gettext_lazy("address"),
-    "sku": gettext_lazy("item code"),
-    "quantity": gettext_lazy("quantity"),
-    "unit_price": gettext_lazy("unit price"),
-    "paid_amount": gettext_lazy("amount paid"),
-    "paid_at": gettext_lazy("paid time"),
-    "placed_at": gettext_lazy("order time"),
-    "buyer_note": gettext_lazy("buyer note"),
-}
 MAX_BYTES = 50 * 1024 * 1024
 _POSTCODE_RE = re.compile(r"[（(]\s*(\d{6})\s*[)）]\s*$")
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.cutoffs import CutoffBatch, batch_for
-from ecomops.errors import ApplicationError, ConflictError
+from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import transition
 from ecomops.money import to_money
 from ecomops.numbering.services import next_number
@@ -104,10 +104,6 @@ class IntakeResult:
     order: Order
     created: bool
 
-    @property
-    def batch(self) -> CutoffBatch:
-        return batch_for(self.order.accepted_at)
-
 
 @dataclass
 class _Prepared:
@@ -144,7 +140,8 @@ def _when(value: Any) -> str | None:
     return _text(value)
 
 
-def _phone(value: Any) -> str:
+def normalize_phone(value: Any) -> str:
+    """A mobile without +86 or separators; a landline (leading 0) as written."""
     text = _text(value)
     return normalize_mobile(text) if text and not text.startswith("0") else text
 
@@ -155,7 +152,7 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
     shipping = data.get("shipping_address") or {}
     invoice = data.get("invoice") or {}
     canonical_customer = {key: _text(customer.get(key)) for key in CUSTOMER_KEYS}
-    canonical_customer["phone"] = _phone(customer.get("phone"))
+    canonical_customer["phone"] = normalize_phone(customer.get("phone"))
     canonical_customer["id_number"] = normalize_resident_id(_text(customer.get("id_number")))
     canonical_customer["credit_code"] = normalize_credit_code(_text(customer.get("credit_code")))
     if not any(_text(shipping.get(key)) for key in ADDRESS_KEYS):
@@ -165,7 +162,7 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
             **{k: customer.get(k) for k in ADDRESS_KEYS if k != "name"},
         }
     canonical_shipping = {key: _text(shipping.get(key)) for key in ADDRESS_KEYS}
-    canonical_shipping["phone"] = _phone(shipping.get("phone"))
+    canonical_shipping["phone"] = normalize_phone(shipping.get("phone"))
     needs_invoice = bool(data.get("needs_invoice"))
     canonical_invoice = {key: _text(invoice.get(key)) for key in INVOICE_KEYS}
     canonical_invoice["tax_id"] = normalize_credit_code(canonical_invoice["tax_id"])
@@ -543,6 +540,16 @@ def order_intake(
             raise
         return _answer_existing(existing, payload, digest, source)
     return IntakeResult(order=order, created=True)
+
+
+def order_key_in(*, channel: Channel, data: OrderPayload, by: Any) -> IntakeResult:
+    """An order keyed in by service staff; one taken by phone has no channel order number,
+    so it gets one of ours (MO + day + counter)."""
+    if not by.has_perm("orders.key_in_order"):
+        raise PermissionDeniedError(_("You are not allowed to key in orders."))
+    if not _text(data.get("external_id")):
+        data = {**data, "external_id": next_number("MO", width=5)}
+    return order_intake(channel=channel, data=data, source=OrderSource.MANUAL, by=by)
 
 
 def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> Order:

@@ -35,8 +35,8 @@ from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from orders import services
 from orders.models import Order
 from orders.services.imports import COLUMNS
-from tests.factories import UserFactory
-from tests.orders.factories import ensure_sla_policies, listed_sku, make_channel, order_data
+from tests.factories import UserFactory, ensure_sla_policies
+from tests.orders.factories import listed_sku, make_channel, order_data
 
 pytestmark = [
     pytest.mark.bench,

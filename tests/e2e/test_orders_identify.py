@@ -8,9 +8,8 @@ import pytest
 from django.test import Client
 
 from orders.models import Order, OrderState
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory, ensure_sla_policies
 from tests.orders.factories import (
-    ensure_sla_policies,
     listed_sku,
     make_channel,
     make_customer,

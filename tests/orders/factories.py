@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 from datetime import timedelta
@@ -49,15 +48,6 @@ class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     district = "朝阳区"
     street_address = "建国路88号"
     postcode = "100020"
-
-
-def ensure_sla_policies() -> None:
-    """The default SLA policies, for transactional tests that run after a flush emptied
-    what the data migration had created."""
-    from django.apps import apps
-
-    migration = importlib.import_module("ecomops.sla.migrations.0002_default_policies")
-    migration.create_policies(apps, None)
 
 
 def make_customer(**fields: Any) -> Customer:

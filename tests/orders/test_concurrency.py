@@ -11,7 +11,8 @@ from django.db import connection, connections
 from django.test import Client
 
 from orders.models import Order, OrderPush
-from tests.orders.factories import ensure_sla_policies, listed_sku, make_channel, order_data, push
+from tests.factories import ensure_sla_policies
+from tests.orders.factories import listed_sku, make_channel, order_data, push
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
