@@ -125,6 +125,13 @@ class MoneyField(models.DecimalField):
             kwargs.setdefault("verbose_name", _("amount"))
         super().__init__(*args, **kwargs)
 
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        # SQLite hands computed amounts (subqueries, Coalesce) back as floats turned into
+        # long Decimals (147.840000000000); every amount read is quantized to the fen.
+        if isinstance(value, Decimal):
+            return value.quantize(CENT)
+        return value
+
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
         if kwargs.get("max_digits") == 14:

@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ecomops.money import MoneyField
 from ecomops.sla.selectors import annotate_sla
 
 from .models import (
@@ -75,7 +76,7 @@ def with_current_price(queryset: QuerySet[Sku], at: datetime | None = None) -> Q
         current_price=Coalesce(
             "promotion_price",
             "regular_price",
-            output_field=DecimalField(max_digits=14, decimal_places=2),
+            output_field=MoneyField(),
         )
     )
 

@@ -120,6 +120,10 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
+            if isinstance(key, int) or str(key).isdigit():
+                # DRF keys a list field's item errors by index: lines[0], like intake does.
+                flat.update(flatten_errors(value, f"{prefix}[{key}]"))
+                continue
             name = "" if key == "non_field_errors" else str(key)
             path = f"{prefix}.{name}" if prefix and name else (prefix or name or "detail")
             flat.update(flatten_errors(value, path))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from django.utils import timezone
 
 from listings import selectors, services
-from tests.listings.factories import application_at
+from listings.models import Product, Sku, SkuPrice
+from tests.listings.factories import BrandFactory, CategoryFactory, application_at, barcode
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +37,18 @@ def test_catalog_search_by_code_barcode_name_brand_and_state(users):
     assert list(selectors.catalog_search(q="茉莉")) == [sku]
     assert set(selectors.catalog_search(q=sku.product.brand.name)) == {sku}
     assert list(selectors.catalog_search(state="new")) == [other]
+
+
+def test_current_price_comes_back_to_the_fen() -> None:
+    """SQLite returns computed amounts as floats; the annotation is still to the fen."""
+    product = Product.objects.create(
+        name="面霜", brand=cast(Any, BrandFactory()), category=cast(Any, CategoryFactory())
+    )
+    sku = Sku.objects.create(
+        product=product, code="SKU-FEN", barcode=barcode(), name="面霜", state="listed"
+    )
+    SkuPrice.objects.create(
+        sku=sku, price=Decimal("147.84"), valid_from=timezone.now() - timedelta(days=1), reason="t"
+    )
+    found: Any = selectors.orderable_skus().get(code="SKU-FEN")
+    assert str(found.current_price) == "147.84"

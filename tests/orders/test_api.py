@@ -296,3 +296,12 @@ def test_schema_documents_the_push(client: Any) -> None:
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/channels/{code}/orders" in response.content
+
+
+def test_structural_errors_use_the_same_paths_as_business_errors(
+    client: Any, channel: Any, sku: Any
+) -> None:
+    data = order_data(lines=[{"sku": "SKU-1", "quantity": 1, "unit_price": "9.999"}])
+    fields = push(client, channel, data).json()["fields"]
+    assert "lines[0].unit_price" in fields
+    assert not any(key.startswith("lines.") for key in fields)
