@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
-from tests.factories import UserFactory
+from tests.factories import UserFactory, ensure_sla_policies
 
 
 @pytest.fixture
@@ -28,6 +28,16 @@ def _fresh_calendar_cache() -> Iterator[None]:
     calendar_cache_clear()
     yield
     calendar_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_sla_policies(request: pytest.FixtureRequest) -> None:
+    """A transactional test runs after an earlier one flushed the tables, and with them the
+    rows data migrations created; the SLA policies every process needs are put back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_sla_policies()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from orders import services
 from orders.models import Order
 from orders.services.imports import COLUMNS
-from tests.factories import UserFactory, ensure_sla_policies
+from tests.factories import UserFactory
 from tests.orders.factories import listed_sku, make_channel, order_data
 
 pytestmark = [
@@ -192,7 +192,6 @@ def _raw_sql_insert(channel_id: int, count: int) -> float:
 
 
 def test_csv_import_of_a_large_export() -> None:
-    ensure_sla_policies()
     channel = make_channel(code="bench-import", price_tolerance_percent=Decimal("0"))
     listed_sku("SKU-1", "99.00")
     user = UserFactory(username="bench-rep", roles=["sales_rep"])

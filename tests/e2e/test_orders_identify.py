@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from orders.models import Order, OrderState
-from tests.factories import DEFAULT_PASSWORD, UserFactory, ensure_sla_policies
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.orders.factories import (
     listed_sku,
     make_channel,
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_rep_identifies_a_pushed_order_and_confirms_it(
     live_server: Any, page: Any, login: Any, screenshot: Any
 ) -> None:
-    ensure_sla_policies()
     UserFactory(username="sales_rep", roles=["sales_rep"])
     channel = make_channel(code="tmall")
     listed_sku("SKU-1", "99.00")

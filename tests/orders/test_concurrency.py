@@ -11,7 +11,6 @@ from django.db import connection, connections
 from django.test import Client
 
 from orders.models import Order, OrderPush
-from tests.factories import ensure_sla_policies
 from tests.orders.factories import listed_sku, make_channel, order_data, push
 
 pytestmark = [
@@ -21,11 +20,6 @@ pytestmark = [
         reason="row locks and concurrent unique inserts need PostgreSQL (.ci/run uses it)",
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _policies() -> None:
-    ensure_sla_policies()
 
 
 def _race(count: int, target: Any) -> list[Any]:
