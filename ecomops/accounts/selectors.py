@@ -10,6 +10,12 @@ from django.db.models import QuerySet
 from .roles import ROLES, Department
 
 
+def acting_user(by: Any) -> Any | None:
+    """Who to record as having done something: the user, or None for the system (a beat
+    task, a signed push) and anonymous callers."""
+    return by if by is not None and by.is_authenticated else None
+
+
 def user_role_codes(user: Any) -> list[str]:
     """The role codes ``user`` holds, in the order of ``ROLES``; cached on the user object."""
     if not getattr(user, "is_authenticated", False):
