@@ -329,6 +329,11 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     batch_date = models.DateField(_("batch date"), db_index=True)
     batch_slot = models.PositiveSmallIntegerField(_("batch slot"))
     ship_by = models.DateField(_("ship by"))
+    batches_missed = models.PositiveSmallIntegerField(
+        _("batches missed"),
+        default=0,
+        help_text=_("How often the order was not ready by its batch's cut and rolled over."),
+    )
     total_amount = MoneyField(_("total"))
     needs_invoice = models.BooleanField(_("needs an invoice"), default=False)
     invoice_kind = models.CharField(
@@ -402,6 +407,11 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         return "".join(
             p for p in (self.ship_province, self.ship_city, self.ship_district, self.ship_street)
         )
+
+    @property
+    def is_late(self) -> bool:
+        """Rolled into a later batch than the one its acceptance promised."""
+        return self.batches_missed > 0
 
     @property
     def batch_label(self) -> str:

@@ -42,6 +42,8 @@ from .orders import (
     order_release_hold,
     order_ship,
     orders_bulk,
+    orders_release_many,
+    orders_roll_over,
 )
 
 __all__ = [
@@ -82,5 +84,7 @@ __all__ = [
     "order_release_hold",
     "order_ship",
     "orders_bulk",
+    "orders_release_many",
+    "orders_roll_over",
     "prepare_order",
 ]

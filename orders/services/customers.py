@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import transition
 from ecomops.validators import normalize_credit_code, normalize_resident_id
@@ -61,7 +62,7 @@ def customer_create(*, data: dict[str, Any], by: Any) -> Customer:
             customer=customer,
             field="created",
             new_value=customer.name,
-            changed_by=by if by is not None and by.is_authenticated else None,
+            changed_by=acting_user(by),
         )
     return customer
 
@@ -91,7 +92,7 @@ def customer_update(
                     old_value=current[key],
                     new_value=wanted[key],
                     reason=reason,
-                    changed_by=by if by is not None and by.is_authenticated else None,
+                    changed_by=acting_user(by),
                 )
                 for key in changed
             ]
@@ -184,7 +185,7 @@ def customer_merge(*, duplicate_id: int, into_id: int, by: Any, reason: str = ""
     _require(by)
     if duplicate_id == into_id:
         raise CustomerError(_("A customer cannot be merged into itself."))
-    actor = by if by is not None and by.is_authenticated else None
+    actor = acting_user(by)
     with transaction.atomic():
         # Lock both rows in one order (by pk), so two opposite merges cannot deadlock.
         locked = {

@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops.accounts.selectors import acting_user
 from ecomops.cutoffs import CutoffBatch, batch_for
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import transition
@@ -586,7 +587,7 @@ def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> O
         buyer_note=payload["buyer_note"],
         payload=payload,
         payload_hash=prepared.payload_hash,
-        created_by=by if by is not None and by.is_authenticated else None,
+        created_by=acting_user(by),
     )
     OrderLine.objects.bulk_create(
         [

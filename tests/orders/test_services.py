@@ -21,8 +21,11 @@ from orders.selectors import (
 from orders.signals import order_cancellation_requested, order_cancelled, order_confirmed
 from tests.orders.factories import ID_NUMBER, make_customer, order_data
 from tests.timeutil import at
+from warehouse.receivers import on_cancellation_requested
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+WAREHOUSE_RECEIVER = "warehouse.cancellation_requested"
 
 
 def intake(channel: Any, **overrides: Any) -> Order:
@@ -210,12 +213,14 @@ def test_confirm_stops_sales_order_clock_and_starts_delivery_note(
     make_customer(phone="13800138000")
     order = intake(channel)
     seen: list[Order] = []
-    order_confirmed.connect(lambda sender, order, **kw: seen.append(order), weak=False)
+    order_confirmed.connect(
+        lambda sender, order, **kw: seen.append(order), weak=False, dispatch_uid="test-seen"
+    )
     try:
         with TestCase.captureOnCommitCallbacks(execute=True):
             services.order_confirm(order_id=order.pk, by=rep)
     finally:
-        order_confirmed.receivers.clear()
+        order_confirmed.disconnect(dispatch_uid="test-seen")
     order.refresh_from_db()
     assert order.state == OrderState.CONFIRMED
     assert clocks(order)["sales_order"] == (False, False)
@@ -253,12 +258,14 @@ def test_hold_needs_a_kind_and_reason(channel: Any, sku: Any, rep: Any) -> None:
 def test_cancel_before_release_stops_clocks_and_signals(channel: Any, sku: Any, rep: Any) -> None:
     order = intake(channel)
     seen: list[int] = []
-    order_cancelled.connect(lambda sender, order, **kw: seen.append(order.pk), weak=False)
+    order_cancelled.connect(
+        lambda sender, order, **kw: seen.append(order.pk), weak=False, dispatch_uid="test-seen"
+    )
     try:
         with TestCase.captureOnCommitCallbacks(execute=True):
             services.order_cancel(order_id=order.pk, by=rep, reason="客户取消")
     finally:
-        order_cancelled.receivers.clear()
+        order_cancelled.disconnect(dispatch_uid="test-seen")
     order.refresh_from_db()
     assert (order.state, order.cancel_reason) == (OrderState.CANCELLED, "客户取消")
     assert all(not running for running, _late in clocks(order).values())
@@ -283,14 +290,21 @@ def test_after_release_cancellation_is_a_request_the_warehouse_accepts(
     with pytest.raises(ConflictError):
         services.order_cancel(order_id=order.pk, by=rep, reason="客户取消")
     asked: list[int] = []
-    order_cancellation_requested.connect(
-        lambda sender, order, **kw: asked.append(order.pk), weak=False
-    )
+
+    def listener(sender: Any, order: Any, **kwargs: Any) -> None:
+        asked.append(order.pk)
+
+    # Here the warehouse's own receiver stays out, so the test decides in its place.
+    order_cancellation_requested.disconnect(dispatch_uid=WAREHOUSE_RECEIVER)
+    order_cancellation_requested.connect(listener, dispatch_uid="test-listener")
     try:
         with TestCase.captureOnCommitCallbacks(execute=True):
             services.order_cancellation_request(order_id=order.pk, by=rep, reason="客户取消")
     finally:
-        order_cancellation_requested.receivers.clear()
+        order_cancellation_requested.disconnect(dispatch_uid="test-listener")
+        order_cancellation_requested.connect(
+            on_cancellation_requested, dispatch_uid=WAREHOUSE_RECEIVER
+        )
     assert asked == [order.pk]
     with pytest.raises(PermissionDeniedError):
         services.order_cancellation_accept(order_id=order.pk, by=rep)
