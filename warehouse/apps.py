@@ -5,3 +5,136 @@ from django.utils.translation import gettext_lazy as _
 class WarehouseConfig(AppConfig):
     name = "warehouse"
     verbose_name = _("Warehouse")
+
+    def ready(self) -> None:
+        from ecomops.accounts.roles import RoleCode, grant, grant_manager_all_of
+        from ecomops.demo import register_seeder
+        from ecomops.portal.registry import NavItem, Queue, register_nav, register_queue
+        from orders.signals import order_cancellation_requested, order_cancelled
+
+        from . import receivers, selectors
+        from .demo import seed_warehouse
+
+        order_cancelled.connect(receivers.on_order_cancelled, dispatch_uid="warehouse.cancelled")
+        order_cancellation_requested.connect(
+            receivers.on_cancellation_requested, dispatch_uid="warehouse.cancellation_requested"
+        )
+
+        view = {
+            "warehouse.view_deliverynote",
+            "warehouse.view_stockbalance",
+            "warehouse.view_wave",
+            "warehouse.view_batch",
+            "warehouse.view_parcel",
+        }
+        grant(RoleCode.BU_PARTS_ADMIN, view | {"warehouse.allocate_stock"})
+        grant(
+            RoleCode.WAREHOUSE_ADMIN,
+            view
+            | {
+                "warehouse.receive_stock",
+                "warehouse.adjust_stock",
+                "warehouse.ship_parcel",
+                "warehouse.view_manifest",
+                "warehouse.view_stockmove",
+                "warehouse.pick_wave",
+                "warehouse.pack_parcel",
+            },
+        )
+        grant(RoleCode.PICKER, view | {"warehouse.pick_wave"})
+        grant(RoleCode.PACKER, view | {"warehouse.pack_parcel"})
+        grant(RoleCode.FINANCE_CLERK, {"warehouse.view_deliverynote", "warehouse.view_parcel"})
+        grant(RoleCode.AFTERSALES_SERVICE, {"warehouse.view_deliverynote", "warehouse.view_parcel"})
+        grant_manager_all_of("warehouse")
+
+        section = _("Warehouse")
+        everyone = (
+            RoleCode.BU_PARTS_ADMIN,
+            RoleCode.WAREHOUSE_ADMIN,
+            RoleCode.PICKER,
+            RoleCode.PACKER,
+            RoleCode.MANAGER,
+        )
+        for item in (
+            NavItem(
+                "warehouse.allocation",
+                _("Allocation queue"),
+                "warehouse:allocation_queue",
+                (RoleCode.BU_PARTS_ADMIN, RoleCode.MANAGER),
+                section,
+                30,
+            ),
+            NavItem(
+                "warehouse.batches",
+                _("Batch board"),
+                "warehouse:batch_board",
+                (RoleCode.WAREHOUSE_ADMIN, RoleCode.BU_PARTS_ADMIN, RoleCode.MANAGER),
+                section,
+                31,
+            ),
+            NavItem(
+                "warehouse.waves",
+                _("Waves to pick"),
+                "warehouse:wave_list",
+                (RoleCode.PICKER, RoleCode.WAREHOUSE_ADMIN, RoleCode.MANAGER),
+                section,
+                32,
+            ),
+            NavItem(
+                "warehouse.pack",
+                _("Pack station"),
+                "warehouse:pack_station",
+                (RoleCode.PACKER, RoleCode.WAREHOUSE_ADMIN, RoleCode.MANAGER),
+                section,
+                33,
+            ),
+            NavItem(
+                "warehouse.shipping",
+                _("Shipping"),
+                "warehouse:shipping",
+                (RoleCode.WAREHOUSE_ADMIN, RoleCode.MANAGER),
+                section,
+                34,
+            ),
+            NavItem(
+                "warehouse.notes",
+                _("Delivery notes"),
+                "warehouse:note_list",
+                (*everyone, RoleCode.FINANCE_CLERK),
+                section,
+                35,
+            ),
+            NavItem(
+                "warehouse.stock",
+                _("Stock"),
+                "warehouse:stock",
+                everyone,
+                section,
+                36,
+            ),
+        ):
+            register_nav(item)
+        register_queue(
+            Queue(
+                key="warehouse.allocation",
+                title=_("Orders waiting for their delivery note"),
+                roles=(RoleCode.BU_PARTS_ADMIN,),
+                url_name="warehouse:allocation_queue",
+                count=lambda user: selectors.allocation_queue().count(),
+                late_count=lambda user: selectors.allocation_queue_late_count(),
+                description=_("1 hour from confirmation"),
+                order=7,
+            )
+        )
+        register_queue(
+            Queue(
+                key="warehouse.waves",
+                title=_("Waves to pick and pack"),
+                roles=(RoleCode.WAREHOUSE_ADMIN, RoleCode.PICKER, RoleCode.PACKER),
+                url_name="warehouse:wave_list",
+                count=lambda user: selectors.open_waves().count(),
+                description=_("Released batches"),
+                order=8,
+            )
+        )
+        register_seeder("warehouse", seed_warehouse, order=30)

@@ -1,0 +1,785 @@
+"""Stock, delivery notes, cutoff batches, waves, parcels and carriers (DESIGN §5, Fulfilment).
+
+Stock is a ledger: every change is a ``StockMove``; ``StockBalance`` holds on-hand and
+reserved per SKU and location, updated in the same transaction as the move, and the
+database refuses a balance below zero or more reserved than on hand.
+
+An order's way through the warehouse: the parts admin issues its ``DeliveryNote`` (stock
+reserved) → a cutoff ``Batch`` releases it into a ``Wave`` with a pick list → picked and
+sorted → packed into a ``Parcel`` (scan-checked) → handed to the carrier on a ``Manifest``
+→ ``CarrierEvent`` pushes until delivered.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from listings.models import Sku
+from orders.models import Order, OrderLine, new_channel_secret
+
+
+class Carrier(models.Model):
+    """快递公司: a carrier with its range of waybill numbers and its signing secret."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=128,
+        default=new_channel_secret,
+        help_text=_("Shared with the carrier; its event pushes are signed with HMAC-SHA256."),
+    )
+    waybill_prefix = models.CharField(_("waybill prefix"), max_length=10, blank=True)
+    waybill_next = models.PositiveBigIntegerField(
+        _("next waybill number"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty when waybill numbers are entered by hand."),
+    )
+    waybill_last = models.PositiveBigIntegerField(_("last waybill number"), null=True, blank=True)
+    tracking_url = models.CharField(
+        _("tracking URL"),
+        max_length=200,
+        blank=True,
+        help_text=_("With {waybill} where the waybill number goes."),
+    )
+    pickup_time = models.TimeField(_("pick-up time"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Warehouse(models.Model):
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=300)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    default_carrier = models.ForeignKey(
+        Carrier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default carrier"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Location(models.Model):
+    """库位: a bin; pickers walk the bins in ``walk_order``."""
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="locations", verbose_name=_("warehouse")
+    )
+    code = models.CharField(_("code"), max_length=20)
+    zone = models.CharField(_("zone"), max_length=20, blank=True)
+    walk_order = models.PositiveIntegerField(_("walking order"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["warehouse", "walk_order", "code"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="warehouse_location_code")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StockBalance(models.Model):
+    """On hand and reserved of one SKU in one location: kept by the ledger, never edited."""
+
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="stock_balances", verbose_name=_("SKU")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="balances", verbose_name=_("location")
+    )
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+
+    class Meta:
+        ordering = ["sku", "location"]
+        verbose_name = _("stock balance")
+        verbose_name_plural = _("stock balances")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "location"], name="warehouse_balance_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="warehouse_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="warehouse_reserved_gte_0"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=models.F("on_hand")),
+                name="warehouse_reserved_lte_on_hand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.location_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class MoveKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    RESERVATION = "reservation", _("Reservation")
+    RELEASE = "release", _("Reservation released")
+    PICK = "pick", _("Pick")
+    RETURN = "return", _("Return to stock")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class StockMove(models.Model):
+    """库存流水: one line of the stock ledger."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=MoveKind.choices)
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, related_name="stock_moves", verbose_name=_("SKU")
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="moves", verbose_name=_("location")
+    )
+    on_hand_change = models.IntegerField(_("on hand change"), default=0)
+    reserved_change = models.IntegerField(_("reserved change"), default=0)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, blank=True)
+    delivery_note = models.ForeignKey(
+        "DeliveryNote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stock_moves",
+        verbose_name=_("delivery note"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
+        permissions = [
+            ("receive_stock", _("Can receive stock")),
+            ("adjust_stock", _("Can adjust stock with a reason")),
+        ]
+        indexes = [models.Index(fields=["sku", "location"], name="warehouse_move_sku_loc")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | ~Q(reason=""),
+                name="warehouse_adjustment_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sku_id} {self.on_hand_change:+d}"
+
+
+class StockHold(models.Model):
+    """缺货: an order the parts admin could not allocate, with what is missing."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="stock_holds", verbose_name=_("order")
+    )
+    shortfall = models.JSONField(_("shortfall"), default=list)
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["opened_at"]
+        verbose_name = _("stock hold")
+        verbose_name_plural = _("stock holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(resolved_at__isnull=True),
+                name="warehouse_one_open_stock_hold",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}"
+
+
+class BatchState(models.TextChoices):
+    RELEASING = "releasing", _("Releasing")
+    RELEASED = "released", _("Released")
+    DONE = "done", _("Handed over")
+
+
+class Batch(models.Model):
+    """截单批次: a cutoff batch, identified by (date, slot); released once."""
+
+    batch_date = models.DateField(_("batch date"))
+    slot = models.PositiveSmallIntegerField(_("slot"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=BatchState.choices, default=BatchState.RELEASING
+    )
+    cut_at = models.DateTimeField(_("cut at"))
+    started_at = models.DateTimeField(_("release started"), auto_now_add=True)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    note_count = models.PositiveIntegerField(_("delivery notes"), default=0)
+    late_count = models.PositiveIntegerField(_("late"), default=0)
+    rolled_over_count = models.PositiveIntegerField(_("rolled over"), default=0)
+    done_at = models.DateTimeField(_("handed over"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-batch_date", "-slot"]
+        verbose_name = _("cutoff batch")
+        verbose_name_plural = _("cutoff batches")
+        permissions = [("release_batch", _("Can release a cutoff batch by hand"))]
+        constraints = [
+            models.UniqueConstraint(fields=["batch_date", "slot"], name="warehouse_batch_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_date:%Y-%m-%d} {self.slot:02d}:00"
+
+    def get_absolute_url(self) -> str:
+        return reverse("warehouse:batch_detail", args=[self.pk])
+
+
+class WaveState(models.TextChoices):
+    PICKING = "picking", _("Picking")
+    PICKED = "picked", _("Picked")
+    SORTED = "sorted", _("Sorted")
+    DONE = "done", _("Packed")
+
+
+class Wave(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """波次: part of a batch for one carrier, picked from one pick list."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="waves", verbose_name=_("batch")
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="waves", verbose_name=_("carrier")
+    )
+    state = FSMField(
+        _("state"), default=WaveState.PICKING, choices=WaveState.choices, protected=True
+    )
+    note_count = models.PositiveIntegerField(_("delivery notes"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    picked_at = models.DateTimeField(_("picked"), null=True, blank=True)
+    sorted_at = models.DateTimeField(_("sorted"), null=True, blank=True)
+    done_at = models.DateTimeField(_("packed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("wave")
+        verbose_name_plural = _("waves")
+        permissions = [("pick_wave", _("Can pick and sort waves"))]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("warehouse:wave_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=WaveState.PICKING,
+        target=WaveState.PICKED,
+        permission="warehouse.pick_wave",
+        custom={"label": _("finish picking")},
+    )
+    def finish_picking(self, *, at: datetime) -> None:
+        self.picked_at = at
+
+    @transition(
+        field=state,
+        source=WaveState.PICKED,
+        target=WaveState.SORTED,
+        permission="warehouse.pick_wave",
+        custom={"label": _("finish sorting")},
+    )
+    def sort(self, *, at: datetime) -> None:
+        self.sorted_at = at
+
+    @transition(
+        field=state,
+        source=WaveState.SORTED,
+        target=WaveState.DONE,
+        custom={"label": _("finish packing")},
+    )
+    def finish(self, *, at: datetime) -> None:
+        self.done_at = at
+
+
+class PickLine(models.Model):
+    """拣货单行: one SKU from one bin for a whole wave, confirmed by the picker."""
+
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="pick_lines", verbose_name=_("wave")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
+    walk_order = models.PositiveIntegerField(_("walking order"))
+    quantity = models.PositiveIntegerField(_("to pick"))
+    picked_quantity = models.PositiveIntegerField(_("picked"), null=True, blank=True)
+    short_reason = models.CharField(_("short pick reason"), max_length=200, blank=True)
+    picked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("picked by"),
+    )
+    picked_at = models.DateTimeField(_("picked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["wave", "walk_order", "location__code", "sku__code"]
+        verbose_name = _("pick line")
+        verbose_name_plural = _("pick lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "sku", "location"], name="warehouse_pickline_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(picked_quantity__isnull=True)
+                | Q(picked_quantity__lte=models.F("quantity")),
+                name="warehouse_pickline_not_over",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wave_id} {self.sku_id}@{self.location_id}"
+
+    @property
+    def short_quantity(self) -> int:
+        if self.picked_quantity is None:
+            return 0
+        return self.quantity - self.picked_quantity
+
+
+class NoteState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for stock")
+    ALLOCATED = "allocated", _("Allocated")
+    RELEASED = "released", _("Released")
+    PICKED = "picked", _("Picked and sorted")
+    PACKED = "packed", _("Packed")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+NOTE_OPEN_STATES = (
+    NoteState.WAITING,
+    NoteState.ALLOCATED,
+    NoteState.RELEASED,
+    NoteState.PICKED,
+    NoteState.PACKED,
+)
+
+
+class DeliveryNote(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """出库单: what the warehouse ships for an order; a split order has two."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="delivery_notes", verbose_name=_("order")
+    )
+    part = models.PositiveSmallIntegerField(_("part"), default=1)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="notes", verbose_name=_("warehouse")
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="notes", verbose_name=_("carrier")
+    )
+    state = FSMField(
+        _("state"), default=NoteState.ALLOCATED, choices=NoteState.choices, protected=True
+    )
+    batch = models.ForeignKey(
+        Batch,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("batch"),
+    )
+    wave = models.ForeignKey(
+        Wave,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("wave"),
+    )
+    parcel = models.ForeignKey(
+        "Parcel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notes",
+        verbose_name=_("parcel"),
+    )
+    merge_key = models.CharField(_("merge key"), max_length=80, blank=True, db_index=True)
+    merged = models.BooleanField(_("merged parcel"), default=False)
+    late = models.BooleanField(_("late"), default=False)
+    short = models.BooleanField(
+        _("short picked"),
+        default=False,
+        help_text=_("Picked short; waits for the parts admin before packing."),
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    picked_at = models.DateTimeField(_("picked"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("delivery note")
+        verbose_name_plural = _("delivery notes")
+        permissions = [("allocate_stock", _("Can allocate stock and issue delivery notes"))]
+        indexes = [models.Index(fields=["state", "batch"], name="warehouse_note_state_batch")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "part"], name="warehouse_note_order_part")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("warehouse:note_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=NoteState.WAITING,
+        target=NoteState.ALLOCATED,
+        permission="warehouse.allocate_stock",
+        custom={"label": _("allocate")},
+    )
+    def allocate(self, *, at: datetime) -> None:
+        self.allocated_at = at
+
+    @transition(
+        field=state,
+        source=NoteState.ALLOCATED,
+        target=NoteState.RELEASED,
+        custom={"label": _("release")},
+    )
+    def release(self, *, at: datetime, batch_id: int, late: bool) -> None:
+        self.released_at = at
+        self.batch_id = batch_id
+        self.late = late
+
+    @transition(
+        field=state,
+        source=NoteState.RELEASED,
+        target=NoteState.PICKED,
+        permission="warehouse.pick_wave",
+        custom={"label": _("sort")},
+    )
+    def pick(self, *, at: datetime) -> None:
+        self.picked_at = at
+
+    @transition(
+        field=state,
+        source=NoteState.PICKED,
+        target=NoteState.PACKED,
+        permission="warehouse.pack_parcel",
+        custom={"label": _("pack")},
+    )
+    def pack(self, *, at: datetime, parcel: Parcel) -> None:
+        self.packed_at = at
+        self.parcel = parcel
+
+    @transition(
+        field=state,
+        source=NoteState.PACKED,
+        target=NoteState.SHIPPED,
+        permission="warehouse.ship_parcel",
+        custom={"label": _("ship")},
+    )
+    def ship(self, *, at: datetime) -> None:
+        self.shipped_at = at
+
+    @transition(
+        field=state,
+        source=NoteState.SHIPPED,
+        target=NoteState.DELIVERED,
+        custom={"label": _("mark delivered")},
+    )
+    def deliver(self, *, at: datetime) -> None:
+        self.delivered_at = at
+
+    @transition(
+        field=state,
+        source=list(NOTE_OPEN_STATES),
+        target=NoteState.CANCELLED,
+        custom={"label": _("cancel")},
+    )
+    def cancel(self, *, at: datetime, why: str) -> None:
+        self.cancelled_at = at
+        self.cancel_reason = why
+
+
+class DeliveryNoteLine(models.Model):
+    note = models.ForeignKey(
+        DeliveryNote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("note")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    short_quantity = models.PositiveIntegerField(_("short"), default=0)
+    packed_quantity = models.PositiveIntegerField(_("packed"), default=0)
+
+    class Meta:
+        ordering = ["note", "order_line__position", "pk"]
+        verbose_name = _("delivery note line")
+        verbose_name_plural = _("delivery note lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="warehouse_noteline_qty"),
+            models.CheckConstraint(
+                condition=Q(packed_quantity__lte=models.F("quantity") - models.F("short_quantity")),
+                name="warehouse_noteline_not_overpacked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note_id} {self.sku_id} x{self.quantity}"
+
+    @property
+    def to_pack(self) -> int:
+        return self.quantity - self.short_quantity
+
+
+class ParcelState(models.TextChoices):
+    PACKED = "packed", _("Packed")
+    HANDED_OVER = "handed_over", _("Handed to the carrier")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Delivery exception")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Parcel(models.Model):
+    """包裹: what the packer closed, with its waybill; may hold merged orders."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="parcels", verbose_name=_("carrier")
+    )
+    waybill_number = models.CharField(_("waybill number"), max_length=40)
+    weight_grams = models.PositiveIntegerField(_("weight (g)"), validators=[MinValueValidator(1)])
+    state = models.CharField(
+        _("state"), max_length=20, choices=ParcelState.choices, default=ParcelState.PACKED
+    )
+    manifest = models.ForeignKey(
+        "Manifest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("manifest"),
+    )
+    inserts = models.JSONField(_("documents put in"), default=list, blank=True)
+    packed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("packed by"),
+    )
+    packed_at = models.DateTimeField(_("packed"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    last_event = models.CharField(_("last event"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-packed_at", "-pk"]
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+        permissions = [
+            ("pack_parcel", _("Can pack parcels")),
+            ("ship_parcel", _("Can hand parcels to carriers")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "waybill_number"], name="warehouse_parcel_waybill"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.waybill_number})"
+
+    def tracking_url(self) -> str:
+        template = self.carrier.tracking_url
+        return template.replace("{waybill}", self.waybill_number) if template else ""
+
+
+class PackScan(models.Model):
+    """One scan at the pack station, accepted or refused."""
+
+    note = models.ForeignKey(
+        DeliveryNote, on_delete=models.CASCADE, related_name="scans", verbose_name=_("note")
+    )
+    code = models.CharField(_("scanned"), max_length=64)
+    sku = models.ForeignKey(
+        Sku, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("SKU")
+    )
+    accepted = models.BooleanField(_("accepted"))
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    scanned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    scanned_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scanned_at", "-pk"]
+        verbose_name = _("pack scan")
+        verbose_name_plural = _("pack scans")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Manifest(models.Model):
+    """交接单: the parcels one carrier's courier takes, counted and signed for."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        SIGNED = "signed", _("Signed")
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="manifests", verbose_name=_("carrier")
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    courier_name = models.CharField(_("courier"), max_length=100, blank=True)
+    counted_parcels = models.PositiveIntegerField(_("parcels counted"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("hand-over manifest")
+        verbose_name_plural = _("hand-over manifests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier"], condition=Q(state="open"), name="warehouse_one_open_manifest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("warehouse:manifest_detail", args=[self.pk])
+
+
+class CarrierEventKind(models.TextChoices):
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Exception")
+
+
+class CarrierEvent(models.Model):
+    """物流反馈: one tracking event pushed by a carrier, recorded once."""
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="events", verbose_name=_("carrier")
+    )
+    event_id = models.CharField(_("event id"), max_length=64)
+    parcel = models.ForeignKey(
+        Parcel, on_delete=models.PROTECT, related_name="events", verbose_name=_("parcel")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=CarrierEventKind.choices)
+    occurred_at = models.DateTimeField(_("occurred"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("carrier event")
+        verbose_name_plural = _("carrier events")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "event_id"], name="warehouse_event_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id}:{self.event_id}"
+
+
+def batch_key_before(batch_date: date, slot: int, prefix: str = "") -> Q:
+    """Rows whose (batch date, slot) is at or before the given batch."""
+    return Q(**{f"{prefix}batch_date__lt": batch_date}) | Q(
+        **{f"{prefix}batch_date": batch_date, f"{prefix}batch_slot__lte": slot}
+    )

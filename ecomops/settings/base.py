@@ -213,6 +213,8 @@ DJANGO_FSM_LOG_STORAGE_METHOD = "django_fsm_log.backends.SimpleBackend"
 WORKING_HOURS_START = time.fromisoformat(env.str("WORKING_HOURS_START", default="09:00"))
 WORKING_HOURS_END = time.fromisoformat(env.str("WORKING_HOURS_END", default="18:00"))
 CUTOFF_SLOTS = (12, 15)
+# Delivery notes per wave at most (a wave is one pick round for one carrier).
+WAREHOUSE_WAVE_SIZE = env.int("WAREHOUSE_WAVE_SIZE", default=60)
 # Listings: first monthly online sales target = offline monthly sales x this ratio.
 LISTING_ONLINE_TARGET_RATIO = env.float("LISTING_ONLINE_TARGET_RATIO", default=0.3)
 LISTING_IMAGE_LIMITS = {

@@ -1,0 +1,119 @@
+"""Forms of the warehouse portal: they parse input; the services hold the rules."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ecomops.cutoffs import slots
+from listings.models import Sku
+
+from .models import Location, NoteState
+
+
+class SkuField(forms.CharField):
+    """A SKU by its code or barcode (scanners type the barcode)."""
+
+    def clean(self, value: Any) -> Sku:
+        code = super().clean(value).strip()
+        sku = Sku.objects.filter(code=code).first() or Sku.objects.filter(barcode=code).first()
+        if sku is None:
+            raise forms.ValidationError(
+                _("No SKU has the code or barcode %(code)s."), params={"code": code}
+            )
+        return sku
+
+
+class LocationField(forms.CharField):
+    def clean(self, value: Any) -> Location:
+        code = super().clean(value).strip()
+        location = Location.objects.filter(code=code, active=True).first()
+        if location is None:
+            raise forms.ValidationError(
+                _("No location in use has the code %(code)s."), params={"code": code}
+            )
+        return location
+
+
+class ReceiveForm(forms.Form):
+    sku = SkuField(label=_("SKU code or barcode"), max_length=40)
+    location = LocationField(label=_("Location"), max_length=20)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    reference = forms.CharField(
+        label=_("Reference (delivery slip, PO)"), max_length=60, required=False
+    )
+
+
+class AdjustForm(forms.Form):
+    sku = SkuField(label=_("SKU code or barcode"), max_length=40)
+    location = LocationField(label=_("Location"), max_length=20)
+    change = forms.IntegerField(
+        label=_("Change"), help_text=_("Positive: found more. Negative: missing or damaged.")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class StockSearchForm(forms.Form):
+    q = forms.CharField(label=_("SKU, name or barcode"), required=False)
+    location = forms.CharField(label=_("Location"), required=False)
+    available = forms.BooleanField(label=_("Only with stock available"), required=False)
+
+
+class OrdersForm(forms.Form):
+    """Orders ticked in the allocation queue."""
+
+    orders = forms.TypedMultipleChoiceField(coerce=int, label=_("Orders"))
+
+    def __init__(self, *args: Any, order_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedMultipleChoiceField, self.fields["orders"])
+        field.choices = [(pk, pk) for pk in order_ids]
+        self.fields["orders"].error_messages["required"] = _("Tick at least one order.")
+
+
+class ReleaseForm(forms.Form):
+    batch_date = forms.DateField(
+        label=_("Batch date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    slot = forms.TypedChoiceField(
+        label=_("Cut"), coerce=int, choices=[(s, f"{s:02d}:00") for s in slots()]
+    )
+
+
+class PickForm(forms.Form):
+    picked_quantity = forms.IntegerField(label=_("Picked"), min_value=0)
+    reason = forms.CharField(label=_("Why short"), max_length=200, required=False)
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(
+        label=_("Scan"),
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "off", "inputmode": "none"}
+        ),
+    )
+
+
+class CloseParcelForm(forms.Form):
+    weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=1)
+    waybill_number = forms.CharField(
+        label=_("Waybill number"),
+        max_length=40,
+        required=False,
+        help_text=_("Leave empty to take the carrier's next number."),
+    )
+
+
+class SignManifestForm(forms.Form):
+    courier_name = forms.CharField(label=_("Courier's name"), max_length=100)
+    counted = forms.IntegerField(label=_("Parcels counted by the courier"), min_value=0)
+
+
+class NoteSearchForm(forms.Form):
+    q = forms.CharField(label=_("Delivery note or order number"), required=False)
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *NoteState.choices], required=False
+    )

@@ -1,0 +1,359 @@
+"""The warehouse's paperwork (reportlab, embedded CJK font): built from what it is handed.
+
+- delivery note (出库单), A4, one page per note;
+- pick list (拣货单) per wave, A4: lines in walking order, then the sort list;
+- express waybill label (快递面单), 100×150 mm: Code128 of the waybill, QR of the order;
+- packing slip (装箱单), A4;
+- hand-over manifest (交接单), A4, with the courier's signature line.
+
+"Print batch" is ``wave_documents_pdf``: the pick list and every delivery note of the wave
+in one file. Large waves stay one file per wave (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
+
+from ecomops import pdf
+
+from .models import DeliveryNote, Manifest, Parcel, PickLine, Wave
+from .selectors import SortSlot
+
+
+def _local(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _info_table(pairs: Sequence[tuple[str, Any]], s: pdf.Styles, widths: Sequence[float]) -> Any:
+    """Label/value pairs two per row, like the header block of a paper form."""
+    rows = []
+    for i in range(0, len(pairs), 2):
+        row = []
+        for label, value in pairs[i : i + 2]:
+            row += [pdf.paragraph(label, s.cell_header), pdf.paragraph(value, s.cell)]
+        while len(row) < 4:
+            row.append("")
+        rows.append(row)
+    table = Table(rows, colWidths=list(widths))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, "#888888"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (0, -1), "#eeeeee"),
+                ("BACKGROUND", (2, 0), (2, -1), "#eeeeee"),
+            ]
+        )
+    )
+    return table
+
+
+def _signatures(labels: Sequence[str], s: pdf.Styles) -> Any:
+    cells = [pdf.paragraph(f"{label}：______________", s.body) for label in labels]
+    return Table([cells], colWidths=[180 * mm / len(labels)] * len(labels))
+
+
+def _note_story(note: DeliveryNote, s: pdf.Styles) -> list[Any]:
+    order = note.order
+    story: list[Any] = [
+        pdf.paragraph(f"{settings.COMPANY_NAME}", s.small),
+        pdf.paragraph("出库单", s.title),
+        pdf.code128_flowable(note.number, bar_height_mm=10, max_width_mm=80),
+        Spacer(1, 3 * mm),
+        _info_table(
+            [
+                ("出库单号", note.number + (f"（第{note.part}部分）" if note.part > 1 else "")),
+                ("销售订单", order.number),
+                ("渠道", order.channel.name),
+                ("渠道单号", order.external_id),
+                ("客户", order.customer.name if order.customer else ""),
+                ("批次", str(note.batch) if note.batch else order.batch_label),
+                ("收货人", f"{order.receiver_name} {order.receiver_phone}"),
+                ("承运商", note.carrier.name),
+                ("收货地址", order.ship_address),
+                ("波次", note.wave.number if note.wave else ""),
+                ("开单时间", _local(note.issued_at)),
+                (
+                    "标记",
+                    " ".join(
+                        m for m in ("合单" if note.merged else "", "迟发" if note.late else "") if m
+                    ),
+                ),
+            ],
+            s,
+            [22 * mm, 68 * mm, 22 * mm, 68 * mm],
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    lines = list(note.lines.all())
+    story.append(
+        pdf.data_table(
+            ["行", "库位", "SKU", "品名", "规格", "数量"],
+            [
+                [
+                    i,
+                    line.location.code if line.location else "待分配",
+                    line.sku.code,
+                    line.sku.name,
+                    line.sku.specification,
+                    line.quantity,
+                ]
+                for i, line in enumerate(lines, start=1)
+            ],
+            [10 * mm, 22 * mm, 32 * mm, 66 * mm, 34 * mm, 16 * mm],
+            number_columns=(0, 5),
+            total_row=["合计", "", "", "", "", sum(line.quantity for line in lines)],
+        )
+    )
+    if order.buyer_note:
+        story += [Spacer(1, 3 * mm), pdf.paragraph(f"买家留言：{order.buyer_note}", s.body)]
+    story += [Spacer(1, 10 * mm), _signatures(["拣货", "复核", "发货"], s)]
+    return story
+
+
+def delivery_notes_pdf(notes: Sequence[DeliveryNote]) -> bytes:
+    """Delivery notes, one per page (lines prefetched with SKU and location)."""
+    s = pdf.styles()
+    story: list[Any] = []
+    for i, note in enumerate(notes):
+        if i:
+            story.append(PageBreak())
+        story += _note_story(note, s)
+    title = "出库单 " + (notes[0].number if len(notes) == 1 else f"{len(notes)} 张")
+    return pdf.build_pdf(story, title=title)
+
+
+def _pick_story(
+    wave: Wave, lines: Sequence[PickLine], slots: Sequence[SortSlot], s: pdf.Styles
+) -> list[Any]:
+    story: list[Any] = [
+        pdf.paragraph(f"拣货单 {wave.number}", s.title),
+        pdf.code128_flowable(wave.number, bar_height_mm=10, max_width_mm=80),
+        Spacer(1, 3 * mm),
+        _info_table(
+            [
+                ("波次", wave.number),
+                ("批次", str(wave.batch)),
+                ("承运商", wave.carrier.name),
+                ("出库单数", str(wave.note_count)),
+                ("拣货行数", str(len(lines))),
+                ("件数合计", str(sum(line.quantity for line in lines))),
+            ],
+            s,
+            [22 * mm, 68 * mm, 22 * mm, 68 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        pdf.paragraph("拣货（按库位顺序）", s.heading),
+        pdf.data_table(
+            ["序号", "库位", "SKU", "条码", "品名", "应拣", "实拣"],
+            (
+                [
+                    i,
+                    line.location.code,
+                    line.sku.code,
+                    line.sku.barcode,
+                    line.sku.name,
+                    line.quantity,
+                    "" if line.picked_quantity is None else line.picked_quantity,
+                ]
+                for i, line in enumerate(lines, start=1)
+            ),
+            [12 * mm, 20 * mm, 28 * mm, 28 * mm, 60 * mm, 16 * mm, 16 * mm],
+            number_columns=(0, 5, 6),
+            total_row=["合计", "", "", "", "", sum(line.quantity for line in lines), ""],
+        ),
+    ]
+    if slots:
+        story += [
+            pdf.paragraph("分拣（每格一个包裹）", s.heading),
+            pdf.data_table(
+                ["格口", "出库单", "订单", "收货人", "城市", "件数", "标记"],
+                (
+                    [
+                        slot.slot,
+                        note.number,
+                        note.order.number,
+                        note.order.receiver_name,
+                        note.order.ship_city,
+                        sum(line.quantity for line in note.lines.all()),
+                        "合单" if slot.merged else "",
+                    ]
+                    for slot in slots
+                    for note in slot.notes
+                ),
+                [14 * mm, 34 * mm, 34 * mm, 28 * mm, 28 * mm, 14 * mm, 28 * mm],
+                number_columns=(0, 5),
+            ),
+        ]
+    return story
+
+
+def pick_list_pdf(wave: Wave, lines: Sequence[PickLine], slots: Sequence[SortSlot]) -> bytes:
+    s = pdf.styles()
+    return pdf.build_pdf(_pick_story(wave, lines, slots, s), title=f"拣货单 {wave.number}")
+
+
+def wave_documents_pdf(
+    wave: Wave, lines: Sequence[PickLine], slots: Sequence[SortSlot], notes: Sequence[DeliveryNote]
+) -> bytes:
+    """Print batch: the wave's pick list, then each of its delivery notes."""
+    s = pdf.styles()
+    story = _pick_story(wave, lines, slots, s)
+    for note in notes:
+        story.append(PageBreak())
+        story += _note_story(note, s)
+    return pdf.build_pdf(story, title=f"波次单据 {wave.number}")
+
+
+def _draw_label(canvas: Any, parcel: Parcel) -> None:
+    font = pdf.cjk_font()
+    notes = list(parcel.notes.all())
+    order = notes[0].order
+    warehouse = notes[0].warehouse
+    width, height = pdf.LABEL_100X150
+    canvas.setLineWidth(0.8)
+    canvas.rect(3 * mm, 3 * mm, width - 6 * mm, height - 6 * mm)
+    canvas.setFont(font.bold, 16)
+    canvas.drawString(6 * mm, height - 13 * mm, parcel.carrier.name)
+    canvas.setFont(font.name, 9)
+    canvas.drawRightString(width - 6 * mm, height - 12 * mm, timezone.localdate().isoformat())
+    canvas.line(3 * mm, height - 16 * mm, width - 3 * mm, height - 16 * mm)
+    pdf.draw_code128(
+        canvas, parcel.waybill_number, 8 * mm, height - 40 * mm, bar_height_mm=18, max_width_mm=84
+    )
+    canvas.line(3 * mm, height - 46 * mm, width - 3 * mm, height - 46 * mm)
+    canvas.setFont(font.bold, 10)
+    canvas.drawString(6 * mm, height - 52 * mm, "收")
+    canvas.setFont(font.bold, 12)
+    canvas.drawString(13 * mm, height - 52 * mm, f"{order.receiver_name}  {order.receiver_phone}")
+    canvas.setFont(font.name, 10)
+    address = order.ship_address
+    for i in range(0, min(len(address), 96), 24):
+        canvas.drawString(13 * mm, height - (58 + i // 24 * 5) * mm, address[i : i + 24])
+    canvas.line(3 * mm, height - 80 * mm, width - 3 * mm, height - 80 * mm)
+    canvas.setFont(font.bold, 10)
+    canvas.drawString(6 * mm, height - 86 * mm, "寄")
+    canvas.setFont(font.name, 9)
+    canvas.drawString(13 * mm, height - 86 * mm, f"{settings.COMPANY_NAME} {warehouse.phone}")
+    canvas.drawString(13 * mm, height - 91 * mm, warehouse.address[:30])
+    canvas.line(3 * mm, height - 95 * mm, width - 3 * mm, height - 95 * mm)
+    canvas.setFont(font.name, 9)
+    y = height - 102 * mm
+    for text in (
+        f"订单：{', '.join(n.order.number for n in notes)}",
+        f"包裹：{parcel.number}   重量：{parcel.weight_grams / 1000:.2f} kg",
+        f"件数：{sum(len(n.lines.all()) for n in notes)} 行"
+        + ("   合单" if len(notes) > 1 else ""),
+    ):
+        canvas.drawString(6 * mm, y, text[:40])
+        y -= 6 * mm
+    pdf.draw_qr(canvas, order.number, width - 32 * mm, 6 * mm, size_mm=26)
+    canvas.setFont(font.name, 8)
+    canvas.drawString(6 * mm, 8 * mm, f"运单号 {parcel.waybill_number}")
+
+
+def labels_pdf(parcels: Sequence[Parcel]) -> bytes:
+    """Express waybill labels, 100×150 mm, one per parcel."""
+    title = "面单 " + (parcels[0].waybill_number if len(parcels) == 1 else f"{len(parcels)} 张")
+    return pdf.canvas_pdf(parcels, _draw_label, title=title)
+
+
+def packing_slip_pdf(parcel: Parcel) -> bytes:
+    s = pdf.styles()
+    notes = list(parcel.notes.all())
+    story: list[Any] = [
+        pdf.paragraph(settings.COMPANY_NAME, s.small),
+        pdf.paragraph("装箱单", s.title),
+        pdf.code128_flowable(parcel.number, bar_height_mm=9, max_width_mm=70),
+        Spacer(1, 3 * mm),
+        _info_table(
+            [
+                ("包裹号", parcel.number),
+                ("运单号", f"{parcel.carrier.name} {parcel.waybill_number}"),
+                ("订单", ", ".join(n.order.number for n in notes)),
+                ("收货人", notes[0].order.receiver_name),
+                ("装箱时间", _local(parcel.packed_at)),
+                ("重量", f"{parcel.weight_grams / 1000:.2f} kg"),
+            ],
+            s,
+            [22 * mm, 68 * mm, 22 * mm, 68 * mm],
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    rows = [
+        [note.order.number, line.sku.code, line.sku.name, line.sku.specification, line.to_pack]
+        for note in notes
+        for line in note.lines.all()
+    ]
+    story.append(
+        pdf.data_table(
+            ["订单", "SKU", "品名", "规格", "数量"],
+            rows,
+            [36 * mm, 30 * mm, 64 * mm, 30 * mm, 20 * mm],
+            number_columns=(4,),
+            total_row=["合计", "", "", "", sum(r[4] for r in rows)],
+        )
+    )
+    if parcel.inserts:
+        story.append(Spacer(1, 3 * mm))
+        for insert in parcel.inserts:
+            story.append(pdf.paragraph(f"随附：{insert['label']} {insert['number']}", s.body))
+    story += [
+        Spacer(1, 6 * mm),
+        pdf.paragraph("感谢您的购买！如有问题请在收货后7天内联系客服。", s.body),
+    ]
+    return pdf.build_pdf(story, title=f"装箱单 {parcel.number}")
+
+
+def manifest_pdf(manifest: Manifest, parcels: Sequence[Parcel]) -> bytes:
+    s = pdf.styles()
+    story: list[Any] = [
+        pdf.paragraph(settings.COMPANY_NAME, s.small),
+        pdf.paragraph(f"快递交接单 {manifest.number}", s.title),
+        _info_table(
+            [
+                ("承运商", manifest.carrier.name),
+                ("交接单号", manifest.number),
+                ("包裹数", str(len(parcels))),
+                ("总重量", f"{sum(p.weight_grams for p in parcels) / 1000:.2f} kg"),
+                ("快递员", manifest.courier_name or ""),
+                ("签收时间", _local(manifest.signed_at)),
+            ],
+            s,
+            [22 * mm, 68 * mm, 22 * mm, 68 * mm],
+        ),
+        Spacer(1, 4 * mm),
+        pdf.data_table(
+            ["序号", "运单号", "包裹号", "订单", "收货城市", "重量(kg)"],
+            [
+                [
+                    i,
+                    parcel.waybill_number,
+                    parcel.number,
+                    ", ".join(n.order.number for n in parcel.notes.all()),
+                    parcel.notes.all()[0].order.ship_city if parcel.notes.all() else "",
+                    f"{parcel.weight_grams / 1000:.2f}",
+                ]
+                for i, parcel in enumerate(parcels, start=1)
+            ],
+            [12 * mm, 36 * mm, 30 * mm, 54 * mm, 26 * mm, 22 * mm],
+            number_columns=(0, 5),
+            total_row=[
+                "合计",
+                f"{len(parcels)} 件",
+                "",
+                "",
+                "",
+                f"{sum(p.weight_grams for p in parcels) / 1000:.2f}",
+            ],
+        ),
+        Spacer(1, 12 * mm),
+        _signatures(["仓库交接人", "快递员签名", "清点件数"], s),
+    ]
+    return pdf.build_pdf(story, title=f"交接单 {manifest.number}")

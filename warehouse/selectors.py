@@ -1,0 +1,410 @@
+"""Reads of the warehouse for pages, PDFs and other apps; constant query counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from ecomops.cutoffs import CutoffBatch, batch_at
+from ecomops.sla.selectors import annotate_sla
+from orders.models import Order, OrderState
+from orders.selectors import DELIVERY_NOTE_CLOCK
+
+from .models import (
+    Batch,
+    Carrier,
+    DeliveryNote,
+    DeliveryNoteLine,
+    Location,
+    Manifest,
+    NoteState,
+    PackScan,
+    Parcel,
+    ParcelState,
+    PickLine,
+    StockBalance,
+    StockHold,
+    StockMove,
+    Wave,
+)
+
+# --- Allocation (the parts admin) ------------------------------------------------------------
+
+
+def allocation_queue() -> QuerySet[Order]:
+    """Confirmed orders waiting for their delivery note, least time left first.
+
+    Each row carries ``hold_shortfall`` (the open stock hold's shortfall, or None).
+    """
+    open_hold = StockHold.objects.filter(order=OuterRef("pk"), resolved_at__isnull=True)
+    qs = (
+        Order.objects.filter(state=OrderState.CONFIRMED)
+        .select_related("channel", "customer")
+        .annotate(on_stock_hold=Exists(open_hold))
+        .prefetch_related(
+            Prefetch(
+                "stock_holds",
+                queryset=StockHold.objects.filter(resolved_at__isnull=True),
+                to_attr="open_holds",
+            )
+        )
+    )
+    return annotate_sla(qs, DELIVERY_NOTE_CLOCK).order_by("sla_due_at", "pk")
+
+
+def allocation_queue_late_count() -> int:
+    late = allocation_queue().filter(sla_due_at__lt=timezone.now())  # type: ignore[misc]
+    return late.count()
+
+
+def waiting_notes() -> QuerySet[DeliveryNote]:
+    """Second parts of split orders, waiting for stock."""
+    return (
+        DeliveryNote.objects.filter(state=NoteState.WAITING)
+        .select_related("order", "order__channel")
+        .prefetch_related(
+            Prefetch("lines", queryset=DeliveryNoteLine.objects.select_related("sku"))
+        )
+        .order_by("issued_at", "pk")
+    )
+
+
+def short_notes() -> QuerySet[DeliveryNote]:
+    """Notes picked short, waiting for the parts admin."""
+    return (
+        DeliveryNote.objects.filter(short=True)
+        .exclude(state=NoteState.CANCELLED)
+        .select_related("order", "wave")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=DeliveryNoteLine.objects.filter(short_quantity__gt=0).select_related(
+                    "sku"
+                ),
+            )
+        )
+        .order_by("pk")
+    )
+
+
+def note_list(*, q: str = "", state: str = "") -> QuerySet[DeliveryNote]:
+    qs = DeliveryNote.objects.select_related("order", "order__channel", "batch", "wave", "carrier")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(order__number__icontains=q))
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-issued_at", "-pk")
+
+
+def note_detail(pk: int) -> DeliveryNote:
+    return (
+        DeliveryNote.objects.select_related(
+            "order",
+            "order__channel",
+            "order__customer",
+            "warehouse",
+            "carrier",
+            "batch",
+            "wave",
+            "parcel",
+        )
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=DeliveryNoteLine.objects.select_related("sku", "location", "order_line"),
+            )
+        )
+        .get(pk=pk)
+    )
+
+
+def notes_for_print(
+    note_ids: list[int] | None = None, wave: Wave | None = None
+) -> list[DeliveryNote]:
+    """Notes with everything a printed delivery note shows, in sort order."""
+    qs = DeliveryNote.objects.select_related(
+        "order", "order__channel", "order__customer", "warehouse", "carrier", "batch", "wave"
+    ).prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=DeliveryNoteLine.objects.select_related("sku", "location", "order_line"),
+        )
+    )
+    if wave is not None:
+        qs = qs.filter(wave=wave).exclude(state=NoteState.CANCELLED)
+    if note_ids is not None:
+        qs = qs.filter(pk__in=note_ids)
+    return list(qs.order_by("merge_key", "pk"))
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+@dataclass
+class UpcomingBatch:
+    key: CutoffBatch
+    counts: dict[str, int]
+    batch: Batch | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ready(self) -> int:
+        return self.counts.get(OrderState.ALLOCATED, 0)
+
+    @property
+    def by_state(self) -> list[tuple[str, str, int]]:
+        """(state, its label, count) in the order's life order."""
+        return [(s.value, str(s.label), self.counts[s]) for s in OrderState if s in self.counts]
+
+
+def upcoming_batches(today: date | None = None) -> list[UpcomingBatch]:
+    """Batches from today on with their orders by state (what the next cuts will take)."""
+    today = today or timezone.localdate()
+    rows = (
+        Order.objects.filter(batch_date__gte=today)
+        .exclude(state=OrderState.CANCELLED)
+        .values("batch_date", "batch_slot", "state")
+        .annotate(n=Count("pk"))
+        .order_by("batch_date", "batch_slot")
+    )
+    grouped: dict[tuple[date, int], dict[str, int]] = {}
+    for row in rows:
+        grouped.setdefault((row["batch_date"], row["batch_slot"]), {})[row["state"]] = row["n"]
+    batches = {(b.batch_date, b.slot): b for b in Batch.objects.filter(batch_date__gte=today)}
+    return [
+        UpcomingBatch(batch_at(day, slot), counts, batches.get((day, slot)))
+        for (day, slot), counts in sorted(grouped.items())
+    ]
+
+
+def recent_batches(limit: int = 20) -> QuerySet[Batch]:
+    return Batch.objects.annotate(
+        wave_count=Count("waves", distinct=True),
+    ).order_by("-batch_date", "-slot")[:limit]
+
+
+def batch_note_counts(batch: Batch) -> dict[str, int]:
+    return dict(
+        batch.notes.values("state").annotate(n=Count("pk")).order_by().values_list("state", "n")
+    )
+
+
+def labelled_note_counts(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(state, its label, count) in the delivery note's life order."""
+    return [(s.value, str(s.label), counts[s]) for s in NoteState if s in counts]
+
+
+def batch_waves(batch: Batch) -> QuerySet[Wave]:
+    return (
+        batch.waves.select_related("carrier")
+        .annotate(
+            line_count=Count("pick_lines", distinct=True),
+            picked_count=Count(
+                "pick_lines", filter=Q(pick_lines__picked_quantity__isnull=False), distinct=True
+            ),
+            packed_count=Count(
+                "notes",
+                filter=Q(
+                    notes__state__in=(NoteState.PACKED, NoteState.SHIPPED, NoteState.DELIVERED)
+                ),
+                distinct=True,
+            ),
+        )
+        .order_by("number")
+    )
+
+
+def batch_late_notes(batch: Batch) -> QuerySet[DeliveryNote]:
+    return batch.notes.filter(late=True).select_related("order", "wave").order_by("pk")
+
+
+# --- Waves and picking -----------------------------------------------------------------------
+
+
+def wave_detail(pk: int) -> Wave:
+    return Wave.objects.select_related("batch", "carrier").get(pk=pk)
+
+
+def wave_pick_lines(wave: Wave) -> QuerySet[PickLine]:
+    return wave.pick_lines.select_related("sku", "location", "picked_by").order_by(
+        "walk_order", "location__code", "sku__code"
+    )
+
+
+@dataclass
+class SortSlot:
+    slot: int
+    notes: list[DeliveryNote]
+
+    @property
+    def merged(self) -> bool:
+        return len(self.notes) > 1
+
+
+def wave_sort_slots(wave: Wave) -> list[SortSlot]:
+    """The put wall: one slot per parcel (a merged parcel's notes share one)."""
+    slots: list[SortSlot] = []
+    by_key: dict[str, SortSlot] = {}
+    for note in notes_for_print(wave=wave):
+        if note.merged and note.merge_key in by_key:
+            by_key[note.merge_key].notes.append(note)
+            continue
+        slot = SortSlot(len(slots) + 1, [note])
+        slots.append(slot)
+        if note.merged:
+            by_key[note.merge_key] = slot
+    return slots
+
+
+def open_waves() -> QuerySet[Wave]:
+    """Waves not yet fully packed, oldest batch first."""
+    return (
+        Wave.objects.exclude(state="done")
+        .select_related("batch", "carrier")
+        .order_by("batch__batch_date", "batch__slot", "number")
+    )
+
+
+# --- Packing and shipping --------------------------------------------------------------------
+
+
+def recent_scans(note: DeliveryNote, limit: int = 10) -> QuerySet[PackScan]:
+    return PackScan.objects.filter(note=note).order_by("-scanned_at", "-pk")[:limit]
+
+
+def parcel_detail(pk: int) -> Parcel:
+    return (
+        Parcel.objects.select_related("carrier", "manifest", "packed_by")
+        .prefetch_related("notes__order", "events")
+        .get(pk=pk)
+    )
+
+
+def parcels_for_labels(
+    *, wave: Wave | None = None, parcel_ids: list[int] | None = None
+) -> list[Parcel]:
+    qs = Parcel.objects.select_related("carrier").prefetch_related(
+        Prefetch("notes", queryset=DeliveryNote.objects.select_related("order", "warehouse")),
+        Prefetch("notes__lines", queryset=DeliveryNoteLine.objects.select_related("sku")),
+    )
+    if wave is not None:
+        qs = qs.filter(notes__wave=wave).distinct()
+    if parcel_ids is not None:
+        qs = qs.filter(pk__in=parcel_ids)
+    return list(qs.exclude(state=ParcelState.CANCELLED).order_by("pk"))
+
+
+@dataclass
+class CarrierDesk:
+    carrier: Carrier
+    waiting: int
+    manifest: Manifest | None
+
+
+def shipping_desk() -> list[CarrierDesk]:
+    """Per carrier: packed parcels not yet on a manifest, and the open manifest."""
+    waiting = dict(
+        Parcel.objects.filter(state=ParcelState.PACKED, manifest__isnull=True)
+        .values("carrier_id")
+        .annotate(n=Count("pk"))
+        .values_list("carrier_id", "n")
+    )
+    open_manifests = {
+        m.carrier_id: m
+        for m in Manifest.objects.filter(state=Manifest.State.OPEN).annotate(
+            parcel_count=Count("parcels")
+        )
+    }
+    return [
+        CarrierDesk(carrier, waiting.get(carrier.pk, 0), open_manifests.get(carrier.pk))
+        for carrier in Carrier.objects.filter(active=True).order_by("code")
+    ]
+
+
+def recent_manifests(limit: int = 20) -> QuerySet[Manifest]:
+    return (
+        Manifest.objects.select_related("carrier")
+        .annotate(parcel_count=Count("parcels"))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def manifest_parcels(manifest: Manifest) -> list[Parcel]:
+    return list(
+        manifest.parcels.select_related("carrier")
+        .prefetch_related(Prefetch("notes", queryset=DeliveryNote.objects.select_related("order")))
+        .order_by("pk")
+    )
+
+
+# --- Stock -----------------------------------------------------------------------------------
+
+
+def stock_search(
+    *, q: str = "", location: str = "", only_available: bool = False
+) -> QuerySet[StockBalance]:
+    qs = StockBalance.objects.select_related("sku", "location", "location__warehouse").annotate(
+        free=F("on_hand") - F("reserved")
+    )
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(sku__code__icontains=q) | Q(sku__name__icontains=q) | Q(sku__barcode=q))
+    if location.strip():
+        qs = qs.filter(location__code__icontains=location.strip())
+    if only_available:
+        qs = qs.filter(free__gt=0)
+    return qs.order_by("sku__code", "location__walk_order")
+
+
+def stock_totals(sku_ids: list[int]) -> dict[int, dict[str, int]]:
+    """On hand, reserved and available per SKU over every location."""
+    rows = (
+        StockBalance.objects.filter(sku_id__in=sku_ids)
+        .values("sku_id")
+        .annotate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
+    )
+    return {
+        r["sku_id"]: {
+            "on_hand": r["on_hand"],
+            "reserved": r["reserved"],
+            "available": r["on_hand"] - r["reserved"],
+        }
+        for r in rows
+    }
+
+
+def stock_moves(*, sku_id: int | None = None, limit: int = 100) -> QuerySet[StockMove]:
+    qs = StockMove.objects.select_related("sku", "location", "created_by", "delivery_note")
+    if sku_id:
+        qs = qs.filter(sku_id=sku_id)
+    return qs.order_by("-created_at", "-pk")[:limit]
+
+
+def ledger_matches_balances() -> list[dict[str, Any]]:
+    """Balances that differ from the sum of their moves (should be none)."""
+    sums = {
+        (r["sku_id"], r["location_id"]): (r["on_hand"], r["reserved"])
+        for r in StockMove.objects.values("sku_id", "location_id").annotate(
+            on_hand=Sum("on_hand_change"), reserved=Sum("reserved_change")
+        )
+    }
+    wrong = []
+    for balance in StockBalance.objects.all():
+        expected = sums.get((balance.sku_id, balance.location_id), (0, 0))
+        if (balance.on_hand, balance.reserved) != expected:
+            wrong.append(
+                {"sku": balance.sku_id, "location": balance.location_id, "expected": expected}
+            )
+    return wrong
+
+
+def active_locations() -> QuerySet[Location]:
+    return Location.objects.filter(active=True).select_related("warehouse")
