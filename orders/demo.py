@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -161,6 +161,30 @@ def _final_state(age_days: int, rng: random.Random) -> str:
     return rng.choice([OrderState.CONFIRMED, OrderState.ALLOCATED, OrderState.RELEASED])
 
 
+FULFILLED: dict[str, int] = {
+    OrderState.ALLOCATED: 1,
+    OrderState.RELEASED: 2,
+    OrderState.SHIPPED: 3,
+    OrderState.DELIVERED: 4,
+    OrderState.COMPLETED: 5,
+}
+
+
+def _fulfilment_times(state: str, confirmed: datetime, ship_by: date, tz: Any) -> dict[str, Any]:
+    """When a past order was allocated, released, shipped, delivered and completed."""
+    step = FULFILLED.get(state, 0)
+    shipped = max(datetime.combine(ship_by, time(17, 30), tz), confirmed + timedelta(hours=2))
+    times = {
+        "allocated_at": confirmed + timedelta(minutes=40) if step >= 1 else None,
+        "released_at": confirmed + timedelta(hours=1) if step >= 2 else None,
+        "shipped_at": shipped if step >= 3 else None,
+        "delivered_at": shipped + timedelta(days=2) if step >= 4 else None,
+        "completed_at": shipped + timedelta(days=9) if step >= 5 else None,
+    }
+    now = timezone.now()
+    return {key: (value if value is None or value < now else now) for key, value in times.items()}
+
+
 def _past_orders(
     rng: random.Random, channels: list[Channel], customers: list[Customer], skus: list[Any]
 ) -> int:
@@ -254,6 +278,7 @@ def _past_orders(
                     state_before_hold=OrderState.IDENTIFIED if state == OrderState.ON_HOLD else "",
                     cancel_reason="客户取消" if state == OrderState.CANCELLED else "",
                     cancelled_at=confirmed if state == OrderState.CANCELLED else None,
+                    **_fulfilment_times(state, confirmed, batch.ship_by, tz),
                 )
             )
             lines.append(order_lines)
