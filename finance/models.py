@@ -1,0 +1,815 @@
+"""Payments, invoice requests, invoices (fapiao), refunds, reconciliation and settlement.
+
+All money is ``Decimal`` CNY to the fen (DESIGN §3, Finance).
+
+- A ``Payment`` is money received: pushed by a channel's payment webhook (idempotent on
+  the channel's payment reference) or keyed in from the bank statement for on-account
+  customers. ``PaymentAllocation`` rows say which orders it pays: one payment may pay
+  several orders, an order may be paid in parts.
+- An ``InvoiceRequest`` (开票申请) asks finance for an ``Invoice`` for one order; it is
+  issued the same day when it came in before 15:00.
+- An ``Invoice`` (发票) has lines with the SKU's tax rate, rounded per line; a red-letter
+  invoice (红字发票) is an ``Invoice`` with negative amounts that references its original.
+- A ``Refund`` never takes an order's refunded total above what was paid for it.
+- A ``ReconciliationRun`` holds one day's figures per channel and every ``Mismatch``.
+- A ``Settlement`` is the statement with the business unit for a period.
+- A ``Remittance`` is money a group-buying site owes for a deal, expected then received.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+from django_stubs_ext import StrOrPromise
+
+from ecomops.money import MoneyField, amount_in_words
+from listings.models import Sku
+from orders.models import Channel, Customer, InvoiceKind, Order
+
+USER = settings.AUTH_USER_MODEL
+# The SLA policy of DESIGN §4 that runs from an invoice request to its invoice.
+INVOICE_CLOCK = "invoice_issued"
+
+
+def _user_fk(verbose_name: StrOrPromise) -> Any:
+    """Who did it: optional (the system acts too), never deleted from under the record."""
+    return models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+# --- Payments -----------------------------------------------------------------------------
+
+
+class PaymentMethod(models.TextChoices):
+    CHANNEL = "channel", _("Channel payment (Alipay, WeChat Pay, card)")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    REMITTANCE = "remittance", _("Group-buying remittance")
+
+
+class Payment(models.Model):
+    """收款: money received, idempotent on (channel or bank, reference)."""
+
+    reference = models.CharField(
+        _("payment reference"),
+        max_length=64,
+        help_text=_("The payment provider's transaction number or the bank's serial number."),
+    )
+    reference_scope = models.CharField(
+        _("reference issued by"),
+        max_length=60,
+        editable=False,
+        help_text=_("The channel for channel payments, the bank for transfers and remittances."),
+    )
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("channel"),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("payer"),
+    )
+    payer_name = models.CharField(_("payer as on the statement"), max_length=200, blank=True)
+    order_external_id = models.CharField(
+        _("channel order number as sent"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("Kept when the payment names an order that is not here (yet)."),
+    )
+    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    allocated_amount = MoneyField(_("matched to orders"), default=Decimal("0.00"))
+    paid_at = models.DateTimeField(_("paid"), db_index=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    payload = models.JSONField(_("notification as received"), default=dict, blank=True)
+    recorded_by = _user_fk(_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-paid_at", "-pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        permissions = [("match_payment", _("Can record bank payments and match them to orders"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference_scope", "reference"], name="finance_payment_unique_reference"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(allocated_amount__gte=0) & Q(allocated_amount__lte=models.F("amount")),
+                name="finance_payment_allocated_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.reference_scope:
+            self.reference_scope = self.scope_for(self.method, self.channel)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:payment_detail", args=[self.pk])
+
+    @staticmethod
+    def scope_for(method: str, channel: Channel | None) -> str:
+        """Who issued the reference: a channel's provider, or the bank."""
+        if method == PaymentMethod.CHANNEL and channel is not None:
+            return f"channel:{channel.code}"
+        return "bank"
+
+    @property
+    def unallocated_amount(self) -> Decimal:
+        return self.amount - self.allocated_amount
+
+
+class PaymentAllocation(models.Model):
+    """How much of a payment pays which order."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("payment")
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payment_allocations", verbose_name=_("order")
+    )
+    amount = MoneyField(_("amount"))
+    matched_by = _user_fk(_("matched by"))
+    matched_at = models.DateTimeField(_("matched"), default=timezone.now)
+
+    class Meta:
+        ordering = ["payment", "pk"]
+        verbose_name = _("payment matched to an order")
+        verbose_name_plural = _("payments matched to orders")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "order"], name="finance_allocation_once"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_allocation_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment.reference} → {self.order.number}: {self.amount}"
+
+
+# --- Invoice requests ----------------------------------------------------------------------
+
+
+class InvoiceRequestState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Issued")
+    DELIVERED = "delivered", _("Delivered")
+    REJECTED = "rejected", _("Rejected")
+
+
+class InvoiceRequestSource(models.TextChoices):
+    PACKED = "packed", _("Order packed (warehouse)")
+    SERVICE = "service", _("Customer's later request (service)")
+
+
+class DeliveryMethod(models.TextChoices):
+    PARCEL = "parcel", _("In the parcel")
+    POST = "post", _("By post")
+    EMAIL = "email", _("Electronic, by e-mail")
+
+
+OPEN_REQUEST_STATES = (InvoiceRequestState.REQUESTED, InvoiceRequestState.ISSUED)
+
+
+class InvoiceRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """开票申请: one order's invoice to issue, with the buyer's tax details."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="invoice_requests", verbose_name=_("order")
+    )
+    state = FSMField(
+        _("state"),
+        default=InvoiceRequestState.REQUESTED,
+        choices=InvoiceRequestState.choices,
+        protected=True,
+    )
+    source = models.CharField(_("source"), max_length=10, choices=InvoiceRequestSource.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=InvoiceKind.choices)
+    title = models.CharField(
+        _("buyer (invoice title)"),
+        max_length=200,
+        help_text=_("Company name, or the person's name for an ordinary invoice."),
+    )
+    tax_id = models.CharField(_("taxpayer ID"), max_length=20, blank=True)
+    address_phone = models.CharField(_("address and phone"), max_length=300, blank=True)
+    bank_account = models.CharField(_("bank and account"), max_length=300, blank=True)
+    delivery_method = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.POST
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    postal_address = models.CharField(_("postal address"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested"), db_index=True)
+    requested_by = _user_fk(_("requested by"))
+    due_at = models.DateTimeField(_("issue by"))
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("invoice request")
+        verbose_name_plural = _("invoice requests")
+        permissions = [
+            ("issue_invoice", _("Can issue, deliver and reject invoices")),
+            ("request_invoice", _("Can request an invoice for a customer")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(state__in=["requested", "issued", "delivered"]),
+                name="finance_one_live_request_per_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"], name="finance_request_queue")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:request_detail", args=[self.pk])
+
+    @property
+    def is_special(self) -> bool:
+        return self.kind == InvoiceKind.SPECIAL
+
+    @transition(
+        field=state,
+        source=InvoiceRequestState.REQUESTED,
+        target=InvoiceRequestState.ISSUED,
+        permission="finance.issue_invoice",
+        custom={"label": _("issue the invoice")},
+    )
+    def issue(self, *, at: datetime) -> None:
+        self.issued_at = at
+
+    @transition(
+        field=state,
+        source=InvoiceRequestState.ISSUED,
+        target=InvoiceRequestState.DELIVERED,
+        permission="finance.issue_invoice",
+        custom={"label": _("mark delivered")},
+    )
+    def deliver(self, *, at: datetime) -> None:
+        self.delivered_at = at
+
+    @transition(
+        field=state,
+        source=InvoiceRequestState.REQUESTED,
+        target=InvoiceRequestState.REJECTED,
+        permission="finance.issue_invoice",
+        custom={"label": _("reject")},
+    )
+    def reject(self, *, at: datetime, why: str) -> None:
+        self.rejected_at = at
+        self.rejection_reason = why
+
+    @transition(
+        field=state,
+        source=InvoiceRequestState.REJECTED,
+        target=InvoiceRequestState.REQUESTED,
+        permission="finance.request_invoice",
+        custom={"label": _("resubmit with corrected details")},
+    )
+    def resubmit(self, *, at: datetime, due_at: datetime) -> None:
+        self.requested_at = at
+        self.due_at = due_at
+        self.rejected_at = None
+
+
+# --- Invoices -------------------------------------------------------------------------------
+
+
+class RedLetterReason(models.TextChoices):
+    GOODS_RETURNED = "goods_returned", _("Goods came back")
+    INVOICE_ERROR = "invoice_error", _("The invoice was wrong")
+
+
+def _net_plus_tax_is_total() -> Q:
+    """total = net + tax, to within half a fen (SQLite adds decimals as floats)."""
+    net_plus_tax = models.F("amount_net") + models.F("tax_amount")
+    half_fen = Decimal("0.005")
+    return Q(total_amount__gt=net_plus_tax - half_fen) & Q(total_amount__lt=net_plus_tax + half_fen)
+
+
+class Invoice(models.Model):
+    """发票: an issued invoice, or a red-letter invoice (negative) reversing an original."""
+
+    number = models.CharField(_("invoice number"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=InvoiceKind.choices)
+    request = models.OneToOneField(
+        InvoiceRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice",
+        verbose_name=_("request"),
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("order")
+    )
+    original = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="red_letters",
+        verbose_name=_("original invoice"),
+    )
+    red_reason = models.CharField(
+        _("red-letter reason"), max_length=20, choices=RedLetterReason.choices, blank=True
+    )
+    red_note = models.CharField(_("red-letter note"), max_length=300, blank=True)
+    electronic = models.BooleanField(_("electronic invoice"), default=False)
+    # Buyer as printed
+    buyer_name = models.CharField(_("buyer"), max_length=200)
+    buyer_tax_id = models.CharField(_("taxpayer ID"), max_length=20, blank=True)
+    buyer_address_phone = models.CharField(_("address and phone"), max_length=300, blank=True)
+    buyer_bank_account = models.CharField(_("bank and account"), max_length=300, blank=True)
+    # Amounts (negative on a red-letter invoice)
+    amount_net = MoneyField(_("amount without tax"))
+    tax_amount = MoneyField(_("tax"))
+    total_amount = MoneyField(_("total"))
+    issued_at = models.DateTimeField(_("issued"), db_index=True)
+    issued_by = _user_fk(_("issued by"))
+    # Delivery
+    delivery_method = models.CharField(
+        _("delivery"), max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.POST
+    )
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    parcel_number = models.CharField(_("parcel"), max_length=40, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # Paper recovery before a red-letter invoice
+    paper_recovered_at = models.DateTimeField(_("paper copy recovered"), null=True, blank=True)
+    paper_recovered_by = _user_fk(_("recovered by"))
+    paper_recovery_note = models.CharField(_("recovery note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        permissions = [("issue_red_letter", _("Can recover paper invoices and issue red-letter"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=_net_plus_tax_is_total(), name="finance_invoice_total_is_net_plus_tax"
+            ),
+            models.CheckConstraint(
+                condition=(Q(original__isnull=True) & Q(total_amount__gt=0))
+                | (Q(original__isnull=False) & Q(total_amount__lt=0)),
+                name="finance_invoice_red_letter_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["order", "issued_at"], name="finance_invoice_order")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:invoice_detail", args=[self.pk])
+
+    def get_pdf_url(self) -> str:
+        return reverse("finance:invoice_pdf", args=[self.pk])
+
+    @property
+    def is_red_letter(self) -> bool:
+        return self.original_id is not None
+
+    @property
+    def total_in_words(self) -> str:
+        words = amount_in_words(abs(self.total_amount))
+        return f"（负数）{words}" if self.total_amount < 0 else words
+
+    @property
+    def needs_paper_recovery(self) -> bool:
+        return not self.electronic and self.paper_recovered_at is None
+
+
+class InvoiceLine(models.Model):
+    """A line of an invoice: tax-inclusive total from the order, net and tax rounded here."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
+    )
+    position = models.PositiveSmallIntegerField(_("line"))
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    description = models.CharField(_("goods or services"), max_length=200)
+    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    quantity = models.IntegerField(_("quantity"))
+    unit_price_net = models.DecimalField(
+        _("unit price without tax"), max_digits=16, decimal_places=6
+    )
+    amount_net = MoneyField(_("amount without tax"))
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=4, decimal_places=3)
+    tax_amount = MoneyField(_("tax"))
+    total_amount = MoneyField(_("total"))
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=_net_plus_tax_is_total(), name="finance_line_total_is_net_plus_tax"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice.number} {self.position}"
+
+    @property
+    def tax_rate_percent(self) -> str:
+        return f"{self.tax_rate * 100:.0f}%"
+
+
+# --- Refunds --------------------------------------------------------------------------------
+
+
+class RefundState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    PAID = "paid", _("Paid")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RefundSource(models.TextChoices):
+    RETURN = "return", _("Approved return")
+    MANAGER = "manager", _("Manager's decision")
+
+
+LIVE_REFUND_STATES = (RefundState.REQUESTED, RefundState.APPROVED, RefundState.PAID)
+
+
+class Refund(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """退款: money back to the customer; an order's live refunds never exceed what was paid."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    state = FSMField(
+        _("state"), default=RefundState.REQUESTED, choices=RefundState.choices, protected=True
+    )
+    source = models.CharField(_("source"), max_length=10, choices=RefundSource.choices)
+    source_reference = models.CharField(
+        _("return request"), max_length=40, blank=True, db_index=True
+    )
+    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    reason = models.CharField(_("reason"), max_length=300)
+    requested_at = models.DateTimeField(_("requested"))
+    requested_by = _user_fk(_("requested by"))
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
+    paid_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
+    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        permissions = [
+            ("request_refund", _("Can request a refund")),
+            ("approve_refund", _("Can approve or reject refunds")),
+            ("pay_refund", _("Can record refunds as paid")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="finance_refund_positive"),
+            models.CheckConstraint(
+                condition=~Q(state="paid") | ~Q(paid_reference=""),
+                name="finance_refund_paid_has_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:refund_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=RefundState.REQUESTED,
+        target=RefundState.APPROVED,
+        permission="finance.approve_refund",
+        custom={"label": _("approve")},
+    )
+    def approve(self, *, at: datetime) -> None:
+        self.approved_at = at
+
+    @transition(
+        field=state,
+        source=RefundState.APPROVED,
+        target=RefundState.PAID,
+        permission="finance.pay_refund",
+        custom={"label": _("record as paid")},
+    )
+    def pay(self, *, at: datetime, reference: str) -> None:
+        self.paid_at = at
+        self.paid_reference = reference
+
+    @transition(
+        field=state,
+        source=[RefundState.REQUESTED, RefundState.APPROVED],
+        target=RefundState.REJECTED,
+        permission="finance.approve_refund",
+        custom={"label": _("reject")},
+    )
+    def reject(self, *, at: datetime, why: str) -> None:
+        self.rejected_at = at
+        self.rejection_reason = why
+
+
+class RefundLine(models.Model):
+    """What a refund pays back for: returned units of one SKU (from a return request)."""
+
+    refund = models.ForeignKey(
+        Refund, on_delete=models.CASCADE, related_name="lines", verbose_name=_("refund")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    amount = MoneyField(_("amount"))
+
+    class Meta:
+        ordering = ["refund", "pk"]
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+
+    def __str__(self) -> str:
+        return f"{self.refund.number} {self.sku.code} × {self.quantity}"
+
+
+# --- Group-buying remittances ------------------------------------------------------------
+
+
+class Remittance(models.Model):
+    """回款: what a group-buying site owes for a deal, and when it came in."""
+
+    reference = models.CharField(
+        _("deal reference"), max_length=64, unique=True, help_text=_("e.g. the deal number")
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="remittances", verbose_name=_("channel")
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    amount_expected = MoneyField(_("amount expected"))
+    due_date = models.DateField(_("due"))
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="remittance",
+        verbose_name=_("payment received"),
+    )
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("remittance")
+        verbose_name_plural = _("remittances")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount_expected}"
+
+
+# --- Reconciliation -----------------------------------------------------------------------
+
+
+class MismatchKind(models.TextChoices):
+    SHIPPED_NOT_INVOICED = "shipped_not_invoiced", _("Shipped but not invoiced")
+    INVOICED_NOT_SHIPPED = "invoiced_not_shipped", _("Invoiced but not shipped")
+    PAID_AMOUNT = "paid_amount", _("Paid amount differs from the order total")
+    PAYMENT_WITHOUT_ORDER = "payment_without_order", _("Payment without an order")
+    DUPLICATE_PAYMENT = "duplicate_payment", _("Duplicate payment")
+    REFUND_WITHOUT_RED_LETTER = (
+        "refund_without_red_letter",
+        _("Refund without a red-letter invoice"),
+    )
+    RED_LETTER_WITHOUT_REFUND = (
+        "red_letter_without_refund",
+        _("Red-letter invoice without a refund"),
+    )
+    REMITTANCE_MISSING = "remittance_missing", _("Group-buying remittance missing")
+
+
+class ReconciliationRun(models.Model):
+    """对账: one business day's figures per channel and every mismatch open at its end."""
+
+    day = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    figures = models.JSONField(_("figures per channel"), default=list)
+    mismatch_count = models.PositiveIntegerField(_("mismatches"), default=0)
+    mismatch_counts = models.JSONField(_("mismatches by kind"), default=dict)
+    csv_file = models.FileField(_("CSV"), upload_to="finance/reconciliation/", blank=True)
+    pdf_file = models.FileField(_("PDF"), upload_to="finance/reconciliation/", blank=True)
+    run_count = models.PositiveIntegerField(_("times run"), default=0)
+    run_by = _user_fk(_("run by"))
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
+        permissions = [("run_reconciliation", _("Can run the reconciliation for a past day"))]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:run_detail", args=[self.pk])
+
+
+class Mismatch(models.Model):
+    """One thing that does not add up, with what it concerns."""
+
+    run = models.ForeignKey(
+        ReconciliationRun,
+        on_delete=models.CASCADE,
+        related_name="mismatches",
+        verbose_name=_("run"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=MismatchKind.choices)
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    remittance = models.ForeignKey(
+        Remittance, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reference = models.CharField(_("reference"), max_length=64)
+    expected = MoneyField(_("expected"), null=True, blank=True)
+    actual = MoneyField(_("actual"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "kind", "reference", "pk"]
+        verbose_name = _("mismatch")
+        verbose_name_plural = _("mismatches")
+        indexes = [models.Index(fields=["run", "kind"], name="finance_mismatch_run_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference}"
+
+    def get_absolute_url(self) -> str:
+        for obj in (self.order, self.payment, self.invoice, self.refund):
+            if obj is not None:
+                return str(obj.get_absolute_url())
+        return reverse("finance:run_detail", args=[self.run_id])
+
+
+# --- Settlement ----------------------------------------------------------------------------
+
+
+class SettlementState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    FINANCE_CONFIRMED = "finance_confirmed", _("Confirmed by finance")
+    BU_CONFIRMED = "bu_confirmed", _("Confirmed by the business unit")
+    CONFIRMED = "confirmed", _("Confirmed by both sides")
+
+
+def _other_side_confirmed(settlement: Settlement, side: str) -> str:
+    done = (
+        settlement.business_unit_confirmed_at
+        if side == "finance"
+        else settlement.finance_confirmed_at
+    )
+    if done is not None:
+        return SettlementState.CONFIRMED
+    return SettlementState.FINANCE_CONFIRMED if side == "finance" else SettlementState.BU_CONFIRMED
+
+
+class Settlement(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """结算单: what the business unit is owed for a period, agreed by both sides."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    state = FSMField(
+        _("state"), default=SettlementState.DRAFT, choices=SettlementState.choices, protected=True
+    )
+    sales_amount = MoneyField(_("shipped sales"), default=Decimal("0.00"))
+    returns_amount = MoneyField(_("returns"), default=Decimal("0.00"))
+    subsidy_amount = MoneyField(_("subsidies"), default=Decimal("0.00"))
+    amount_due = MoneyField(_("amount due to the business unit"), default=Decimal("0.00"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = _user_fk(_("created by"))
+    finance_confirmed_at = models.DateTimeField(_("confirmed by finance"), null=True, blank=True)
+    finance_confirmed_by = _user_fk(_("finance's confirmation by"))
+    business_unit_confirmed_at = models.DateTimeField(
+        _("confirmed by the business unit"), null=True, blank=True
+    )
+    business_unit_confirmed_by = _user_fk(_("business unit's confirmation by"))
+
+    class Meta:
+        ordering = ["-period_end", "-pk"]
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        permissions = [
+            ("confirm_settlement_finance", _("Can draw up and confirm settlements for finance")),
+            ("confirm_settlement_bu", _("Can confirm settlements for the business unit")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="finance_settlement_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:settlement_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=[SettlementState.DRAFT, SettlementState.BU_CONFIRMED],
+        target=RETURN_VALUE(SettlementState.FINANCE_CONFIRMED, SettlementState.CONFIRMED),
+        permission="finance.confirm_settlement_finance",
+        custom={"label": _("confirm for finance")},
+    )
+    def confirm_finance(self, *, at: datetime, user: Any) -> str:
+        self.finance_confirmed_at = at
+        self.finance_confirmed_by = user
+        return _other_side_confirmed(self, "finance")
+
+    @transition(
+        field=state,
+        source=[SettlementState.DRAFT, SettlementState.FINANCE_CONFIRMED],
+        target=RETURN_VALUE(SettlementState.BU_CONFIRMED, SettlementState.CONFIRMED),
+        permission="finance.confirm_settlement_bu",
+        custom={"label": _("confirm for the business unit")},
+    )
+    def confirm_business_unit(self, *, at: datetime, user: Any) -> str:
+        self.business_unit_confirmed_at = at
+        self.business_unit_confirmed_by = user
+        return _other_side_confirmed(self, "business_unit")
+
+
+class SettlementLine(models.Model):
+    """One SKU's part of a settlement."""
+
+    settlement = models.ForeignKey(
+        Settlement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("settlement")
+    )
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    units_shipped = models.IntegerField(_("units shipped"), default=0)
+    sales_amount = MoneyField(_("shipped sales"), default=Decimal("0.00"))
+    units_returned = models.IntegerField(_("units returned"), default=0)
+    returns_amount = MoneyField(_("returns"), default=Decimal("0.00"))
+    base_subsidy_price = MoneyField(_("online base subsidy price"), null=True, blank=True)
+    subsidy_amount = MoneyField(_("subsidy"), default=Decimal("0.00"))
+    amount_due = MoneyField(_("amount due"), default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["settlement", "sku__code"]
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
+        constraints = [
+            models.UniqueConstraint(fields=["settlement", "sku"], name="finance_settlement_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.settlement.number} {self.sku.code}"

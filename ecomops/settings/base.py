@@ -222,6 +222,23 @@ LISTING_IMAGE_LIMITS = {
     "min_width": env.int("LISTING_IMAGE_MIN_WIDTH", default=800),
     "min_height": env.int("LISTING_IMAGE_MIN_HEIGHT", default=800),
 }
+# Finance: invoice requests in before this time on a working day are issued that day.
+FINANCE_INVOICE_CUTOFF = time.fromisoformat(env.str("FINANCE_INVOICE_CUTOFF", default="15:00"))
+# Invoice number series per kind: the series code the 8-digit counter follows.
+FINANCE_INVOICE_SERIES = {
+    "ordinary": env.str("FINANCE_INVOICE_SERIES_ORDINARY", default="044002600111"),
+    "special": env.str("FINANCE_INVOICE_SERIES_SPECIAL", default="4400264130"),
+}
+# On-account orders are due this many days after acceptance; later is overdue.
+FINANCE_PAYMENT_TERMS_DAYS = env.int("FINANCE_PAYMENT_TERMS_DAYS", default=30)
+# The seller as printed on invoices (销售方).
+COMPANY_TAX_ID = env.str("COMPANY_TAX_ID", default="91330109MA2B3C4D5Q")
+COMPANY_ADDRESS_PHONE = env.str(
+    "COMPANY_ADDRESS_PHONE", default="杭州市萧山区建设二路666号 0571-88886666"
+)
+COMPANY_BANK_ACCOUNT = env.str(
+    "COMPANY_BANK_ACCOUNT", default="中国工商银行杭州萧山支行 1202012345678901234"
+)
 # Signed pushes older or newer than this are refused (seconds).
 API_SIGNATURE_MAX_SKEW = 300
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".

@@ -1,0 +1,523 @@
+"""Finance's paperwork (reportlab, embedded CJK font), built from what it is handed.
+
+- invoice (发票) in the layout of a Chinese VAT invoice, 240×140 mm: title, code, number
+  and date top right; buyer (购买方) and the cipher area; the goods table with tax per
+  line; 价税合计 in capitals (大写) and figures; seller (销售方); remarks; signatures.
+  A red-letter invoice prints 销项负数 and names its original in the remarks.
+- reconciliation run, A4: figures per channel and the mismatch list;
+- settlement statement, A4, and the same as an Excel workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import Spacer
+
+from ecomops import pdf
+from ecomops.money import amount_in_words
+
+from .models import Invoice, Mismatch, ReconciliationRun, Settlement, SettlementLine
+
+INVOICE_PAGE = (240 * mm, 140 * mm)
+BROWN = colors.HexColor("#8B4513")
+INK = colors.HexColor("#1F2A44")
+KIND_TITLES = {"special": "增值税专用发票", "ordinary": "增值税普通发票"}
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _fit(canvas: Any, text: str, x: float, y: float, width: float, size: float) -> None:
+    """Draw ``text`` at (x, y), shrinking the font until it fits ``width``."""
+    font = canvas._fontname
+    while size > 5 and canvas.stringWidth(text, font, size) > width:
+        size -= 0.5
+    canvas.setFont(font, size)
+    canvas.drawString(x, y, text)
+
+
+def _draw_invoice(canvas: Any, invoice: Invoice) -> None:
+    font = pdf.register_cjk_font()
+    width, height = INVOICE_PAGE
+    left, right = 8 * mm, width - 8 * mm
+    canvas.setFont(font, 9)
+    # Title with the double rule under it, in the invoice's brown.
+    title = KIND_TITLES.get(invoice.kind, "发票")
+    if invoice.electronic:
+        title = "电子发票（" + title.replace("增值税", "") + "）"
+    canvas.setFillColor(BROWN)
+    canvas.setStrokeColor(BROWN)
+    canvas.setFont(font, 17)
+    canvas.drawCentredString(width / 2, height - 16 * mm, title)
+    canvas.setLineWidth(0.6)
+    canvas.line(width / 2 - 38 * mm, height - 18.5 * mm, width / 2 + 38 * mm, height - 18.5 * mm)
+    canvas.line(width / 2 - 38 * mm, height - 19.5 * mm, width / 2 + 38 * mm, height - 19.5 * mm)
+    if invoice.is_red_letter:
+        canvas.setFillColor(colors.red)
+        canvas.setFont(font, 11)
+        canvas.drawCentredString(width / 2, height - 25 * mm, "销项负数")
+        canvas.setFillColor(BROWN)
+    # Code, number and date, top right.
+    canvas.setFont(font, 8.5)
+    series = settings.FINANCE_INVOICE_SERIES[invoice.kind]
+    top_right = [
+        ("发票代码", series),
+        ("发票号码", invoice.number[len(series) :] or invoice.number),
+        ("开票日期", timezone.localtime(invoice.issued_at).strftime("%Y年%m月%d日")),
+        ("订单号", invoice.order.number),
+    ]
+    for index, (label, value) in enumerate(top_right):
+        y = height - 10 * mm - index * 4.5 * mm
+        canvas.setFillColor(BROWN)
+        canvas.drawString(width - 70 * mm, y, f"{label}：")
+        canvas.setFillColor(INK)
+        canvas.drawString(width - 53 * mm, y, value)
+    # The form's frame.
+    frame_top, frame_bottom = height - 29 * mm, 16 * mm
+    canvas.setStrokeColor(BROWN)
+    canvas.setLineWidth(0.8)
+    canvas.rect(left, frame_bottom, right - left, frame_top - frame_bottom)
+    # Buyer block (购买方) with the cipher area.
+    buyer_bottom = frame_top - 20 * mm
+    canvas.setLineWidth(0.5)
+    canvas.line(left, buyer_bottom, right, buyer_bottom)
+    _party(
+        canvas,
+        "购买方",
+        [
+            ("名　　称", invoice.buyer_name),
+            ("纳税人识别号", invoice.buyer_tax_id),
+            ("地 址、电 话", invoice.buyer_address_phone),
+            ("开户行及账号", invoice.buyer_bank_account),
+        ],
+        left,
+        buyer_bottom,
+        frame_top,
+        width=135 * mm,
+    )
+    cipher_x = left + 143 * mm
+    canvas.line(cipher_x, buyer_bottom, cipher_x, frame_top)
+    canvas.line(cipher_x + 6 * mm, buyer_bottom, cipher_x + 6 * mm, frame_top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    for i, char in enumerate("密码区"):
+        canvas.drawCentredString(cipher_x + 3 * mm, frame_top - 6 * mm - i * 5 * mm, char)
+    canvas.setFillColor(INK)
+    canvas.setFont(font, 7)
+    digest = f"{invoice.number}{invoice.total_amount}{invoice.buyer_tax_id}"
+    cipher = "".join(f"{ord(c) * 7919 % 97:02d}" for c in digest)
+    for row in range(4):
+        chunk = cipher[row * 28 : row * 28 + 28] or cipher[:28]
+        canvas.drawString(cipher_x + 8 * mm, frame_top - 5 * mm - row * 4.2 * mm, chunk)
+    # Goods table.
+    columns = [
+        ("货物或应税劳务、服务名称", 62),
+        ("规格型号", 28),
+        ("单位", 12),
+        ("数量", 16),
+        ("单价", 24),
+        ("金额", 28),
+        ("税率", 12),
+        ("税额", 42),
+    ]
+    lines = list(invoice.lines.all())
+    table_top = buyer_bottom
+    summary_height = 6 * mm
+    words_height = 7 * mm
+    seller_height = 20 * mm
+    table_bottom = frame_bottom + seller_height + words_height + summary_height
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    x = left
+    header_y = table_top - 4.5 * mm
+    edges = [x]
+    for label, col in columns:
+        canvas.drawCentredString(x + col * mm / 2, header_y, label)
+        x += col * mm
+        edges.append(x)
+    canvas.setFillColor(INK)
+    row_height = 4.2 * mm
+    available = int((table_top - 7 * mm - table_bottom) / row_height)
+    shown = lines if len(lines) <= available else lines[: max(available - 1, 0)]
+    for index, line in enumerate(shown):
+        y = table_top - 9 * mm - index * row_height
+        cells = [
+            f"*{line.description}",
+            line.specification,
+            line.unit,
+            str(line.quantity),
+            f"{line.unit_price_net:.6f}".rstrip("0").rstrip("."),
+            _money(line.amount_net),
+            line.tax_rate_percent,
+            _money(line.tax_amount),
+        ]
+        for col, text in enumerate(cells):
+            col_left, col_right = edges[col], edges[col + 1]
+            canvas.setFont(font, 7.5)
+            if col in (3, 4, 5, 7):
+                canvas.drawRightString(col_right - 1.5 * mm, y, text)
+            elif col == 6:
+                canvas.drawCentredString((col_left + col_right) / 2, y, text)
+            else:
+                _fit(canvas, text, col_left + 1.5 * mm, y, col_right - col_left - 3 * mm, 7.5)
+    if len(shown) < len(lines):
+        y = table_top - 9 * mm - len(shown) * row_height
+        canvas.setFont(font, 7.5)
+        canvas.drawString(left + 1.5 * mm, y, f"（详见销货清单，共 {len(lines)} 行）")
+    # 合计 row
+    canvas.setStrokeColor(BROWN)
+    summary_top = table_bottom
+    canvas.line(left, summary_top, right, summary_top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8.5)
+    canvas.drawCentredString(left + 31 * mm, summary_top - 4.2 * mm, "合　　计")
+    canvas.setFillColor(INK)
+    canvas.drawRightString(
+        edges[6] - 1.5 * mm, summary_top - 4.2 * mm, f"¥{_money(invoice.amount_net)}"
+    )
+    canvas.drawRightString(
+        edges[8] - 1.5 * mm, summary_top - 4.2 * mm, f"¥{_money(invoice.tax_amount)}"
+    )
+    # 价税合计 (大写 and 小写)
+    words_top = summary_top - summary_height
+    canvas.line(left, words_top, right, words_top)
+    canvas.setFillColor(BROWN)
+    canvas.drawString(left + 2 * mm, words_top - 4.8 * mm, "价税合计（大写）")
+    canvas.setFillColor(INK)
+    words = amount_in_words(abs(invoice.total_amount))
+    canvas.setFont(font, 9.5)
+    canvas.drawString(
+        left + 32 * mm,
+        words_top - 4.8 * mm,
+        ("ⓧ负数 " if invoice.total_amount < 0 else "ⓧ ") + words,
+    )
+    canvas.setFont(font, 8.5)
+    canvas.setFillColor(BROWN)
+    canvas.drawString(edges[5], words_top - 4.8 * mm, "（小写）")
+    canvas.setFillColor(INK)
+    canvas.setFont(font, 9.5)
+    canvas.drawString(edges[5] + 14 * mm, words_top - 4.8 * mm, f"¥{_money(invoice.total_amount)}")
+    # Seller block (销售方) with remarks.
+    seller_top = words_top - words_height
+    canvas.setFont(font, 8.5)
+    canvas.line(left, seller_top, right, seller_top)
+    _party(
+        canvas,
+        "销售方",
+        [
+            ("名　　称", str(settings.COMPANY_NAME)),
+            ("纳税人识别号", settings.COMPANY_TAX_ID),
+            ("地 址、电 话", settings.COMPANY_ADDRESS_PHONE),
+            ("开户行及账号", settings.COMPANY_BANK_ACCOUNT),
+        ],
+        left,
+        frame_bottom,
+        seller_top,
+        width=135 * mm,
+    )
+    canvas.line(cipher_x, frame_bottom, cipher_x, seller_top)
+    canvas.line(cipher_x + 6 * mm, frame_bottom, cipher_x + 6 * mm, seller_top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    for i, char in enumerate("备注"):
+        canvas.drawCentredString(cipher_x + 3 * mm, seller_top - 7 * mm - i * 5 * mm, char)
+    canvas.setFillColor(INK)
+    remarks = [f"订单 {invoice.order.number}"]
+    if invoice.is_red_letter and invoice.original is not None:
+        remarks.append(f"对应正数发票代码:{series}")
+        remarks.append(f"号码:{invoice.original.number[len(series) :]}")
+        if invoice.red_note:
+            remarks.append(invoice.red_note)
+    for i, remark in enumerate(remarks[:4]):
+        _fit(
+            canvas,
+            remark,
+            cipher_x + 8 * mm,
+            seller_top - 5 * mm - i * 4 * mm,
+            right - cipher_x - 10 * mm,
+            7.5,
+        )
+    # Signatures under the frame.
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8.5)
+    issuer = ""
+    issued_by: Any = invoice.issued_by
+    if issued_by is not None:
+        issuer = issued_by.get_full_name() or issued_by.get_username()
+    y = frame_bottom - 6 * mm
+    canvas.drawString(left, y, "收款人：")
+    canvas.drawString(left + 50 * mm, y, "复核：")
+    canvas.drawString(left + 100 * mm, y, f"开票人：{issuer}")
+    canvas.drawString(left + 160 * mm, y, "销售方：（章）")
+
+
+def _party(
+    canvas: Any,
+    label: str,
+    rows: Sequence[tuple[str, str]],
+    left: float,
+    bottom: float,
+    top: float,
+    *,
+    width: float,
+) -> None:
+    font = pdf.register_cjk_font()
+    canvas.setStrokeColor(BROWN)
+    canvas.line(left + 6 * mm, bottom, left + 6 * mm, top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    for i, char in enumerate(label):
+        canvas.drawCentredString(left + 3 * mm, top - 5 * mm - i * 4.5 * mm, char)
+    for i, (name, value) in enumerate(rows):
+        y = top - 4.5 * mm - i * 4.4 * mm
+        canvas.setFillColor(BROWN)
+        canvas.setFont(font, 8)
+        canvas.drawString(left + 8 * mm, y, f"{name}：")
+        canvas.setFillColor(INK)
+        _fit(canvas, value, left + 30 * mm, y, width - 30 * mm, 8.5)
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """One invoice on a 240×140 mm page in the layout of a Chinese VAT invoice."""
+    return pdf.canvas_pdf(
+        [invoice],
+        _draw_invoice,
+        title=f"发票 {invoice.number}",
+        pagesize=INVOICE_PAGE,
+        subject=invoice.order.number,
+    )
+
+
+# --- Reconciliation -----------------------------------------------------------------------
+
+FIGURE_LABELS = (
+    ("orders", "订单"),
+    ("shipped", "发货"),
+    ("invoiced", "开票"),
+    ("paid", "收款"),
+    ("refunded", "退款"),
+)
+
+
+def reconciliation_pdf(run: ReconciliationRun, mismatches: Sequence[Mismatch]) -> bytes:
+    """The run's figures per channel, mismatch counts by kind and the mismatch list."""
+    s = pdf.styles(size=9)
+    story: list[Any] = [
+        pdf.paragraph(f"对账报告 {run.day:%Y-%m-%d}", s.title),
+        pdf.paragraph(
+            "各渠道当日订单、发货、开票、收款、退款；差异截至当日 24:00。"
+            f"共 {run.mismatch_count} 项差异。",
+            s.body,
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    header = ["渠道"]
+    for _key, label in FIGURE_LABELS:
+        header += [f"{label}笔数", f"{label}金额"]
+    rows = []
+    for row in run.figures:
+        cells: list[Any] = [row["channel_name"] or "—"]
+        for key, _label in FIGURE_LABELS:
+            cells += [row[key]["count"], _money(Decimal(row[key]["amount"]))]
+        rows.append(cells)
+    widths = [24 * mm] + [15.6 * mm, 15.6 * mm] * 5
+    story.append(pdf.data_table(header, rows, widths, number_columns=range(1, 11), font_size=7.5))
+    story.append(Spacer(1, 5 * mm))
+    labels = dict(Mismatch._meta.get_field("kind").choices or [])
+    kind_rows = [[str(labels.get(k, k)), n] for k, n in run.mismatch_counts.items() if n]
+    if kind_rows:
+        story.append(pdf.paragraph("差异分类", s.heading))
+        story.append(
+            pdf.data_table(["类别", "数量"], kind_rows, [80 * mm, 25 * mm], number_columns=(1,))
+        )
+        story.append(Spacer(1, 5 * mm))
+        story.append(pdf.paragraph("差异明细", s.heading))
+        story.append(
+            pdf.data_table(
+                ["类别", "渠道", "单据", "订单", "应为", "实际"],
+                [
+                    [
+                        str(labels.get(m.kind, m.kind)),
+                        m.channel.code if m.channel else "",
+                        m.reference,
+                        m.order.number if m.order else "",
+                        _money(m.expected),
+                        _money(m.actual),
+                    ]
+                    for m in mismatches
+                ],
+                [44 * mm, 20 * mm, 38 * mm, 32 * mm, 23 * mm, 23 * mm],
+                number_columns=(4, 5),
+                font_size=7.5,
+                striped=True,
+            )
+        )
+        if len(mismatches) < run.mismatch_count:
+            story.append(
+                pdf.paragraph(
+                    f"仅列出前 {len(mismatches)} 项；全部 {run.mismatch_count} 项见 CSV。", s.small
+                )
+            )
+    else:
+        story.append(pdf.paragraph("无差异。", s.heading))
+    return pdf.build_pdf(story, title=f"对账报告 {run.day:%Y-%m-%d}", printed_at=run.started_at)
+
+
+# --- Settlement ----------------------------------------------------------------------------
+
+SETTLEMENT_HEADER = [
+    "SKU",
+    "品名",
+    "发货数量",
+    "销售额",
+    "退货数量",
+    "退货金额",
+    "底价补贴价",
+    "补贴",
+    "应结金额",
+]
+
+
+def _settlement_rows(lines: Sequence[SettlementLine]) -> list[list[Any]]:
+    return [
+        [
+            line.sku.code,
+            line.sku.name,
+            line.units_shipped,
+            line.sales_amount,
+            line.units_returned,
+            line.returns_amount,
+            line.base_subsidy_price,
+            line.subsidy_amount,
+            line.amount_due,
+        ]
+        for line in lines
+    ]
+
+
+def _confirmations(settlement: Settlement) -> list[str]:
+    def who(user: Any, at: Any) -> str:
+        if at is None:
+            return "未确认"
+        name = user.get_full_name() or user.get_username() if user else ""
+        return f"{name} {timezone.localtime(at):%Y-%m-%d %H:%M}"
+
+    return [
+        f"财务确认：{who(settlement.finance_confirmed_by, settlement.finance_confirmed_at)}",
+        "事业部确认："
+        + who(settlement.business_unit_confirmed_by, settlement.business_unit_confirmed_at),
+    ]
+
+
+def settlement_pdf(settlement: Settlement, lines: Sequence[SettlementLine]) -> bytes:
+    s = pdf.styles(size=9)
+    story: list[Any] = [
+        pdf.paragraph(f"结算单 {settlement.number}", s.title),
+        pdf.paragraph(
+            f"结算期间：{settlement.period_start:%Y-%m-%d} 至 {settlement.period_end:%Y-%m-%d}　"
+            f"状态：{settlement.get_state_display()}",
+            s.body,
+        ),
+        pdf.paragraph(
+            "应结金额 = 发货销售额 - 退货金额 + 底价补贴（售价低于线上底价补贴价的差额）", s.small
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    rows = [
+        [
+            r[0],
+            r[1],
+            r[2],
+            _money(r[3]),
+            r[4],
+            _money(r[5]),
+            _money(r[6]),
+            _money(r[7]),
+            _money(r[8]),
+        ]
+        for r in _settlement_rows(lines)
+    ]
+    story.append(
+        pdf.data_table(
+            SETTLEMENT_HEADER,
+            rows,
+            [22 * mm, 38 * mm, 14 * mm, 20 * mm, 14 * mm, 18 * mm, 18 * mm, 16 * mm, 20 * mm],
+            number_columns=range(2, 9),
+            font_size=7.5,
+            total_row=[
+                "合计",
+                "",
+                sum(line.units_shipped for line in lines),
+                _money(settlement.sales_amount),
+                sum(line.units_returned for line in lines),
+                _money(settlement.returns_amount),
+                "",
+                _money(settlement.subsidy_amount),
+                _money(settlement.amount_due),
+            ],
+        )
+    )
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        pdf.paragraph(f"应结金额（大写）：{amount_in_words(settlement.amount_due)}", s.body)
+    )
+    story.append(Spacer(1, 6 * mm))
+    for text in _confirmations(settlement):
+        story.append(pdf.paragraph(text, s.body))
+    return pdf.build_pdf(story, title=f"结算单 {settlement.number}")
+
+
+def settlement_xlsx(settlement: Settlement, lines: Sequence[SettlementLine]) -> bytes:
+    """The statement as an Excel workbook: one sheet, amounts as numbers with two decimals."""
+    book = Workbook()
+    sheet = book.create_sheet("结算单", 0)
+    book.remove(book.worksheets[1])
+    sheet.append([f"结算单 {settlement.number}"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(
+        [f"结算期间 {settlement.period_start:%Y-%m-%d} 至 {settlement.period_end:%Y-%m-%d}"]
+    )
+    sheet.append([])
+    sheet.append(SETTLEMENT_HEADER)
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in _settlement_rows(lines):
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    sheet.append(
+        [
+            "合计",
+            "",
+            sum(line.units_shipped for line in lines),
+            float(settlement.sales_amount),
+            sum(line.units_returned for line in lines),
+            float(settlement.returns_amount),
+            None,
+            float(settlement.subsidy_amount),
+            float(settlement.amount_due),
+        ]
+    )
+    for row in sheet.iter_rows(min_row=5, min_col=4, max_col=9):
+        for cell in row:
+            if cell.column != 5:
+                cell.number_format = "#,##0.00"
+    sheet.append([])
+    sheet.append([f"应结金额（大写）：{amount_in_words(settlement.amount_due)}"])
+    for text in _confirmations(settlement):
+        sheet.append([text])
+    for column, width in zip("ABCDEFGHI", (14, 30, 10, 14, 10, 14, 14, 12, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

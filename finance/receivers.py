@@ -1,0 +1,30 @@
+"""Finance's answers to what the warehouse tells it (DESIGN §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orders.models import Order
+from warehouse.extensions import ParcelInsert
+
+from . import selectors, services
+
+
+def on_parcel_packed(sender: Any, parcel: Any, orders: Sequence[Order], **kwargs: Any) -> None:
+    """Invoices issued for the parcel went in it; orders that need one get their request."""
+    services.invoices_put_in_parcel(orders=orders, parcel_number=parcel.number)
+    services.invoice_requests_for_packed(orders=orders)
+
+
+def parcel_inserts(orders: Sequence[Order]) -> list[ParcelInsert]:
+    """The pack station's question: which invoices go into this parcel?"""
+    return [
+        ParcelInsert(
+            order_number=invoice.order.number,
+            label=str(invoice.get_kind_display()),
+            number=invoice.number,
+            url=invoice.get_pdf_url(),
+        )
+        for invoice in selectors.invoices_for_parcel(orders)
+    ]

@@ -1,0 +1,675 @@
+"""Invoice requests and invoices: the same-day rule, tax per line, delivery, red-letter.
+
+A request that comes in before 15:00 on a working day is issued that day (by the end of
+working hours); a later one by the end of the next working day. The ``invoice_issued``
+SLA clock runs to that deadline, and at 15:00 finance is told what is still open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ecomops.accounts.roles import RoleCode
+from ecomops.accounts.selectors import acting_user
+from ecomops.calendar import is_working_day, local_datetime, next_working_day
+from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.fsm import transition
+from ecomops.jobs import enqueue
+from ecomops.money import ZERO, to_money
+from ecomops.notifications.services import notify_role, notify_users
+from ecomops.numbering.services import next_in_series, next_number
+from ecomops.sla.services import sla_clock_start, sla_clock_stop
+from ecomops.validators import validate_credit_code
+from orders.models import InvoiceKind, Order, OrderState
+from warehouse.models import DeliveryNote, NoteState
+
+from ..models import (
+    INVOICE_CLOCK,
+    DeliveryMethod,
+    Invoice,
+    InvoiceLine,
+    InvoiceRequest,
+    InvoiceRequestSource,
+    InvoiceRequestState,
+    RedLetterReason,
+)
+from .common import require
+
+FEN = Decimal("0.01")
+UNIT_PRICE = Decimal("0.000001")
+PHONE = re.compile(r"(?:\d[\d\- ]{6,}\d)")
+ACCOUNT = re.compile(r"\d[\d ]{6,32}\d")
+PACKED_NOTE_STATES = (NoteState.PACKED, NoteState.SHIPPED, NoteState.DELIVERED, NoteState.CANCELLED)
+
+
+class InvoiceError(ApplicationError):
+    """An invoice or request that cannot be handled as asked."""
+
+
+# --- Rules -----------------------------------------------------------------------------------
+
+
+def invoice_due_at(requested_at: datetime) -> datetime:
+    """Before 15:00 on a working day: that day's close; otherwise the next working day's."""
+    local = timezone.localtime(requested_at)
+    day = local.date()
+    if is_working_day(day) and local.time() < settings.FINANCE_INVOICE_CUTOFF:
+        return local_datetime(day, settings.WORKING_HOURS_END)
+    return local_datetime(next_working_day(day), settings.WORKING_HOURS_END)
+
+
+def validate_tax_details(
+    *, kind: str, title: str, tax_id: str, address_phone: str, bank_account: str
+) -> None:
+    """Raise a ``ValidationError`` per field that a fapiao of ``kind`` cannot be issued with.
+
+    A special VAT invoice (增值税专用发票) needs the company name, its taxpayer ID (the
+    18-character unified social credit code), address and phone, bank and account; an
+    ordinary one needs a title, and a taxpayer ID only when one is given.
+    """
+    errors: dict[str, list[str]] = {}
+    if kind not in InvoiceKind.values:
+        errors["kind"] = [_("Choose an ordinary or a special VAT invoice.")]
+    if not title.strip():
+        errors["title"] = [_("Enter the buyer's name as it is to be printed.")]
+    if kind == InvoiceKind.SPECIAL or tax_id.strip():
+        if not tax_id.strip():
+            errors["tax_id"] = [_("A special VAT invoice needs the buyer's taxpayer ID.")]
+        else:
+            try:
+                validate_credit_code(tax_id.strip().upper())
+            except ValidationError as exc:
+                errors["tax_id"] = list(exc.messages)
+    if kind == InvoiceKind.SPECIAL:
+        if not address_phone.strip():
+            errors["address_phone"] = [_("A special VAT invoice needs the address and phone.")]
+        elif not PHONE.search(address_phone):
+            errors["address_phone"] = [_("Give the registered address followed by a phone number.")]
+        if not bank_account.strip():
+            errors["bank_account"] = [_("A special VAT invoice needs the bank and account.")]
+        elif not ACCOUNT.search(bank_account) or not re.search(r"\D", bank_account.strip()):
+            errors["bank_account"] = [
+                _("Give the bank's name followed by the account number (digits).")
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def line_amounts(total: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal]:
+    """(amount without tax, tax) of a tax-inclusive line total, rounded per line to the fen.
+
+    The tax is what is left after rounding the net amount, so net + tax is the total exactly
+    and the invoice's totals reconcile to the fen.
+    """
+    total = to_money(total)
+    net = (total / (Decimal(1) + tax_rate)).quantize(FEN, rounding=ROUND_HALF_UP)
+    return net, total - net
+
+
+def next_invoice_number(kind: str) -> str:
+    """The next number of the kind's series: the series code and an 8-digit counter."""
+    code = settings.FINANCE_INVOICE_SERIES[kind]
+    return f"{code}{next_in_series(f'invoice-{kind}'):08d}"
+
+
+# --- Requests --------------------------------------------------------------------------------
+
+
+def _details_of(order: Order) -> dict[str, str]:
+    details = dict(order.invoice_details or {})
+    customer = order.customer
+    fallback = {
+        "title": customer.invoice_title or customer.name if customer else order.receiver_name,
+        "tax_id": customer.invoice_tax_id if customer else "",
+        "address_phone": customer.invoice_address_phone if customer else "",
+        "bank_account": customer.invoice_bank_account if customer else "",
+        "email": customer.email if customer else "",
+    }
+    return {key: str(details.get(key) or fallback.get(key) or "") for key in fallback}
+
+
+def invoice_request_create(
+    *,
+    order: Order,
+    source: str,
+    by: Any,
+    kind: str | None = None,
+    title: str | None = None,
+    tax_id: str | None = None,
+    address_phone: str | None = None,
+    bank_account: str | None = None,
+    delivery_method: str | None = None,
+    email: str | None = None,
+    postal_address: str | None = None,
+    note: str = "",
+    at: datetime | None = None,
+) -> InvoiceRequest:
+    """Open the invoice request of an order; details default to what came with the order.
+
+    Refused when the order already has a live request or invoice, or the tax details do not
+    do for the kind (a ``ValidationError`` naming each field).
+    """
+    if by is not None and not by.has_perm("finance.request_invoice"):
+        raise PermissionDeniedError(_("You are not allowed to request invoices."))
+    defaults = _details_of(order)
+    kind = kind or order.invoice_kind or InvoiceKind.ORDINARY
+    title = defaults["title"] if title is None else title
+    tax_id = (defaults["tax_id"] if tax_id is None else tax_id).strip().upper()
+    address_phone = defaults["address_phone"] if address_phone is None else address_phone
+    bank_account = defaults["bank_account"] if bank_account is None else bank_account
+    email = defaults["email"] if email is None else email
+    if delivery_method is None:
+        delivery_method = DeliveryMethod.EMAIL if email else DeliveryMethod.POST
+    validate_tax_details(
+        kind=kind,
+        title=title,
+        tax_id=tax_id,
+        address_phone=address_phone,
+        bank_account=bank_account,
+    )
+    _check_delivery(delivery_method, email, postal_address or order.ship_address)
+    now = at or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.state == OrderState.CANCELLED:
+            raise InvoiceError(
+                _("Order %(number)s is cancelled: no invoice.") % {"number": order.number}
+            )
+        live = InvoiceRequest.objects.filter(order=order).exclude(
+            state=InvoiceRequestState.REJECTED
+        )
+        if live.exists():
+            raise ConflictError(
+                _("Order %(number)s already has invoice request %(request)s.")
+                % {"number": order.number, "request": live.first()}
+            )
+        request = InvoiceRequest.objects.create(
+            number=next_number("IR"),
+            order=order,
+            source=source,
+            kind=kind,
+            title=title.strip(),
+            tax_id=tax_id,
+            address_phone=address_phone.strip(),
+            bank_account=bank_account.strip(),
+            delivery_method=delivery_method,
+            email=email,
+            postal_address=(postal_address or order.ship_address).strip(),
+            note=note,
+            requested_at=now,
+            requested_by=acting_user(by),
+            due_at=invoice_due_at(now),
+        )
+        sla_clock_start(code=INVOICE_CLOCK, obj=request, started_at=now, due_at=request.due_at)
+    return request
+
+
+def _check_delivery(method: str, email: str, postal_address: str) -> None:
+    if method not in DeliveryMethod.values:
+        raise ValidationError({"delivery_method": [_("Choose how the invoice is delivered.")]})
+    if method == DeliveryMethod.EMAIL and not email:
+        raise ValidationError({"email": [_("An electronic invoice needs an e-mail address.")]})
+    if method == DeliveryMethod.POST and not postal_address.strip():
+        raise ValidationError({"postal_address": [_("Give the address to post it to.")]})
+
+
+def invoice_requests_for_packed(*, orders: Sequence[Order]) -> list[InvoiceRequest]:
+    """The warehouse packed these orders: open a request for each that needs an invoice.
+
+    Idempotent: an order with a live request is skipped. Tax details that came wrong with
+    the order do not stop the parcel: the request is opened with them and rejected back.
+    """
+    created = []
+    for order in orders:
+        if not order.needs_invoice:
+            continue
+        if InvoiceRequest.objects.filter(order=order).exists():
+            continue
+        try:
+            created.append(
+                invoice_request_create(order=order, source=InvoiceRequestSource.PACKED, by=None)
+            )
+        except (ValidationError, ApplicationError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [exc.message]
+            notify_role(
+                role=RoleCode.FINANCE_CLERK,
+                title=_("Order %(number)s needs an invoice, but its tax details are not complete")
+                % {"number": order.number},
+                body="; ".join(str(m) for m in messages),
+                url=order.get_absolute_url(),
+                level="warning",
+                key=f"invoice-details-{order.pk}",
+            )
+    return created
+
+
+def invoice_request_reject(*, request_id: int, why: str, by: Any) -> InvoiceRequest:
+    """Send a request back with the reason (e.g. wrong tax details); the requester is told."""
+    if not why.strip():
+        raise InvoiceError(
+            _("Say why the request is rejected."),
+            {"fields": {"reason": [_("Enter a reason.")]}},
+        )
+    with transaction.atomic():
+        request = InvoiceRequest.objects.select_for_update().get(pk=request_id)
+        now = timezone.now()
+        transition(
+            request,
+            "reject",
+            by=by,
+            reason=why,
+            update_fields=["rejected_at", "rejection_reason"],
+            at=now,
+            why=why.strip(),
+        )
+        sla_clock_stop(code=INVOICE_CLOCK, obj=request, stopped_at=now)
+        title = _("Invoice request %(number)s for order %(order)s was rejected") % {
+            "number": request.number,
+            "order": request.order.number,
+        }
+        if request.requested_by is not None:
+            notify_users(
+                users=[request.requested_by],
+                title=title,
+                body=why,
+                url=request.get_absolute_url(),
+                level="warning",
+                key=f"invoice-request-rejected-{request.pk}-{now:%Y%m%d%H%M%S}",
+            )
+        else:
+            notify_role(
+                role=RoleCode.AFTERSALES_SERVICE,
+                title=title,
+                body=why,
+                url=request.get_absolute_url(),
+                level="warning",
+                key=f"invoice-request-rejected-{request.pk}-{now:%Y%m%d%H%M%S}",
+            )
+    return request
+
+
+def invoice_request_resubmit(
+    *, request_id: int, details: Mapping[str, str], by: Any
+) -> InvoiceRequest:
+    """Correct a rejected request's details and send it to finance again."""
+    with transaction.atomic():
+        request = InvoiceRequest.objects.select_for_update().get(pk=request_id)
+        fields = (
+            "kind",
+            "title",
+            "tax_id",
+            "address_phone",
+            "bank_account",
+            "email",
+            "postal_address",
+            "delivery_method",
+        )
+        for field in fields:
+            if field in details:
+                setattr(request, field, str(details[field]).strip())
+        request.tax_id = request.tax_id.upper()
+        validate_tax_details(
+            kind=request.kind,
+            title=request.title,
+            tax_id=request.tax_id,
+            address_phone=request.address_phone,
+            bank_account=request.bank_account,
+        )
+        _check_delivery(request.delivery_method, request.email, request.postal_address)
+        now = timezone.now()
+        transition(
+            request,
+            "resubmit",
+            by=by,
+            update_fields=[*fields, "requested_at", "due_at", "rejected_at"],
+            at=now,
+            due_at=invoice_due_at(now),
+        )
+        sla_clock_start(code=INVOICE_CLOCK, obj=request, started_at=now, due_at=request.due_at)
+    return request
+
+
+# --- Issuing -----------------------------------------------------------------------------
+
+
+def order_can_take_parcel_insert(order: Order) -> bool:
+    """An invoice can go into the parcel while one of the order's notes is not packed yet."""
+    return DeliveryNote.objects.filter(order=order).exclude(state__in=PACKED_NOTE_STATES).exists()
+
+
+def invoice_issue(
+    *, request_id: int, by: Any, delivery_method: str | None = None, at: datetime | None = None
+) -> Invoice:
+    """Issue the request's invoice: numbered, a line per order line with its SKU's tax rate.
+
+    An electronic invoice is e-mailed with its PDF (after commit) and counts as delivered
+    when sent; a paper one goes into the parcel (the pack station shows it) or by post.
+    """
+    with transaction.atomic():
+        request = (
+            InvoiceRequest.objects.select_for_update().select_related("order").get(pk=request_id)
+        )
+        method = delivery_method or request.delivery_method
+        if method == DeliveryMethod.PARCEL and not order_can_take_parcel_insert(request.order):
+            raise InvoiceError(
+                _("Every parcel of order %(number)s is packed: send the invoice by post or e-mail.")
+                % {"number": request.order.number},
+                {"fields": {"delivery_method": [_("The parcel has left the pack station.")]}},
+            )
+        _check_delivery(method, request.email, request.postal_address)
+        now = at or timezone.now()
+        transition(request, "issue", by=by, update_fields=["issued_at", "delivery_method"], at=now)
+        request.delivery_method = method
+        request.save(update_fields=["delivery_method"])
+        invoice = _create_invoice(request, method, now, by)
+        sla_clock_stop(code=INVOICE_CLOCK, obj=request, stopped_at=now)
+        if method == DeliveryMethod.EMAIL:
+            enqueue("finance.tasks.send_invoice_email", invoice_id=invoice.pk)
+    return invoice
+
+
+def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any) -> Invoice:
+    lines = list(request.order.lines.select_related("sku", "sku__product").order_by("position"))
+    if not lines:
+        raise InvoiceError(_("Order %(number)s has no lines.") % {"number": request.order.number})
+    rows = []
+    for line in lines:
+        rate = line.sku.tax_rate
+        net, tax = line_amounts(line.amount, rate)
+        rows.append((line, rate, net, tax))
+    invoice = Invoice.objects.create(
+        number=next_invoice_number(request.kind),
+        kind=request.kind,
+        request=request,
+        order=request.order,
+        electronic=method == DeliveryMethod.EMAIL,
+        buyer_name=request.title,
+        buyer_tax_id=request.tax_id,
+        buyer_address_phone=request.address_phone,
+        buyer_bank_account=request.bank_account,
+        amount_net=sum((r[2] for r in rows), ZERO),
+        tax_amount=sum((r[3] for r in rows), ZERO),
+        total_amount=sum((r[0].amount for r in rows), ZERO),
+        issued_at=now,
+        issued_by=acting_user(by),
+        delivery_method=method,
+        email=request.email if method == DeliveryMethod.EMAIL else "",
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=index,
+            sku=line.sku,
+            description=line.sku.name,
+            specification=line.sku.specification,
+            unit=line.sku.unit,
+            quantity=line.quantity,
+            unit_price_net=(net / line.quantity).quantize(UNIT_PRICE, rounding=ROUND_HALF_UP),
+            amount_net=net,
+            tax_rate=rate,
+            tax_amount=tax,
+            total_amount=line.amount,
+        )
+        for index, (line, rate, net, tax) in enumerate(rows, start=1)
+    )
+    return invoice
+
+
+def invoice_post(*, invoice_id: int, tracking_number: str, by: Any) -> Invoice:
+    """The paper invoice went by post: record the tracking number; it counts as delivered."""
+    if not tracking_number.strip():
+        raise InvoiceError(
+            _("Enter the post's tracking number."),
+            {"fields": {"tracking_number": [_("Enter the tracking number.")]}},
+        )
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.delivery_method == DeliveryMethod.EMAIL:
+            raise InvoiceError(_("An electronic invoice is e-mailed, not posted."))
+        invoice.delivery_method = DeliveryMethod.POST
+        invoice.tracking_number = tracking_number.strip()
+        invoice.save(update_fields=["delivery_method", "tracking_number"])
+        return _delivered(invoice, by=by)
+
+
+def invoice_mark_emailed(*, invoice_id: int) -> Invoice:
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        return _delivered(invoice, by=None)
+
+
+def invoices_put_in_parcel(*, orders: Sequence[Order], parcel_number: str) -> list[Invoice]:
+    """The parcel with these orders is closed: their parcel-delivery invoices went in it."""
+    delivered = []
+    with transaction.atomic():
+        for invoice in Invoice.objects.select_for_update().filter(
+            order__in=orders,
+            delivery_method=DeliveryMethod.PARCEL,
+            delivered_at__isnull=True,
+            original__isnull=True,
+        ):
+            invoice.parcel_number = parcel_number
+            invoice.save(update_fields=["parcel_number"])
+            delivered.append(_delivered(invoice, by=None))
+    return delivered
+
+
+def _delivered(invoice: Invoice, *, by: Any) -> Invoice:
+    if invoice.delivered_at is not None:
+        return invoice
+    now = timezone.now()
+    invoice.delivered_at = now
+    invoice.save(update_fields=["delivered_at"])
+    request = invoice.request
+    if request is not None and request.state == InvoiceRequestState.ISSUED:
+        locked = InvoiceRequest.objects.select_for_update().get(pk=request.pk)
+        transition(locked, "deliver", by=by, update_fields=["delivered_at"], at=now)
+    return invoice
+
+
+def invoice_requests_check_due(*, now: datetime | None = None) -> int:
+    """At 15:00: tell finance how many requests due today are still not issued (once a day)."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if not is_working_day(local.date()):
+        return 0
+    end_of_day = local_datetime(local.date(), settings.WORKING_HOURS_END)
+    left = InvoiceRequest.objects.filter(
+        state=InvoiceRequestState.REQUESTED, due_at__lte=end_of_day
+    )
+    count = left.count()
+    if count:
+        overdue = left.filter(due_at__lt=now).count()
+        notify_role(
+            role=RoleCode.FINANCE_CLERK,
+            title=_("%(count)d invoice requests must still be issued today") % {"count": count},
+            body=_(
+                "%(overdue)d of them are already overdue. Requests in before 15:00 are issued "
+                "the same day."
+            )
+            % {"overdue": overdue},
+            url="/finance/requests/",
+            level="danger" if overdue else "warning",
+            key=f"invoice-check-{local.date():%Y%m%d}",
+        )
+    return count
+
+
+# --- Paper recovery and red-letter invoices ----------------------------------------------
+
+
+def invoice_recover_paper(*, invoice_id: int, note: str = "", by: Any) -> Invoice:
+    """Record that the customer's paper copy of the invoice is back in finance's hands."""
+    require(by, "finance.issue_red_letter")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.is_red_letter:
+            raise InvoiceError(_("A red-letter invoice is not recovered."))
+        if invoice.electronic:
+            raise InvoiceError(_("An electronic invoice has no paper copy to recover."))
+        if invoice.paper_recovered_at is not None:
+            return invoice
+        invoice.paper_recovered_at = timezone.now()
+        invoice.paper_recovered_by = acting_user(by)
+        invoice.paper_recovery_note = note.strip()
+        invoice.save(
+            update_fields=["paper_recovered_at", "paper_recovered_by", "paper_recovery_note"]
+        )
+    return invoice
+
+
+def invoice_red_letter(
+    *,
+    invoice_id: int,
+    reason: str,
+    note: str = "",
+    quantities: Mapping[int, int] | None = None,
+    by: Any,
+) -> Invoice:
+    """Issue a red-letter invoice against an original, in full or for some units of its lines.
+
+    ``quantities`` maps an original line's position to the units to reverse (all of them
+    when not given). A paper original must have been recovered first; an electronic one
+    needs no recovery. The red-letter invoices of an original never reverse more than it.
+    """
+    require(by, "finance.issue_red_letter")
+    if reason not in RedLetterReason.values:
+        raise InvoiceError(
+            _("Choose why the red-letter invoice is issued."),
+            {"fields": {"reason": [_("Choose a reason.")]}},
+        )
+    with transaction.atomic():
+        original = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if original.is_red_letter:
+            raise InvoiceError(_("A red-letter invoice cannot itself be reversed."))
+        if original.needs_paper_recovery:
+            raise ConflictError(
+                _(
+                    "Invoice %(number)s was issued on paper: record that the original is "
+                    "recovered before issuing the red-letter invoice."
+                )
+                % {"number": original.number}
+            )
+        lines = {line.position: line for line in original.lines.all()}
+        reversed_units = _reversed_units(original)
+        wanted = (
+            dict(quantities)
+            if quantities
+            else {pos: line.quantity - reversed_units.get(pos, 0) for pos, line in lines.items()}
+        )
+        wanted = {pos: qty for pos, qty in wanted.items() if qty}
+        if not wanted:
+            raise ConflictError(
+                _("Invoice %(number)s is already reversed in full.") % {"number": original.number}
+            )
+        rows = []
+        for position, quantity in sorted(wanted.items()):
+            line = lines.get(position)
+            if line is None:
+                raise InvoiceError(
+                    _("Invoice %(number)s has no line %(line)s.")
+                    % {"number": original.number, "line": position},
+                    {"fields": {"quantities": [_("Unknown line.")]}},
+                )
+            left = line.quantity - reversed_units.get(position, 0)
+            if quantity < 0 or quantity > left:
+                raise InvoiceError(
+                    _("Line %(line)s has %(left)d units left to reverse, not %(quantity)d.")
+                    % {"line": position, "left": left, "quantity": quantity},
+                    {"fields": {"quantities": [_("More than is left on the line.")]}},
+                )
+            if quantity == left:
+                already = _reversed_line_total(original, position)
+                total = -(line.total_amount + already)
+            else:
+                total = -to_money(line.total_amount * quantity / line.quantity)
+            net, tax = line_amounts(total, line.tax_rate)
+            rows.append((line, quantity, total, net, tax))
+        now = timezone.now()
+        red = Invoice.objects.create(
+            number=next_invoice_number(original.kind),
+            kind=original.kind,
+            order=original.order,
+            original=original,
+            red_reason=reason,
+            red_note=note.strip(),
+            electronic=original.electronic,
+            buyer_name=original.buyer_name,
+            buyer_tax_id=original.buyer_tax_id,
+            buyer_address_phone=original.buyer_address_phone,
+            buyer_bank_account=original.buyer_bank_account,
+            amount_net=sum((r[3] for r in rows), ZERO),
+            tax_amount=sum((r[4] for r in rows), ZERO),
+            total_amount=sum((r[2] for r in rows), ZERO),
+            issued_at=now,
+            issued_by=acting_user(by),
+            delivery_method=original.delivery_method,
+            email=original.email,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=red,
+                position=line.position,
+                sku_id=line.sku_id,
+                description=line.description,
+                specification=line.specification,
+                unit=line.unit,
+                quantity=-quantity,
+                unit_price_net=line.unit_price_net,
+                amount_net=net,
+                tax_rate=line.tax_rate,
+                tax_amount=tax,
+                total_amount=total,
+            )
+            for line, quantity, total, net, tax in rows
+        )
+    return red
+
+
+def _reversed_units(original: Invoice) -> dict[int, int]:
+    rows = (
+        InvoiceLine.objects.filter(invoice__original=original)
+        .values("position")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["position"]: -row["units"] for row in rows}
+
+
+def _reversed_line_total(original: Invoice, position: int) -> Decimal:
+    total = InvoiceLine.objects.filter(invoice__original=original, position=position).aggregate(
+        s=Sum("total_amount")
+    )["s"]
+    return to_money(total or ZERO)
+
+
+def invoice_net_total(order_id: int) -> Decimal:
+    """What is invoiced for an order after red-letter invoices."""
+    total = Invoice.objects.filter(order_id=order_id).aggregate(s=Sum("total_amount"))["s"]
+    return to_money(total or ZERO)
+
+
+def invoices_email_pending(*, older_than_minutes: int = 10) -> int:
+    """Send again the electronic invoices whose e-mail did not go out (a lost message)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    pending = list(
+        Invoice.objects.filter(
+            delivery_method=DeliveryMethod.EMAIL,
+            delivered_at__isnull=True,
+            original__isnull=True,
+            issued_at__lt=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    for invoice_id in pending:
+        enqueue("finance.tasks.send_invoice_email", invoice_id=invoice_id)
+    return len(pending)

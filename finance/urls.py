@@ -1,0 +1,29 @@
+from django.urls import path
+
+from . import views
+
+app_name = "finance"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/new/", views.request_new, name="request_new"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("payments/", views.payment_list, name="payment_list"),
+    path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
+    path("receivables/", views.receivables, name="receivables"),
+    path("remittances/<int:pk>/receive/", views.remittance_receive, name="remittance_receive"),
+    path("refunds/", views.refund_list, name="refund_list"),
+    path("refunds/new/", views.refund_new, name="refund_new"),
+    path("refunds/<int:pk>/", views.refund_detail, name="refund_detail"),
+    path("reconciliation/", views.run_list, name="run_list"),
+    path("reconciliation/<int:pk>/", views.run_detail, name="run_detail"),
+    path("reconciliation/<int:pk>/<str:kind>/", views.run_file, name="run_file"),
+    path("settlements/", views.settlement_list, name="settlement_list"),
+    path("settlements/<int:pk>/", views.settlement_detail, name="settlement_detail"),
+    path("settlements/<int:pk>/confirm/", views.settlement_confirm, name="settlement_confirm"),
+    path("settlements/<int:pk>/<str:kind>/", views.settlement_file, name="settlement_file"),
+]
