@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -346,7 +346,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     form = BankPaymentForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("finance.match_payment"):
-            raise Http404
+            raise PermissionDenied
         if form.is_valid():
             payment = _call(
                 form, services.bank_payment_record, by=request.user, **form.cleaned_data
@@ -521,7 +521,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     form = RunForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("finance.run_reconciliation"):
-            raise Http404
+            raise PermissionDenied
         if form.is_valid():
             run = _call(form, services.reconcile, day=form.cleaned_data["day"], by=request.user)
             if run is not None:

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,9 +33,9 @@ from ecomops.jobs import enqueue
 from ecomops.money import ZERO, to_money
 from orders.models import Channel, ChannelKind, Order, PaymentTerms
 
+from .. import selectors
 from ..models import (
     Invoice,
-    Mismatch,
     MismatchKind,
     PaymentAllocation,
     ReconciliationRun,
@@ -159,6 +159,10 @@ CHECKS: dict[str, str] = {
           AND (rm.received_at IS NULL OR rm.received_at >= %(end)s)
     """,
 }
+
+
+# The PDF lists this many mismatches; the CSV has them all.
+PDF_MISMATCH_LIMIT = 500
 
 
 class ReconciliationError(ApplicationError):
@@ -294,14 +298,6 @@ def channel_figures(start: datetime, end: datetime) -> list[dict[str, Any]]:
 FIGURE_KEYS = ("orders", "shipped", "invoiced", "paid", "refunded")
 
 
-def run_mismatches(run: ReconciliationRun) -> Any:
-    return (
-        Mismatch.objects.filter(run=run)
-        .select_related("channel", "order")
-        .order_by("kind", "reference", "order_id", "payment_id", "invoice_id", "refund_id")
-    )
-
-
 def run_csv(run: ReconciliationRun) -> bytes:
     """Every mismatch of the run, a row each, with a link to what it concerns."""
     buffer = io.StringIO()
@@ -311,7 +307,7 @@ def run_csv(run: ReconciliationRun) -> bytes:
     )
     labels = dict(MismatchKind.choices)
     base = settings.PORTAL_BASE_URL.rstrip("/")
-    for m in run_mismatches(run).iterator(chunk_size=5000):
+    for m in selectors.run_mismatches(run).iterator(chunk_size=5000):
         writer.writerow(
             [
                 run.day.isoformat(),
@@ -334,16 +330,15 @@ def _store_files(run: ReconciliationRun) -> None:
     name = f"reconciliation-{run.day:%Y-%m-%d}"
     for field, content in (
         (run.csv_file, run_csv(run)),
-        (run.pdf_file, reconciliation_pdf(run, list(run_mismatches(run)[:PDF_MISMATCH_LIMIT]))),
+        (
+            run.pdf_file,
+            reconciliation_pdf(run, list(selectors.run_mismatches(run)[:PDF_MISMATCH_LIMIT])),
+        ),
     ):
         if field:
             field.delete(save=False)
         suffix = "csv" if field is run.csv_file else "pdf"
         field.save(f"{name}.{suffix}", ContentFile(content), save=False)
-
-
-# The PDF lists this many mismatches; the CSV has them all.
-PDF_MISMATCH_LIMIT = 500
 
 
 def reconcile_yesterday(*, now: datetime | None = None) -> ReconciliationRun:
@@ -356,18 +351,3 @@ def reconcile_yesterday(*, now: datetime | None = None) -> ReconciliationRun:
     run = reconcile(day=today - timedelta(days=1))
     enqueue("finance.tasks.email_reconciliation", run_id=run.pk)
     return run
-
-
-def open_mismatch_counts(days: int = 30) -> list[tuple[date, int]]:
-    """Mismatches per run over the last ``days`` runs, oldest first, for the chart."""
-    runs = ReconciliationRun.objects.order_by("-day").values_list("day", "mismatch_count")[:days]
-    return list(reversed(list(runs)))
-
-
-def mismatch_filter(kind: str = "", channel: str = "") -> Q:
-    q = Q()
-    if kind:
-        q &= Q(kind=kind)
-    if channel:
-        q &= Q(channel__code=channel)
-    return q
