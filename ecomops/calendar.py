@@ -136,6 +136,12 @@ def day_closing(day: date) -> datetime:
     return _at(day, working_hours()[1])
 
 
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` (aware): ``[day_start(d), day_start(d + 1 day))`` is
+    the whole day in company time, for day-based figures and "as of the end of the day"."""
+    return _at(day, time(0))
+
+
 def local_datetime(day: date, moment: time) -> datetime:
     """An aware datetime for a company-time wall clock reading."""
     return _at(day, moment)

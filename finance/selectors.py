@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ecomops.calendar import local_datetime
+from ecomops.calendar import day_start
 from ecomops.money import ZERO, format_money
 from ecomops.sla.selectors import annotate_sla
 from orders.models import Order, OrderState, PaymentTerms
@@ -188,17 +188,13 @@ def receivables(*, status: str = "", today: date | None = None) -> QuerySet[Orde
     elif status == "unpaid":
         qs = qs.filter(Q(paid=0))
     elif status == "overdue":
-        due_before = _midnight(today - timedelta(days=settings.FINANCE_PAYMENT_TERMS_DAYS))
+        due_before = day_start(today - timedelta(days=settings.FINANCE_PAYMENT_TERMS_DAYS))
         qs = qs.filter(
             Q(channel__payment_terms=PaymentTerms.ON_ACCOUNT)
             & Q(paid__lt=F("total_amount"))
             & Q(accepted_at__lt=due_before)
         )
     return qs.order_by("accepted_at", "pk")
-
-
-def _midnight(day: date) -> datetime:
-    return local_datetime(day, time(0))
 
 
 def age_in_days(order: Order, today: date | None = None) -> int:
@@ -215,9 +211,9 @@ def ageing(today: date | None = None) -> list[dict[str, Any]]:
     whens = []
     for index, (_label, low, high) in enumerate(AGEING_BUCKETS):
         # Accepted ``low`` to ``high`` days ago (whole days, company time).
-        condition = Q(accepted_at__lt=_midnight(today - timedelta(days=low - 1)))
+        condition = Q(accepted_at__lt=day_start(today - timedelta(days=low - 1)))
         if high is not None:
-            condition &= Q(accepted_at__gte=_midnight(today - timedelta(days=high)))
+            condition &= Q(accepted_at__gte=day_start(today - timedelta(days=high)))
         whens.append(When(condition, then=Value(index)))
     grouped = (
         open_orders.annotate(bucket=Case(*whens, default=Value(0), output_field=IntegerField()))
@@ -330,7 +326,7 @@ def invoiced_vs_shipped(days: int = 14, today: date | None = None) -> list[dict[
     """Per day: amount invoiced (after red-letter) and amount shipped (chart)."""
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
-    start = _midnight(first)
+    start = day_start(first)
     invoiced = dict(
         Invoice.objects.filter(issued_at__gte=start)
         .annotate(day=TruncDate("issued_at", tzinfo=timezone.get_current_timezone()))

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
-from ecomops.calendar import is_working_day, local_datetime, next_working_day
+from ecomops.calendar import day_closing, is_working_day, next_working_day
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import transition
 from ecomops.jobs import enqueue
@@ -65,8 +65,8 @@ def invoice_due_at(requested_at: datetime) -> datetime:
     local = timezone.localtime(requested_at)
     day = local.date()
     if is_working_day(day) and local.time() < settings.FINANCE_INVOICE_CUTOFF:
-        return local_datetime(day, settings.WORKING_HOURS_END)
-    return local_datetime(next_working_day(day), settings.WORKING_HOURS_END)
+        return day_closing(day)
+    return day_closing(next_working_day(day))
 
 
 def validate_tax_details(
@@ -484,7 +484,7 @@ def invoice_requests_check_due(*, now: datetime | None = None) -> int:
     local = timezone.localtime(now)
     if not is_working_day(local.date()):
         return 0
-    end_of_day = local_datetime(local.date(), settings.WORKING_HOURS_END)
+    end_of_day = day_closing(local.date())
     left = InvoiceRequest.objects.filter(
         state=InvoiceRequestState.REQUESTED, due_at__lte=end_of_day
     )

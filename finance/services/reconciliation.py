@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.calendar import local_datetime
+from ecomops.calendar import day_start
 from ecomops.errors import ApplicationError
 from ecomops.jobs import enqueue
 from ecomops.money import ZERO, to_money
@@ -171,7 +171,7 @@ class ReconciliationError(ApplicationError):
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The day's start and end (the next midnight), company time."""
-    return local_datetime(day, time(0)), local_datetime(day + timedelta(days=1), time(0))
+    return day_start(day), day_start(day + timedelta(days=1))
 
 
 def reconcile(*, day: date, by: Any = None) -> ReconciliationRun:

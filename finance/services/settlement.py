@@ -10,7 +10,7 @@ business unit each confirm it.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.calendar import local_datetime
+from ecomops.calendar import day_start
 from ecomops.errors import ApplicationError
 from ecomops.fsm import transition
 from ecomops.money import ZERO, to_money
@@ -39,7 +39,7 @@ class SettlementError(ApplicationError):
 
 
 def _period(start: date, end: date) -> tuple[datetime, datetime]:
-    return local_datetime(start, time(0)), local_datetime(end + timedelta(days=1), time(0))
+    return day_start(start), day_start(end + timedelta(days=1))
 
 
 def settlement_draw_up(*, period_start: date, period_end: date, by: Any) -> Settlement:

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
-from ecomops.calendar import is_working_day, local_datetime
+from ecomops.calendar import day_closing, is_working_day, local_datetime
 from ecomops.cutoffs import CutoffBatch, batch_after, batch_at, slots
 from ecomops.errors import ApplicationError, PermissionDeniedError
 from ecomops.fsm import bulk_transition
@@ -71,7 +71,7 @@ def batch_due_at(key: CutoffBatch) -> datetime:
     later = [slot for slot in slots() if slot > key.slot]
     if later:
         return local_datetime(key.batch_date, time(later[0]))
-    return local_datetime(key.batch_date, settings.WORKING_HOURS_END)
+    return day_closing(key.batch_date)
 
 
 def batch_release(*, batch_date: date, slot: int, by: Any = None, chunk_size: int = 1000) -> Batch:
