@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,3 +69,16 @@ class ServiceTransitionAdmin(FSMAdminMixin):
             return False
         self.message_user(request, _("Done: %(object)s.") % {"object": obj}, messages.SUCCESS)
         return True
+
+
+class ServiceWrittenAdmin(admin.ModelAdmin):
+    """Records only services write: managers look, filter and run transitions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.concrete_fields]

@@ -3,14 +3,11 @@ read-only lines and logs. Money records are written by services only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django_fsm_log.admin import StateLogInline
 
 from ecomops.admin_inlines import ReadOnlyInline
-from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin
+from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services
 from .models import (
@@ -21,25 +18,13 @@ from .models import (
     Payment,
     PaymentAllocation,
     ReconciliationRun,
+    RedLetterRequest,
     Refund,
     RefundLine,
     Remittance,
     Settlement,
     SettlementLine,
 )
-
-
-class ServiceWrittenAdmin(admin.ModelAdmin):
-    """Records only services write: managers look, filter and run transitions."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.concrete_fields]
 
 
 class AllocationInline(ReadOnlyInline, admin.TabularInline):
@@ -198,5 +183,25 @@ class SettlementAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
         ),
         "confirm_business_unit": lambda obj, request, data: services.settlement_confirm(
             settlement_id=obj.pk, side="business_unit", by=request.user
+        ),
+    }
+
+
+@admin.register(RedLetterRequest)
+class RedLetterRequestAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    list_display = ["number", "invoice", "source_reference", "amount", "state", "requested_at"]
+    list_filter = ["state", "reason"]
+    list_select_related = ["invoice"]
+    search_fields = ["number", "invoice__number", "source_reference", "invoice__order__number"]
+    date_hierarchy = "requested_at"
+    inlines = [StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"cancel": ReasonForm}
+    fsm_services = {
+        "issue": lambda obj, request, data: services.red_letter_request_issue(
+            request_id=obj.pk, by=request.user
+        ),
+        "cancel": lambda obj, request, data: services.red_letter_request_cancel(
+            request_id=obj.pk, why=data.get("reason", ""), by=request.user
         ),
     }

@@ -32,6 +32,7 @@ class FinanceConfig(AppConfig):
                 "finance.issue_invoice",
                 "finance.request_invoice",
                 "finance.issue_red_letter",
+                "finance.view_redletterrequest",
                 "finance.match_payment",
                 "finance.pay_refund",
                 "finance.view_reconciliationrun",
@@ -69,6 +70,14 @@ class FinanceConfig(AppConfig):
                 _("Refunds"),
                 "finance:refund_list",
                 (*clerks, RoleCode.AFTERSALES_SERVICE),
+                section,
+                45,
+            ),
+            NavItem(
+                "finance.red_letters",
+                _("Red-letter requests"),
+                "finance:red_letter_request_list",
+                clerks,
                 section,
                 45,
             ),
@@ -126,6 +135,17 @@ class FinanceConfig(AppConfig):
                 count=lambda user: selectors.payments_to_match().count(),
                 description=_("Bank transfers and payments without their order"),
                 order=13,
+            )
+        )
+        register_queue(
+            Queue(
+                key="finance.red_letters",
+                title=_("Red-letter invoices to issue"),
+                roles=(RoleCode.FINANCE_CLERK,),
+                url_name="finance:red_letter_request_list",
+                count=lambda user: selectors.red_letter_requests_to_issue().count(),
+                description=_("Asked for by returns whose goods came back"),
+                order=14,
             )
         )
         register_seeder("finance", seed_finance, order=40)

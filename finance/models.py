@@ -452,6 +452,94 @@ class InvoiceLine(models.Model):
         return f"{self.tax_rate * 100:.0f}%"
 
 
+class RedLetterRequestState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Issued")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RedLetterRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """红字发票申请: units of an issued invoice to reverse, asked for by another department
+    (a return whose goods came back); finance issues the red-letter invoice from it."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="red_letter_requests",
+        verbose_name=_("original invoice"),
+    )
+    state = FSMField(
+        _("state"),
+        default=RedLetterRequestState.REQUESTED,
+        choices=RedLetterRequestState.choices,
+        protected=True,
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=RedLetterReason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    source_reference = models.CharField(_("asked for by"), max_length=40, blank=True)
+    quantities = models.JSONField(
+        _("units per invoice line"), default=dict, help_text=_("Line position → units")
+    )
+    amount = MoneyField(_("amount to reverse"))
+    requested_at = models.DateTimeField(_("requested"), db_index=True)
+    requested_by = _user_fk(_("requested by"))
+    red_invoice = models.OneToOneField(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="red_letter_request",
+        verbose_name=_("red-letter invoice"),
+    )
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        verbose_name = _("red-letter request")
+        verbose_name_plural = _("red-letter requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "source_reference"],
+                condition=~Q(source_reference="") & ~Q(state="cancelled"),
+                name="finance_one_red_letter_request_per_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__lt=0), name="finance_red_letter_request_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:red_letter_request_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=RedLetterRequestState.REQUESTED,
+        target=RedLetterRequestState.ISSUED,
+        permission="finance.issue_red_letter",
+        custom={"label": _("issue the red-letter invoice")},
+    )
+    def issue(self, *, at: datetime, red_invoice: Invoice) -> None:
+        self.issued_at = at
+        self.red_invoice = red_invoice
+
+    @transition(
+        field=state,
+        source=RedLetterRequestState.REQUESTED,
+        target=RedLetterRequestState.CANCELLED,
+        permission="finance.issue_red_letter",
+        custom={"label": _("cancel")},
+    )
+    def cancel(self, *, at: datetime, why: str) -> None:
+        self.cancelled_at = at
+        self.cancel_reason = why
+
+
 # --- Refunds --------------------------------------------------------------------------------
 
 

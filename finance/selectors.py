@@ -43,6 +43,8 @@ from .models import (
     PaymentAllocation,
     PaymentMethod,
     ReconciliationRun,
+    RedLetterRequest,
+    RedLetterRequestState,
     Refund,
     RefundState,
     Remittance,
@@ -367,3 +369,23 @@ def finance_counts() -> dict[str, int]:
         "refunds_to_approve": refunds_to_approve().count(),
         "payments_to_match": payments_to_match().count(),
     }
+
+
+# --- Red-letter requests --------------------------------------------------------------------
+
+
+def red_letter_requests(*, state: str = "") -> QuerySet[RedLetterRequest]:
+    requests = RedLetterRequest.objects.select_related(
+        "invoice", "invoice__order", "red_invoice", "requested_by"
+    )
+    if state:
+        requests = requests.filter(state=state)
+    return requests.order_by("-requested_at", "-pk")
+
+
+def red_letter_requests_to_issue() -> QuerySet[RedLetterRequest]:
+    return (
+        RedLetterRequest.objects.filter(state=RedLetterRequestState.REQUESTED)
+        .select_related("invoice", "invoice__order")
+        .order_by("requested_at", "pk")
+    )

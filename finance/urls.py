@@ -16,6 +16,10 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("receivables/", views.receivables, name="receivables"),
     path("remittances/<int:pk>/receive/", views.remittance_receive, name="remittance_receive"),
+    path("red-letters/", views.red_letter_request_list, name="red_letter_request_list"),
+    path(
+        "red-letters/<int:pk>/", views.red_letter_request_detail, name="red_letter_request_detail"
+    ),
     path("refunds/", views.refund_list, name="refund_list"),
     path("refunds/new/", views.refund_new, name="refund_new"),
     path("refunds/<int:pk>/", views.refund_detail, name="refund_detail"),

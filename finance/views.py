@@ -50,6 +50,8 @@ from .models import (
     InvoiceRequestState,
     Payment,
     ReconciliationRun,
+    RedLetterRequest,
+    RedLetterRequestState,
     Refund,
     RefundState,
     Remittance,
@@ -510,6 +512,68 @@ def refund_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_pay": request.user.has_perm("finance.pay_refund"),
     }
     return render(request, "finance/refund_detail.html", context)
+
+
+# --- Red-letter requests ---------------------------------------------------------------------
+
+
+@login_required
+@permission_required("finance.view_redletterrequest", raise_exception=True)
+def red_letter_request_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    page = Paginator(selectors.red_letter_requests(state=state), 50).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "to_issue": selectors.red_letter_requests_to_issue(),
+        "page": page,
+        "state": state,
+        "states": RedLetterRequestState.choices,
+    }
+    return render(request, "finance/red_letter_request_list.html", context)
+
+
+@login_required
+@permission_required("finance.view_redletterrequest", raise_exception=True)
+def red_letter_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    red_request = get_object_or_404(
+        RedLetterRequest.objects.select_related(
+            "invoice", "invoice__order", "red_invoice", "requested_by"
+        ),
+        pk=pk,
+    )
+    action = request.POST.get("action")
+    cancel_form = ReasonForm(request.POST if action == "cancel" else None)
+    if request.method == "POST":
+        done: Any = None
+        if action == "issue":
+            try:
+                done = services.red_letter_request_issue(request_id=pk, by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        elif action == "cancel" and cancel_form.is_valid():
+            done = _call(
+                cancel_form,
+                services.red_letter_request_cancel,
+                request_id=pk,
+                why=cancel_form.cleaned_data["reason"],
+                by=request.user,
+            )
+        if done is not None:
+            messages.success(request, _("Saved."))
+            return redirect(red_request)
+    lines = {line.position: line for line in red_request.invoice.lines.select_related("sku")}
+    rows = [
+        (lines.get(int(position)), quantity)
+        for position, quantity in sorted(red_request.quantities.items(), key=lambda i: int(i[0]))
+    ]
+    context = {
+        "red_request": red_request,
+        "rows": rows,
+        "cancel_form": cancel_form,
+        "can_issue": request.user.has_perm("finance.issue_red_letter"),
+    }
+    return render(request, "finance/red_letter_request_detail.html", context)
 
 
 # --- Reconciliation --------------------------------------------------------------------------

@@ -151,6 +151,7 @@ class MoveKind(models.TextChoices):
     PICK = "pick", _("Pick")
     RETURN = "return", _("Return to stock")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    WRITE_OFF = "write_off", _("Write-off")
 
 
 class StockMove(models.Model):
@@ -198,6 +199,10 @@ class StockMove(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="adjustment") | ~Q(reason=""),
                 name="warehouse_adjustment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="write_off") | ~Q(reason=""),
+                name="warehouse_write_off_has_reason",
             ),
         ]
 

@@ -408,3 +408,26 @@ def ledger_matches_balances() -> list[dict[str, Any]]:
 
 def active_locations() -> QuerySet[Location]:
     return Location.objects.filter(active=True).select_related("warehouse")
+
+
+# --- For returns ---------------------------------------------------------------------------
+
+SHIPPED_NOTE_STATES = (NoteState.SHIPPED, NoteState.DELIVERED)
+SHIPPED_ORDER_STATES = (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.COMPLETED)
+
+
+def shipped_quantities(order: Order) -> dict[int, int]:
+    """Units shipped per order line (by line id): what was packed into parcels that left.
+
+    An order shipped without delivery notes (history from before the warehouse worked in
+    ecomops) counts as shipped in full.
+    """
+    rows = (
+        DeliveryNoteLine.objects.filter(note__order=order)
+        .values("order_line_id")
+        .annotate(units=Sum("packed_quantity", filter=Q(note__state__in=SHIPPED_NOTE_STATES)))
+    )
+    shipped = {row["order_line_id"]: row["units"] or 0 for row in rows}
+    if not shipped and order.state in SHIPPED_ORDER_STATES:
+        return {line.pk: line.quantity for line in order.lines.all()}
+    return shipped

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_filters",
+    "simple_history",
     # kernel
     "ecomops.accounts",
     "ecomops.workcalendar",
@@ -239,6 +240,19 @@ COMPANY_ADDRESS_PHONE = env.str(
 COMPANY_BANK_ACCOUNT = env.str(
     "COMPANY_BANK_ACCOUNT", default="中国工商银行杭州萧山支行 1202012345678901234"
 )
+# Returns: days after delivery a customer may still ask for a return (managers may override).
+RETURNS_WINDOW_DAYS = env.int("RETURNS_WINDOW_DAYS", default=7)
+# A confirmed return without goods: remind service after N days, close it after M days.
+RETURNS_GOODS_REMINDER_DAYS = env.int("RETURNS_GOODS_REMINDER_DAYS", default=3)
+RETURNS_GOODS_EXPIRE_DAYS = env.int("RETURNS_GOODS_EXPIRE_DAYS", default=10)
+# The customer's photo link works once, for this many hours.
+RETURNS_PHOTO_LINK_HOURS = env.int("RETURNS_PHOTO_LINK_HOURS", default=48)
+RETURNS_PHOTO_LIMITS = {
+    "max_bytes": env.int("RETURNS_PHOTO_MAX_BYTES", default=8 * 1024 * 1024),
+    "max_count": env.int("RETURNS_PHOTO_MAX_COUNT", default=6),
+}
+# Replacement orders of exchanges come in on this channel (created by a returns migration).
+RETURNS_REPLACEMENT_CHANNEL = env.str("RETURNS_REPLACEMENT_CHANNEL", default="aftersales")
 # Signed pushes older or newer than this are refused (seconds).
 API_SIGNATURE_MAX_SKEW = 300
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".

@@ -41,6 +41,13 @@ from .reconciliation import (
     reconcile_yesterday,
     run_csv,
 )
+from .red_letters import (
+    RedLetterRequestError,
+    red_letter_request,
+    red_letter_request_cancel,
+    red_letter_request_issue,
+    red_letter_requested_amount,
+)
 from .refunds import (
     RefundError,
     RefundItem,
@@ -61,6 +68,7 @@ __all__ = [
     "PaymentError",
     "PaymentResult",
     "ReconciliationError",
+    "RedLetterRequestError",
     "RefundError",
     "RefundItem",
     "RemittanceError",
@@ -92,6 +100,10 @@ __all__ = [
     "payments_match_waiting",
     "reconcile",
     "reconcile_yesterday",
+    "red_letter_request",
+    "red_letter_request_cancel",
+    "red_letter_request_issue",
+    "red_letter_requested_amount",
     "refund_approve",
     "refund_pay",
     "refund_reject",

@@ -24,6 +24,7 @@ from listings.models import Sku
 from orders.models import Order
 
 from ..models import LIVE_REFUND_STATES, Refund, RefundLine, RefundSource
+from ..signals import refund_paid, refund_rejected
 from .common import require
 from .payments import order_paid_amount
 
@@ -174,6 +175,7 @@ def refund_pay(*, refund_id: int, reference: str, by: Any) -> Refund:
             at=timezone.now(),
             reference=reference.strip(),
         )
+        transaction.on_commit(lambda: refund_paid.send(sender=Refund, refund=refund))
     return refund
 
 
@@ -193,4 +195,5 @@ def refund_reject(*, refund_id: int, why: str, by: Any) -> Refund:
             at=timezone.now(),
             why=why.strip(),
         )
+        transaction.on_commit(lambda: refund_rejected.send(sender=Refund, refund=refund))
     return refund

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
-from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, connections
+from django.db import connection
 from django_fsm_log.models import StateLog
 
+from tests.concurrency import race
 from tests.factories import UserFactory
 from tests.orders.factories import listed_sku
 from tests.warehouse.factories import MONDAY_MORNING, make_order, make_warehouse, put_stock
@@ -24,27 +23,6 @@ pytestmark = [
         reason="row locks and SKIP LOCKED need PostgreSQL (.ci/run uses it)",
     ),
 ]
-
-
-def race(targets: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(targets))
-    results: list[Any] = [None] * len(targets)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = targets[index]()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(targets))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_the_last_unit_goes_to_exactly_one_order() -> None:

@@ -44,6 +44,8 @@ from .stock import (
     stock_adjust,
     stock_move,
     stock_receive,
+    stock_return,
+    stock_write_off,
 )
 
 __all__ = [
@@ -85,5 +87,7 @@ __all__ = [
     "stock_adjust",
     "stock_move",
     "stock_receive",
+    "stock_return",
+    "stock_write_off",
     "wave_sort",
 ]

@@ -82,16 +82,20 @@ def _positive(quantity: int) -> int:
     return quantity
 
 
-def stock_receive(
-    *, sku: Sku, location: Location, quantity: int, by: Any, reference: str = ""
-) -> StockMove:
-    """入库: goods arrive in a bin (a purchase delivery, a transfer)."""
-    _positive(quantity)
+def _in_use(location: Location) -> None:
     if not location.active:
         raise StockError(
             _("Location %(code)s is not in use.") % {"code": location.code},
             {"fields": {"location": [_("Choose a location in use.")]}},
         )
+
+
+def stock_receive(
+    *, sku: Sku, location: Location, quantity: int, by: Any, reference: str = ""
+) -> StockMove:
+    """入库: goods arrive in a bin (a purchase delivery, a transfer)."""
+    _positive(quantity)
+    _in_use(location)
     with transaction.atomic():
         move = stock_move(
             kind=MoveKind.RECEIPT,
@@ -123,3 +127,55 @@ def stock_adjust(*, sku: Sku, location: Location, change: int, reason: str, by: 
             reason=reason,
             by=by,
         )
+
+
+def stock_return(
+    *, sku: Sku, location: Location, quantity: int, reference: str, by: Any
+) -> StockMove:
+    """退货入库: goods a customer sent back, fit to sell, go back into a bin."""
+    _positive(quantity)
+    _in_use(location)
+    with transaction.atomic():
+        return stock_move(
+            kind=MoveKind.RETURN,
+            sku=sku,
+            location=location,
+            on_hand=quantity,
+            reason=_("Customer return"),
+            reference=reference,
+            by=by,
+        )
+
+
+def stock_write_off(
+    *, sku: Sku, location: Location, quantity: int, reason: str, reference: str, by: Any
+) -> list[StockMove]:
+    """报损: returned goods not fit to sell. They are booked in and written off at once, so
+    the ledger shows both that they came back and why they left."""
+    _positive(quantity)
+    reason = (reason or "").strip()
+    if not reason:
+        raise StockError(
+            _("Say why the goods are written off."),
+            {"fields": {"write_off_reason": [_("Enter a reason.")]}},
+        )
+    with transaction.atomic():
+        back = stock_move(
+            kind=MoveKind.RETURN,
+            sku=sku,
+            location=location,
+            on_hand=quantity,
+            reason=_("Customer return"),
+            reference=reference,
+            by=by,
+        )
+        gone = stock_move(
+            kind=MoveKind.WRITE_OFF,
+            sku=sku,
+            location=location,
+            on_hand=-quantity,
+            reason=reason,
+            reference=reference,
+            by=by,
+        )
+    return [back, gone]

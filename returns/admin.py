@@ -1,0 +1,199 @@
+"""Managers' views of returns and after-sales: filters, search, transition buttons that run
+the services, read-only lines, photos and logs; reply scripts with their full history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django_fsm_log.admin import StateLogInline
+from simple_history.admin import SimpleHistoryAdmin
+
+from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
+
+from .models import (
+    AfterSalesCase,
+    Callback,
+    PhotoLink,
+    ReplyScript,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnRequest,
+)
+from .services import cases as case_services
+from .services import requests as services
+from .services import scripts as script_services
+
+
+class ReturnLineInline(ReadOnlyInline, admin.TabularInline):
+    model = ReturnLine
+    fields = [
+        "sku",
+        "quantity",
+        "restocked_quantity",
+        "restock_location",
+        "written_off_quantity",
+        "write_off_reason",
+        "inspection_note",
+    ]
+
+
+class ReturnPhotoInline(ReadOnlyInline, admin.TabularInline):
+    model = ReturnPhoto
+    fields = ["thumbnail", "via_link", "uploaded_by", "uploaded_at"]
+    readonly_fields = ["thumbnail"]
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, photo: ReturnPhoto) -> str:
+        return format_html(
+            '<a href="/returns/photos/{0}/" target="_blank"><img src="/returns/photos/{0}/" '
+            'width="120" alt=""></a>',
+            photo.pk,
+        )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    list_display = [
+        "number",
+        "order",
+        "customer",
+        "kind",
+        "reason",
+        "state",
+        "opened_at",
+        "approved_by",
+        "confirmed_by",
+    ]
+    list_filter = ["state", "kind", "reason"]
+    list_select_related = ["order", "customer", "approved_by", "confirmed_by"]
+    search_fields = [
+        "number",
+        "order__number",
+        "order__external_id",
+        "customer__name",
+        "customer__phone",
+        "return_waybill",
+    ]
+    date_hierarchy = "opened_at"
+    inlines = [ReturnLineInline, ReturnPhotoInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"reject": ReasonForm, "close": NoteForm, "withdraw": NoteForm}
+    fsm_services = {
+        "approve": lambda obj, request, data: services.return_approve(
+            request_id=obj.pk, by=request.user
+        ),
+        "reject": lambda obj, request, data: services.return_reject(
+            request_id=obj.pk, why=data.get("reason", ""), by=request.user
+        ),
+        "confirm": lambda obj, request, data: services.return_confirm(
+            request_id=obj.pk, by=request.user
+        ),
+        "confirm_refund": lambda obj, request, data: services.return_confirm(
+            request_id=obj.pk, by=request.user
+        ),
+        "close": lambda obj, request, data: services.return_close(
+            request_id=obj.pk, note=data.get("note", ""), by=request.user
+        ),
+        "withdraw": lambda obj, request, data: services.return_withdraw(
+            request_id=obj.pk, note=data.get("note", ""), by=request.user
+        ),
+    }
+
+
+@admin.register(PhotoLink)
+class PhotoLinkAdmin(ServiceWrittenAdmin):
+    list_display = ["request", "created_at", "created_by", "expires_at", "used_at"]
+    list_select_related = ["request", "created_by"]
+    search_fields = ["request__number"]
+
+
+class ResolveForm(forms.Form):
+    cause = forms.CharField(label=_("cause"), widget=forms.Textarea(attrs={"rows": 2}))
+    resolution = forms.CharField(label=_("resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CallbackInline(ReadOnlyInline, admin.TabularInline):
+    model = Callback
+    fields = ["scheduled_at", "owner", "purpose", "done_at", "outcome", "outcome_note"]
+
+
+@admin.register(AfterSalesCase)
+class AfterSalesCaseAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    list_display = ["number", "customer", "order", "category", "state", "owner", "opened_at"]
+    list_filter = ["state", "category", "owner"]
+    list_select_related = ["customer", "order", "owner"]
+    search_fields = ["number", "customer__name", "customer__phone", "order__number", "problem"]
+    date_hierarchy = "opened_at"
+    inlines = [CallbackInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"resolve": ResolveForm, "reopen": ReasonForm}
+    fsm_services = {
+        "resolve": lambda obj, request, data: case_services.case_resolve(
+            case_id=obj.pk,
+            cause=data.get("cause", ""),
+            resolution=data.get("resolution", ""),
+            by=request.user,
+        ),
+        "close": lambda obj, request, data: case_services.case_close(
+            case_id=obj.pk, by=request.user
+        ),
+        "reopen": lambda obj, request, data: case_services.case_reopen(
+            case_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+    }
+
+
+@admin.register(Callback)
+class CallbackAdmin(ServiceWrittenAdmin):
+    list_display = ["customer", "scheduled_at", "owner", "purpose", "done_at", "outcome"]
+    list_filter = ["outcome", "owner"]
+    list_select_related = ["customer", "owner"]
+    search_fields = ["customer__name", "customer__phone", "purpose", "outcome_note"]
+    date_hierarchy = "scheduled_at"
+
+
+@admin.register(ReplyScript)
+class ReplyScriptAdmin(SimpleHistoryAdmin):
+    """Scripts are written through the services, so every change is in the history with
+    who made it."""
+
+    list_display = ["question", "category", "audience", "active", "updated_at", "updated_by"]
+    list_filter = ["category", "audience", "active"]
+    list_select_related = ["updated_by"]
+    search_fields = ["question", "answer"]
+    date_hierarchy = "updated_at"
+    fields = ["category", "audience", "question", "answer", "active"]
+    history_list_display = ["question"]
+
+    def save_model(self, request: HttpRequest, obj: ReplyScript, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = script_services.script_update(
+                script_id=obj.pk,
+                category=data["category"],
+                audience=data["audience"],
+                question=data["question"],
+                answer=data["answer"],
+                active=data["active"],
+                change_note=str(_("Changed in the admin")),
+                by=request.user,
+            )
+        else:
+            saved = script_services.script_create(
+                category=data["category"],
+                audience=data["audience"],
+                question=data["question"],
+                answer=data["answer"],
+                by=request.user,
+            )
+        obj.pk = saved.pk

@@ -1,0 +1,1 @@
+"""Writes of returns: split by sub-domain (return requests, photos, cases, scripts)."""

@@ -1,0 +1,1 @@
+"""Portal pages of returns, one module per desk."""
