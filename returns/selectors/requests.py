@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -12,6 +13,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from ecomops.calendar import day_start
+from ecomops.money import ZERO, to_money
 from ecomops.sla.selectors import annotate_sla
 from orders.models import Order
 from warehouse.models import Location
@@ -254,3 +256,12 @@ def find_order(text: str) -> Order | None:
 
 def order_returns(order: Order) -> QuerySet[ReturnRequest]:
     return ReturnRequest.objects.filter(order=order).order_by("-opened_at")
+
+
+def refund_amount_for(request: ReturnRequest) -> Decimal:
+    """What the accepted units of a request are worth (at the order's unit prices)."""
+    total = ZERO
+    for line in request.lines.all():  # prefetched with their order lines by request_detail
+        units = line.quantity if not request.needs_goods else line.accepted_quantity
+        total += to_money(line.order_line.unit_price * units)
+    return total

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -818,12 +817,3 @@ def returns_chase(*, now: datetime | None = None) -> tuple[int, int]:
             )
             reminded += 1
     return reminded, expired
-
-
-def refund_amount_for(request: ReturnRequest) -> Decimal:
-    """What the accepted units of a request are worth (at the order's unit prices)."""
-    total = ZERO
-    for line in request.lines.select_related("order_line"):
-        units = line.quantity if not request.needs_goods else line.accepted_quantity
-        total += to_money(line.order_line.unit_price * units)
-    return total

@@ -185,7 +185,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "waybill_form": waybill_form,
         "photo_form": PhotoForm(),
         "photo_link": request.build_absolute_uri(link_path) if link_path else "",
-        "refund_value": services.refund_amount_for(return_request),
+        "refund_value": selectors.refund_amount_for(return_request),
         "can_handle": user.has_perm("returns.handle_return"),
         "can_approve": user.has_perm("returns.approve_return"),
         "can_confirm": user.has_perm("returns.confirm_return")
