@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class ApplicationError(Exception):
     """A refusal the user can act on: a rule was broken, or the input was wrong.
@@ -33,3 +35,10 @@ class PermissionDeniedError(ApplicationError):
     """The user's roles do not allow this action (HTTP 403)."""
 
     status_code = 403
+
+
+def require_permission(by: Any, permission: str, message: str | None = None) -> None:
+    """Refuse a user without ``permission`` (403); ``by=None`` is the system (beat, a signed
+    push, a receiver acting on another service's decision) and is never refused."""
+    if by is not None and not by.has_perm(permission):
+        raise PermissionDeniedError(message or _("You are not allowed to do this."))

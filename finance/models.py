@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
-from django_stubs_ext import StrOrPromise
 
+from ecomops.accounts.fields import actor_field
 from ecomops.money import MoneyField, amount_in_words
 from listings.models import Sku
 from orders.models import Channel, Customer, InvoiceKind, Order
@@ -39,18 +39,6 @@ from orders.models import Channel, Customer, InvoiceKind, Order
 USER = settings.AUTH_USER_MODEL
 # The SLA policy of DESIGN §4 that runs from an invoice request to its invoice.
 INVOICE_CLOCK = "invoice_issued"
-
-
-def _user_fk(verbose_name: StrOrPromise) -> Any:
-    """Who did it: optional (the system acts too), never deleted from under the record."""
-    return models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=verbose_name,
-    )
 
 
 # --- Payments -----------------------------------------------------------------------------
@@ -106,7 +94,7 @@ class Payment(models.Model):
     paid_at = models.DateTimeField(_("paid"), db_index=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     payload = models.JSONField(_("notification as received"), default=dict, blank=True)
-    recorded_by = _user_fk(_("recorded by"))
+    recorded_by = actor_field(_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
@@ -158,7 +146,7 @@ class PaymentAllocation(models.Model):
         Order, on_delete=models.PROTECT, related_name="payment_allocations", verbose_name=_("order")
     )
     amount = MoneyField(_("amount"))
-    matched_by = _user_fk(_("matched by"))
+    matched_by = actor_field(_("matched by"))
     matched_at = models.DateTimeField(_("matched"), default=timezone.now)
 
     class Meta:
@@ -228,7 +216,7 @@ class InvoiceRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     postal_address = models.CharField(_("postal address"), max_length=300, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     requested_at = models.DateTimeField(_("requested"), db_index=True)
-    requested_by = _user_fk(_("requested by"))
+    requested_by = actor_field(_("requested by"))
     due_at = models.DateTimeField(_("issue by"))
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
@@ -360,7 +348,7 @@ class Invoice(models.Model):
     tax_amount = MoneyField(_("tax"))
     total_amount = MoneyField(_("total"))
     issued_at = models.DateTimeField(_("issued"), db_index=True)
-    issued_by = _user_fk(_("issued by"))
+    issued_by = actor_field(_("issued by"))
     # Delivery
     delivery_method = models.CharField(
         _("delivery"), max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.POST
@@ -371,7 +359,7 @@ class Invoice(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     # Paper recovery before a red-letter invoice
     paper_recovered_at = models.DateTimeField(_("paper copy recovered"), null=True, blank=True)
-    paper_recovered_by = _user_fk(_("recovered by"))
+    paper_recovered_by = actor_field(_("recovered by"))
     paper_recovery_note = models.CharField(_("recovery note"), max_length=300, blank=True)
 
     class Meta:
@@ -483,7 +471,7 @@ class RedLetterRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     amount = MoneyField(_("amount to reverse"))
     requested_at = models.DateTimeField(_("requested"), db_index=True)
-    requested_by = _user_fk(_("requested by"))
+    requested_by = actor_field(_("requested by"))
     red_invoice = models.OneToOneField(
         Invoice,
         on_delete=models.PROTECT,
@@ -575,7 +563,7 @@ class Refund(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
     reason = models.CharField(_("reason"), max_length=300)
     requested_at = models.DateTimeField(_("requested"))
-    requested_by = _user_fk(_("requested by"))
+    requested_by = actor_field(_("requested by"))
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
     paid_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
@@ -724,7 +712,7 @@ class ReconciliationRun(models.Model):
     csv_file = models.FileField(_("CSV"), upload_to="finance/reconciliation/", blank=True)
     pdf_file = models.FileField(_("PDF"), upload_to="finance/reconciliation/", blank=True)
     run_count = models.PositiveIntegerField(_("times run"), default=0)
-    run_by = _user_fk(_("run by"))
+    run_by = actor_field(_("run by"))
 
     class Meta:
         ordering = ["-day"]
@@ -822,13 +810,13 @@ class Settlement(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     subsidy_amount = MoneyField(_("subsidies"), default=Decimal("0.00"))
     amount_due = MoneyField(_("amount due to the business unit"), default=Decimal("0.00"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = _user_fk(_("created by"))
+    created_by = actor_field(_("created by"))
     finance_confirmed_at = models.DateTimeField(_("confirmed by finance"), null=True, blank=True)
-    finance_confirmed_by = _user_fk(_("finance's confirmation by"))
+    finance_confirmed_by = actor_field(_("finance's confirmation by"))
     business_unit_confirmed_at = models.DateTimeField(
         _("confirmed by the business unit"), null=True, blank=True
     )
-    business_unit_confirmed_by = _user_fk(_("business unit's confirmation by"))
+    business_unit_confirmed_by = actor_field(_("business unit's confirmation by"))
 
     class Meta:
         ordering = ["-period_end", "-pk"]

@@ -7,14 +7,12 @@ on the form and keeps what was typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ecomops.errors import ApplicationError
-from ecomops.forms import add_service_errors
+from ecomops.forms import call_service
 
 from . import pdf, selectors, services
 from .forms import (
@@ -65,21 +63,6 @@ def _file(content: bytes, filename: str, content_type: str = "application/pdf") 
     disposition = "inline" if content_type == "application/pdf" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
-
-
-def _call(form: forms.Form, action: Callable[..., Any], **kwargs: Any) -> Any:
-    """Run a service for a valid form; its refusal goes onto the form. None when refused."""
-    try:
-        return action(**kwargs)
-    except ApplicationError as exc:
-        add_service_errors(form, exc)
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, exc.messages)
-    return None
 
 
 def _page(request: HttpRequest, queryset: Any, size: int = 50) -> Any:
@@ -156,7 +139,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     form = InvoiceRequestForm(request.POST or None, initial={"delivery_method": "email"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = _call(
+        created = call_service(
             form,
             services.invoice_request_create,
             order=data["order"],
@@ -213,7 +196,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         done: Any = None
         if action == "issue" and issue_form.is_valid():
-            done = _call(
+            done = call_service(
                 issue_form,
                 services.invoice_issue,
                 request_id=pk,
@@ -223,7 +206,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if done is not None:
                 messages.success(request, _("Invoice %(number)s issued.") % {"number": done.number})
         elif action == "reject" and reject_form.is_valid():
-            done = _call(
+            done = call_service(
                 reject_form,
                 services.invoice_request_reject,
                 request_id=pk,
@@ -233,7 +216,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if done is not None:
                 messages.success(request, _("Rejected; the requester is told why."))
         elif action == "resubmit" and fix_form.is_valid():
-            done = _call(
+            done = call_service(
                 fix_form,
                 services.invoice_request_resubmit,
                 request_id=pk,
@@ -287,7 +270,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         done: Any = None
         if action == "post" and tracking_form.is_valid():
-            done = _call(
+            done = call_service(
                 tracking_form,
                 services.invoice_post,
                 invoice_id=pk,
@@ -295,7 +278,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         elif action == "recover" and recover_form.is_valid():
-            done = _call(
+            done = call_service(
                 recover_form,
                 services.invoice_recover_paper,
                 invoice_id=pk,
@@ -303,7 +286,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         elif action == "red" and red_form.is_valid():
-            done = _call(
+            done = call_service(
                 red_form,
                 services.invoice_red_letter,
                 invoice_id=pk,
@@ -350,7 +333,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("finance.match_payment"):
             raise PermissionDenied
         if form.is_valid():
-            payment = _call(
+            payment = call_service(
                 form, services.bank_payment_record, by=request.user, **form.cleaned_data
             )
             if payment is not None:
@@ -376,7 +359,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     payment = get_object_or_404(Payment.objects.select_related("channel", "customer"), pk=pk)
     form = MatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _call(
+        done = call_service(
             form,
             services.payment_match,
             payment_id=pk,
@@ -416,7 +399,7 @@ def remittance_receive(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, initial={"amount": remittance.amount_expected}
     )
     if request.method == "POST" and form.is_valid():
-        done = _call(
+        done = call_service(
             form,
             services.remittance_receive,
             remittance_id=pk,
@@ -454,7 +437,7 @@ def refund_list(request: HttpRequest) -> HttpResponse:
 def refund_new(request: HttpRequest) -> HttpResponse:
     form = RefundForm(request.POST or None, initial={"order": request.GET.get("order", "")})
     if request.method == "POST" and form.is_valid():
-        refund = _call(
+        refund = call_service(
             form,
             services.refund_request,
             order_id=form.cleaned_data["order"].pk,
@@ -483,7 +466,7 @@ def refund_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         elif action == "pay" and pay_form.is_valid():
-            done = _call(
+            done = call_service(
                 pay_form,
                 services.refund_pay,
                 refund_id=pk,
@@ -491,7 +474,7 @@ def refund_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         elif action == "reject" and reject_form.is_valid():
-            done = _call(
+            done = call_service(
                 reject_form,
                 services.refund_reject,
                 refund_id=pk,
@@ -552,7 +535,7 @@ def red_letter_request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 messages.error(request, exc.message)
         elif action == "cancel" and cancel_form.is_valid():
-            done = _call(
+            done = call_service(
                 cancel_form,
                 services.red_letter_request_cancel,
                 request_id=pk,
@@ -587,7 +570,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm("finance.run_reconciliation"):
             raise PermissionDenied
         if form.is_valid():
-            run = _call(form, services.reconcile, day=form.cleaned_data["day"], by=request.user)
+            run = call_service(
+                form, services.reconcile, day=form.cleaned_data["day"], by=request.user
+            )
             if run is not None:
                 messages.success(
                     request,
@@ -655,7 +640,9 @@ def run_file(request: HttpRequest, pk: int, kind: str) -> HttpResponseBase:
 def settlement_list(request: HttpRequest) -> HttpResponse:
     form = SettlementForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        settlement = _call(form, services.settlement_draw_up, by=request.user, **form.cleaned_data)
+        settlement = call_service(
+            form, services.settlement_draw_up, by=request.user, **form.cleaned_data
+        )
         if settlement is not None:
             messages.success(
                 request, _("Settlement %(number)s drawn up.") % {"number": settlement.number}

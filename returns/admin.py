@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
@@ -50,10 +51,9 @@ class ReturnPhotoInline(ReadOnlyInline, admin.TabularInline):
 
     @admin.display(description=_("picture"))
     def thumbnail(self, photo: ReturnPhoto) -> str:
+        url = reverse("returns:photo_file", args=[photo.pk])
         return format_html(
-            '<a href="/returns/photos/{0}/" target="_blank"><img src="/returns/photos/{0}/" '
-            'width="120" alt=""></a>',
-            photo.pk,
+            '<a href="{0}" target="_blank"><img src="{0}" width="120" alt=""></a>', url
         )
 
 

@@ -25,9 +25,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
-from django_stubs_ext import StrOrPromise
 from simple_history.models import HistoricalRecords
 
+from ecomops.accounts.fields import actor_field
 from listings.models import Sku
 from orders.models import Customer, Order, OrderLine
 from warehouse.models import Location
@@ -35,18 +35,6 @@ from warehouse.models import Location
 USER = settings.AUTH_USER_MODEL
 # The SLA policy of DESIGN §4 that runs from a return request to its review.
 REVIEW_CLOCK = "return_review"
-
-
-def _user_fk(verbose_name: StrOrPromise, related_name: str = "+") -> Any:
-    """Who did it: optional (the system and customers act too), never deleted from under it."""
-    return models.ForeignKey(
-        USER,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name=related_name,
-        verbose_name=verbose_name,
-    )
 
 
 # --- Return requests ----------------------------------------------------------------------
@@ -141,21 +129,21 @@ class ReturnRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         _("why accepted after the return window"), max_length=300, blank=True
     )
     opened_at = models.DateTimeField(pgettext_lazy("returns", "opened"), db_index=True)
-    opened_by = _user_fk(_("opened by"))
+    opened_by = actor_field(_("opened by"))
     photos_requested_at = models.DateTimeField(_("photos asked for"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    approved_by = _user_fk(_("approved by"))
+    approved_by = actor_field(_("approved by"))
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
-    confirmed_by = _user_fk(_("confirmed by"))
+    confirmed_by = actor_field(_("confirmed by"))
     return_waybill = models.CharField(_("customer's return waybill"), max_length=40, blank=True)
     return_carrier = models.CharField(_("return carrier"), max_length=40, blank=True)
     waybill_recorded_at = models.DateTimeField(_("waybill recorded"), null=True, blank=True)
     goods_reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     received_at = models.DateTimeField(_("goods received"), null=True, blank=True)
-    received_by = _user_fk(_("received by"))
+    received_by = actor_field(_("received by"))
     inspected_at = models.DateTimeField(_("inspected"), null=True, blank=True)
-    inspected_by = _user_fk(_("inspected by"))
+    inspected_by = actor_field(_("inspected by"))
     refund_reference = models.CharField(_("refund"), max_length=30, blank=True)
     replacement_order = models.ForeignKey(
         Order,
@@ -430,7 +418,7 @@ class ReturnPhoto(models.Model):
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
-    uploaded_by = _user_fk(_("uploaded by"))
+    uploaded_by = actor_field(_("uploaded by"))
     via_link = models.BooleanField(_("sent by the customer"), default=False)
 
     class Meta:
@@ -453,7 +441,7 @@ class PhotoLink(models.Model):
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    created_by = _user_fk(_("created by"))
+    created_by = actor_field(_("created by"))
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
 
@@ -520,7 +508,7 @@ class AfterSalesCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         verbose_name=pgettext_lazy("case", "owner"),
     )
     opened_at = models.DateTimeField(pgettext_lazy("returns", "opened"), db_index=True)
-    opened_by = _user_fk(_("opened by"))
+    opened_by = actor_field(_("opened by"))
     resolved_at = models.DateTimeField(pgettext_lazy("returns", "resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
@@ -613,7 +601,7 @@ class Callback(models.Model):
         related_name="callbacks",
         verbose_name=pgettext_lazy("case", "owner"),
     )
-    created_by = _user_fk(_("scheduled by"))
+    created_by = actor_field(_("scheduled by"))
     created_at = models.DateTimeField(_("scheduled"), auto_now_add=True)
     reminded_at = models.DateTimeField(_("owner reminded"), null=True, blank=True)
     done_at = models.DateTimeField(_("called"), null=True, blank=True)
@@ -678,7 +666,7 @@ class ReplyScript(models.Model):
     answer = models.TextField(_("answer"))
     active = models.BooleanField(_("in use"), default=True)
     updated_at = models.DateTimeField(_("changed"), db_index=True)
-    updated_by = _user_fk(_("changed by"))
+    updated_by = actor_field(_("changed by"))
     history = HistoricalRecords(
         verbose_name=_("reply script version"), verbose_name_plural=_("reply script history")
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from ecomops.errors import ApplicationError, PermissionDeniedError
+from ecomops.errors import ApplicationError, require_permission
 from listings.models import Sku
 
 from ..models import Channel, ChannelSkuMapping, new_channel_secret
@@ -19,16 +19,11 @@ class ChannelError(ApplicationError):
     """A mapping or channel change that breaks a rule."""
 
 
-def _require(by: Any) -> None:
-    if by is not None and not by.has_perm(PERMISSION):
-        raise PermissionDeniedError(_("You are not allowed to manage channels."))
-
-
 def channel_mapping_add(
     *, channel_id: int, outer_id: str, sku_code: str, by: Any
 ) -> ChannelSkuMapping:
     """Map the channel's code ``outer_id`` to our SKU ``sku_code``."""
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to manage channels."))
     outer_id, sku_code = (outer_id or "").strip(), (sku_code or "").strip()
     errors: dict[str, list[str]] = {}
     if not outer_id:
@@ -51,13 +46,13 @@ def channel_mapping_add(
 
 
 def channel_mapping_remove(*, mapping_id: int, by: Any) -> None:
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to manage channels."))
     ChannelSkuMapping.objects.filter(pk=mapping_id).delete()
 
 
 def channel_secret_rotate(*, channel_id: int, by: Any) -> Channel:
     """A new signing secret; the channel must be given it before its next push."""
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to manage channels."))
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         channel.secret = new_channel_secret()

@@ -14,7 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.errors import (
+    ApplicationError,
+    ConflictError,
+    require_permission,
+)
 from ecomops.fsm import transition
 from ecomops.validators import normalize_credit_code, normalize_resident_id
 
@@ -27,11 +31,6 @@ PERMISSION = "orders.identify_customer"
 
 class CustomerError(ApplicationError):
     """Customer data that breaks a rule; ``extra["fields"]`` says which field."""
-
-
-def _require(by: Any) -> None:
-    if by is not None and not by.has_perm(PERMISSION):
-        raise PermissionDeniedError(_("You are not allowed to identify or edit customers."))
 
 
 def _clean(data: dict[str, Any]) -> dict[str, str]:
@@ -54,7 +53,7 @@ def _validated(data: dict[str, Any]) -> dict[str, str]:
 
 def customer_create(*, data: dict[str, Any], by: Any) -> Customer:
     """A new customer from checked master data."""
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to identify or edit customers."))
     cleaned = _validated(data)
     with transaction.atomic():
         customer = Customer.objects.create(**cleaned)
@@ -71,7 +70,7 @@ def customer_update(
     *, customer_id: int, changes: dict[str, Any], by: Any, reason: str = ""
 ) -> Customer:
     """Correct a customer's master data; each changed field's old value goes to the history."""
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to identify or edit customers."))
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         if customer.merged_into_id:
@@ -119,7 +118,7 @@ def order_identify(
 
     Idempotent: an order already identified as that customer is returned unchanged.
     """
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to identify or edit customers."))
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.state != OrderState.RECEIVED and order.customer_id == customer_id:
@@ -159,7 +158,7 @@ def order_identify_new_customer(
     *, order_id: int, by: Any, data: dict[str, Any] | None = None
 ) -> Order:
     """The order's customer is new: create it from the order's details (or ``data``)."""
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to identify or edit customers."))
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.state != OrderState.RECEIVED:
@@ -182,7 +181,7 @@ def customer_merge(*, duplicate_id: int, into_id: int, by: Any, reason: str = ""
     Fields the remaining customer lacks are taken from the duplicate (recorded as changes);
     the duplicate stays as a row pointing at the remaining customer.
     """
-    _require(by)
+    require_permission(by, PERMISSION, _("You are not allowed to identify or edit customers."))
     if duplicate_id == into_id:
         raise CustomerError(_("A customer cannot be merged into itself."))
     actor = acting_user(by)

@@ -17,7 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.errors import (
+    ApplicationError,
+    ConflictError,
+    require_permission,
+)
 from ecomops.fsm import transition
 from ecomops.notifications.services import notify_users
 from ecomops.numbering.services import next_number
@@ -39,12 +43,6 @@ REMIND_BATCH = 200
 
 class CaseError(ApplicationError):
     """A case or a callback that cannot be recorded or moved on as asked."""
-
-
-def _require(by: Any) -> None:
-    """Refuse a user who may not work on cases; ``by=None`` is the system (beat, demo)."""
-    if by is not None and not by.has_perm(HANDLE_CASE):
-        raise PermissionDeniedError(_("You are not allowed to do this."))
 
 
 def _field_error(field: str, message: str, detail: str | None = None) -> CaseError:
@@ -125,7 +123,7 @@ def case_open(
 ) -> AfterSalesCase:
     """Open a case for a customer's problem; the owner is the one who opens it unless
     another colleague is named (who is then notified)."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     _check_category(category)
     problem = _clean_text(problem, "problem", _("Describe the customer's problem."))
     owner = _owner(owner_id, by)
@@ -179,7 +177,7 @@ def case_update(
     by: Any,
 ) -> AfterSalesCase:
     """Correct what the case is about, record the cause found so far, or hand it over."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     _check_category(category)
     problem = _clean_text(problem, "problem", _("Describe the customer's problem."))
     owner = _owner(owner_id, by)
@@ -207,7 +205,7 @@ def case_update(
 
 def case_resolve(*, case_id: int, cause: str, resolution: str, by: Any) -> AfterSalesCase:
     """Record how the problem was solved; resolving a resolved case changes nothing."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     resolution = _clean_text(
         resolution, "resolution", _("Say how the problem was resolved before resolving the case.")
     )
@@ -230,7 +228,7 @@ def case_resolve(*, case_id: int, cause: str, resolution: str, by: Any) -> After
 
 def case_close(*, case_id: int, by: Any) -> AfterSalesCase:
     """Close a resolved case (the customer agreed, or did not come back)."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     with transaction.atomic():
         case = AfterSalesCase.objects.select_for_update().get(pk=case_id)
         if case.state == CaseState.CLOSED:
@@ -241,7 +239,7 @@ def case_close(*, case_id: int, by: Any) -> AfterSalesCase:
 
 def case_reopen(*, case_id: int, reason: str, by: Any) -> AfterSalesCase:
     """The customer came back: the case is open again, and the reason is on its timeline."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     reason = _clean_text(reason, "reason", _("Say why the case is reopened."))
     with transaction.atomic():
         case = AfterSalesCase.objects.select_for_update().get(pk=case_id)
@@ -279,7 +277,7 @@ def callback_schedule(
     by: Any,
 ) -> Callback:
     """Promise the customer a call at ``scheduled_at``; its owner is reminded when due."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     purpose = _clean_text(purpose, "purpose", _("Say what the call is for."))
     scheduled_at = _check_time(scheduled_at)
     owner = _owner(owner_id, by)
@@ -321,7 +319,7 @@ def callback_schedule(
 
 def callback_record(*, callback_id: int, outcome: str, note: str, by: Any) -> Callback:
     """The call was made (or tried): record how it went. Recorded once only."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     if outcome not in CallbackOutcome.values:
         raise _field_error("outcome", _("Choose how the call went."))
     with transaction.atomic():
@@ -340,7 +338,7 @@ def callback_record(*, callback_id: int, outcome: str, note: str, by: Any) -> Ca
 
 def callback_reschedule(*, callback_id: int, scheduled_at: datetime, by: Any) -> Callback:
     """Move a callback not made yet; its owner is reminded again at the new time."""
-    _require(by)
+    require_permission(by, HANDLE_CASE)
     scheduled_at = _check_time(scheduled_at)
     with transaction.atomic():
         callback = Callback.objects.select_for_update().get(pk=callback_id)

@@ -22,13 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, ConflictError
+from ecomops.errors import ApplicationError, ConflictError, require_permission
 from ecomops.fsm import transition
 from ecomops.images import validate_image_upload
 from ecomops.notifications.services import notify_users
 
 from ..models import PhotoLink, ReturnPhoto, ReturnRequest, ReturnState
-from .requests import _require
 
 SALT = "returns.photo-link"
 PHOTO_STATES = (ReturnState.NEW, ReturnState.AWAITING_PHOTOS, ReturnState.IN_REVIEW)
@@ -62,7 +61,7 @@ def photo_link_create(*, request_id: int, by: Any) -> str:
 
     Returns the path of the link (the portal shows it with the site's address).
     """
-    _require(by, "returns.handle_return")
+    require_permission(by, "returns.handle_return")
     with transaction.atomic():
         request = _lock_for_photos(request_id)
         now = timezone.now()
@@ -147,7 +146,7 @@ def _save(
 
 def photos_add(*, request_id: int, files: Sequence[Any], by: Any) -> list[ReturnPhoto]:
     """Service uploads pictures (sent by the customer by chat or e-mail)."""
-    _require(by, "returns.handle_return")
+    require_permission(by, "returns.handle_return")
     with transaction.atomic():
         request = _lock_for_photos(request_id)
         _check_files(request, files)

@@ -21,7 +21,12 @@ from django.utils.translation import override
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.errors import (
+    ApplicationError,
+    ConflictError,
+    PermissionDeniedError,
+    require_permission,
+)
 from ecomops.fsm import transition
 from ecomops.money import ZERO, format_money, to_money
 from ecomops.notifications.services import notify_role, notify_users
@@ -78,11 +83,6 @@ class LineInspection:
     note: str = ""
 
 
-def _require(by: Any, permission: str) -> None:
-    if by is not None and not by.has_perm(permission):
-        raise PermissionDeniedError(_("You are not allowed to do this."))
-
-
 def _lock(request_id: int) -> ReturnRequest:
     return ReturnRequest.objects.select_for_update().get(pk=request_id)
 
@@ -118,7 +118,7 @@ def return_open(
     is already returned or being returned, or when the return window has closed (a manager
     may accept it anyway, giving a reason).
     """
-    _require(by, "returns.handle_return")
+    require_permission(by, "returns.handle_return")
     errors: dict[str, list[str]] = {}
     if kind not in ReturnKind.values:
         errors["kind"] = [_("Choose return, exchange or refund without return.")]
@@ -178,7 +178,7 @@ def return_open(
                     },
                     {"fields": {"window_override_reason": [_("The return window has closed.")]}},
                 )
-            _require(by, "returns.override_return_window")
+            require_permission(by, "returns.override_return_window")
         else:
             override_reason = ""
         now = timezone.now()
@@ -324,7 +324,7 @@ def return_record_waybill(
     *, request_id: int, waybill: str, carrier: str = "", by: Any
 ) -> ReturnRequest:
     """The customer's return waybill number (from the customer or the carrier's app)."""
-    _require(by, "returns.handle_return")
+    require_permission(by, "returns.handle_return")
     waybill = waybill.strip().upper()
     if not waybill:
         raise ReturnError(
@@ -373,7 +373,7 @@ def return_inspect(*, request_id: int, results: Sequence[LineInspection], by: An
     """The warehouse inspects each line: restocked units go back into a location, written
     off units are booked in and out with the reason. The accepted units (both) are then
     refunded, with a red-letter invoice where one was issued, or replaced."""
-    _require(by, "returns.receive_return")
+    require_permission(by, "returns.receive_return")
     with transaction.atomic():
         request = _lock(request_id)
         if request.state != ReturnState.RECEIVED:

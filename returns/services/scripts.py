@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, PermissionDeniedError
+from ecomops.errors import ApplicationError, require_permission
 
 from ..models import ReplyScript, ScriptAudience, ScriptCategory
 
@@ -25,11 +25,6 @@ CHANGE_NOTE_MAX = 100
 
 class ScriptError(ApplicationError):
     """A reply script that cannot be saved as written."""
-
-
-def _require(by: Any) -> None:
-    if by is not None and not by.has_perm(EDIT_SCRIPT):
-        raise PermissionDeniedError(_("You are not allowed to do this."))
 
 
 def _clean(*, category: str, audience: str, question: str, answer: str) -> tuple[str, str]:
@@ -56,7 +51,7 @@ def _clean(*, category: str, audience: str, question: str, answer: str) -> tuple
 def script_create(
     *, category: str, audience: str, question: str, answer: str, by: Any
 ) -> ReplyScript:
-    _require(by)
+    require_permission(by, EDIT_SCRIPT)
     question, answer = _clean(
         category=category, audience=audience, question=question, answer=answer
     )
@@ -89,7 +84,7 @@ def script_update(
 ) -> ReplyScript:
     """Change a script, keeping the version before in its history; saving it unchanged
     records nothing."""
-    _require(by)
+    require_permission(by, EDIT_SCRIPT)
     question, answer = _clean(
         category=category, audience=audience, question=question, answer=answer
     )

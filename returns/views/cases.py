@@ -6,11 +6,9 @@ on the form and keeps what was typed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -22,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ecomops.calendar import day_start
 from ecomops.errors import ApplicationError
-from ecomops.forms import add_service_errors
+from ecomops.forms import call_service
 from orders.models import Customer
 
 from ..forms_cases import (
@@ -40,15 +38,6 @@ from ..selectors import cases as selectors
 from ..services import cases as services
 
 HANDLE = "returns.handle_case"
-
-
-def _call(form: forms.Form, action: Callable[..., Any], **kwargs: Any) -> Any:
-    """Run a service for a valid form; its refusal goes onto the form. None when refused."""
-    try:
-        return action(**kwargs)
-    except ApplicationError as exc:
-        add_service_errors(form, exc)
-    return None
 
 
 def _page(request: HttpRequest, queryset: Any, size: int = 50) -> Any:
@@ -92,7 +81,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         return_request = data["return_request"]
-        case = _call(
+        case = call_service(
             form,
             services.case_open,
             customer_id=data["customer_obj"].pk,
@@ -133,7 +122,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         done: Any = None
         if action == "resolve" and resolve_form.is_valid():
-            done = _call(
+            done = call_service(
                 resolve_form,
                 services.case_resolve,
                 case_id=pk,
@@ -151,7 +140,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(case)
             messages.success(request, _("Case closed."))
         elif action == "reopen" and reopen_form.is_valid():
-            done = _call(
+            done = call_service(
                 reopen_form,
                 services.case_reopen,
                 case_id=pk,
@@ -162,7 +151,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Case reopened."))
         elif action == "update" and update_form.is_valid():
             data = update_form.cleaned_data
-            done = _call(
+            done = call_service(
                 update_form,
                 services.case_update,
                 case_id=pk,
@@ -227,7 +216,7 @@ def callback_new(request: HttpRequest) -> HttpResponse:
     form = CallbackForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        callback = _call(
+        callback = call_service(
             form,
             services.callback_schedule,
             customer_id=data["customer_obj"].pk,
@@ -279,7 +268,7 @@ def callback_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         done: Any = None
         if action == "record" and outcome_form.is_valid():
-            done = _call(
+            done = call_service(
                 outcome_form,
                 services.callback_record,
                 callback_id=pk,
@@ -290,7 +279,7 @@ def callback_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if done is not None:
                 messages.success(request, _("Outcome recorded."))
         elif action == "reschedule" and reschedule_form.is_valid():
-            done = _call(
+            done = call_service(
                 reschedule_form,
                 services.callback_reschedule,
                 callback_id=pk,
