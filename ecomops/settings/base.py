@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -253,6 +254,25 @@ RETURNS_PHOTO_LIMITS = {
 }
 # Replacement orders of exchanges come in on this channel (created by a returns migration).
 RETURNS_REPLACEMENT_CHANNEL = env.str("RETURNS_REPLACEMENT_CHANNEL", default="aftersales")
+# Distribution: an agent's first order must be paid up to at least this much (CNY).
+DISTRIBUTION_AGENT_FIRST_ORDER_MIN = Decimal(
+    env.str("DISTRIBUTION_AGENT_FIRST_ORDER_MIN", default="4000.00")
+)
+# Brand authorization letters run this many months; their owner is reminded N days ahead.
+DISTRIBUTION_AUTHORIZATION_MONTHS = env.int("DISTRIBUTION_AUTHORIZATION_MONTHS", default=12)
+DISTRIBUTION_AUTHORIZATION_REMINDER_DAYS = env.int(
+    "DISTRIBUTION_AUTHORIZATION_REMINDER_DAYS", default=30
+)
+# A distributor's shop must meet every one of these to be accepted.
+DISTRIBUTION_SCREENING = {
+    "min_shop_rating": Decimal(env.str("DISTRIBUTION_MIN_SHOP_RATING", default="4.60")),
+    "min_monthly_sales": env.int("DISTRIBUTION_MIN_MONTHLY_SALES", default=50000),
+    "min_years_open": Decimal(env.str("DISTRIBUTION_MIN_YEARS_OPEN", default="1")),
+}
+# Papers attached to a group-buying proposal: PDF, JPEG or PNG, at most this size.
+DISTRIBUTION_DOCUMENT_MAX_BYTES = env.int("DISTRIBUTION_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# A group-buying site remits this many days after the deal's orders shipped, unless agreed.
+DISTRIBUTION_REMITTANCE_DAYS = env.int("DISTRIBUTION_REMITTANCE_DAYS", default=15)
 # Signed pushes older or newer than this are refused (seconds).
 API_SIGNATURE_MAX_SKEW = 300
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".

@@ -17,6 +17,7 @@ from ecomops.money import format_money, to_money
 from orders.models import Channel
 
 from ..models import Payment, PaymentMethod, Remittance
+from ..signals import remittance_received
 from .common import require
 
 
@@ -102,4 +103,7 @@ def remittance_receive(
         remittance.payment = payment
         remittance.received_at = paid_at
         remittance.save(update_fields=["payment", "received_at"])
+        transaction.on_commit(
+            lambda: remittance_received.send(sender=Remittance, remittance=remittance)
+        )
     return remittance

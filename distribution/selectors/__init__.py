@@ -1,0 +1,1 @@
+"""Distribution's reads for views, reports and tasks."""

@@ -1,0 +1,1 @@
+"""Distribution's write use cases, one module per process."""

@@ -1,0 +1,1 @@
+"""Distribution's portal pages."""
