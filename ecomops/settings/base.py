@@ -270,7 +270,9 @@ DISTRIBUTION_SCREENING = {
     "min_years_open": Decimal(env.str("DISTRIBUTION_MIN_YEARS_OPEN", default="1")),
 }
 # Papers attached to a group-buying proposal: PDF, JPEG or PNG, at most this size.
-DISTRIBUTION_DOCUMENT_MAX_BYTES = env.int("DISTRIBUTION_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DISTRIBUTION_DOCUMENT_MAX_BYTES = env.int(
+    "DISTRIBUTION_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024
+)
 # A group-buying site remits this many days after the deal's orders shipped, unless agreed.
 DISTRIBUTION_REMITTANCE_DAYS = env.int("DISTRIBUTION_REMITTANCE_DAYS", default=15)
 # Signed pushes older or newer than this are refused (seconds).
