@@ -9,6 +9,8 @@ import pytest
 from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
+from ecomops.workcalendar.models import WorkCalendarDay
+from ecomops.workcalendar.services import calendar_sync
 from tests.factories import UserFactory, ensure_sla_policies
 
 
@@ -31,12 +33,23 @@ def _fresh_calendar_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _default_sla_policies(request: pytest.FixtureRequest) -> None:
-    """A transactional test runs after an earlier one flushed the tables, and with them the
-    rows data migrations created; the SLA policies every process needs are put back."""
+def _seed_data_after_flush(request: pytest.FixtureRequest) -> None:
+    """A transactional test flushes the tables when it ends, and with them the rows data
+    migrations created (SLA policies, the official calendar). Whatever test runs next on
+    that worker, transactional or not, gets them back."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is not None and marker.kwargs.get("transaction"):
+    transactional = marker is not None and bool(marker.kwargs.get("transaction"))
+    if transactional:
         request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    else:
+        return
+    flushed = not WorkCalendarDay.objects.exists()
+    if flushed:
+        calendar_sync()
+        calendar_cache_clear()
+    if flushed or transactional:
         ensure_sla_policies()
 
 

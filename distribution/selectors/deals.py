@@ -12,8 +12,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from ecomops.calendar import day_start
 from ecomops.money import ZERO, to_money
 from orders.models import Order, OrderLine, OrderState
+from warehouse.selectors import stock_totals
 
-from ..models import DEAL_BOARD, Deal, DealDocument, DealLine, DealState
+from ..models import (
+    DEAL_BOARD,
+    PROPOSAL_DOCUMENTS,
+    Deal,
+    DealDocument,
+    DealLine,
+    DealState,
+    DocumentKind,
+)
 
 
 def _money(value: Any) -> Decimal:
@@ -147,3 +156,38 @@ def stock_requests_open() -> QuerySet[Deal]:
         )
         .order_by("listing_date", "pk")
     )
+
+
+def missing_documents(deal: Deal) -> list[str]:
+    """The papers still to attach before the proposal goes out (the quote sheet is made)."""
+    present = set(deal.documents.values_list("kind", flat=True))
+    return [
+        str(DocumentKind(kind).label)
+        for kind in PROPOSAL_DOCUMENTS
+        if kind != DocumentKind.QUOTE_SHEET and kind not in present
+    ]
+
+
+def stock_checks(deals: list[Deal]) -> dict[int, list[dict[str, Any]]]:
+    """Per deal, per line: the estimate, what the warehouse has available now and the
+    shortfall; one stock query for every deal (lines prefetched or not)."""
+    lines = {deal.pk: list(deal.lines.all()) for deal in deals}
+    totals = stock_totals(sorted({line.sku_id for rows in lines.values() for line in rows}))
+    checks: dict[int, list[dict[str, Any]]] = {}
+    for deal_id, rows in lines.items():
+        checks[deal_id] = []
+        for line in rows:
+            available = totals.get(line.sku_id, {}).get("available", 0)
+            checks[deal_id].append(
+                {
+                    "line": line,
+                    "available": available,
+                    "short": max(0, line.estimated_quantity - available),
+                }
+            )
+    return checks
+
+
+def stock_check(deal: Deal) -> list[dict[str, Any]]:
+    """One deal's lines against the warehouse's available stock."""
+    return stock_checks([deal])[deal.pk]

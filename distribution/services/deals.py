@@ -27,12 +27,10 @@ from ecomops.numbering.services import next_number
 from finance.services.remittances import remittance_expect
 from listings.models import Sku, SkuState
 from listings.selectors import sku_online_price
-from orders.models import OrderState
-from warehouse.selectors import stock_totals
+from orders.models import OPEN_STATES
 
 from .. import pdf
 from ..models import (
-    PROPOSAL_DOCUMENTS,
     Deal,
     DealDocument,
     DealLine,
@@ -42,20 +40,11 @@ from ..models import (
     PartnerKind,
     PartnerState,
 )
-from ..selectors.deals import deal_orders, deal_results
+from ..selectors.deals import deal_orders, deal_results, missing_documents, stock_check
 from .partners import CHANNEL_PRICE_TOLERANCE, ensure_channel
 
 HANDLE = "distribution.handle_deal"
 PDF_MAGIC = b"%PDF-"
-# Orders of a deal still in these states have not left the warehouse.
-UNSHIPPED_STATES = (
-    OrderState.RECEIVED,
-    OrderState.IDENTIFIED,
-    OrderState.CONFIRMED,
-    OrderState.ALLOCATED,
-    OrderState.RELEASED,
-    OrderState.ON_HOLD,
-)
 
 
 class DealError(ApplicationError):
@@ -273,16 +262,6 @@ def deal_quote_sheet(*, deal_id: int, by: Any) -> DealDocument:
         return _quote_sheet(deal, by)
 
 
-def missing_documents(deal: Deal) -> list[str]:
-    """The papers still to attach before the proposal goes out (the quote sheet is made)."""
-    present = set(deal.documents.values_list("kind", flat=True))
-    return [
-        str(DocumentKind(kind).label)
-        for kind in PROPOSAL_DOCUMENTS
-        if kind != DocumentKind.QUOTE_SHEET and kind not in present
-    ]
-
-
 def deal_propose(*, deal_id: int, by: Any) -> Deal:
     """Send the proposal: the quote sheet is made from the lines; the specifications, the
     company papers and a QC report must be attached."""
@@ -340,23 +319,6 @@ def deal_schedule(*, deal_id: int, listing_date: date, end_date: date, by: Any) 
             )
         ensure_channel(partner)
     return deal
-
-
-def stock_check(deal: Deal) -> list[dict[str, Any]]:
-    """Per line: the estimate and what the warehouse has available now."""
-    lines = list(deal.lines.select_related("sku").order_by("pk"))
-    totals = stock_totals([line.sku_id for line in lines])
-    rows = []
-    for line in lines:
-        available = totals.get(line.sku_id, {}).get("available", 0)
-        rows.append(
-            {
-                "line": line,
-                "available": available,
-                "short": max(0, line.estimated_quantity - available),
-            }
-        )
-    return rows
 
 
 def deal_stock_request(*, deal_id: int, by: Any) -> Deal:
@@ -476,7 +438,7 @@ def deal_all_shipped(*, deal_id: int, by: Any, today: date | None = None) -> Dea
                     _("Deal %(number)s runs until %(day)s; orders may still come.")
                     % {"number": deal.number, "day": deal.end_date}
                 )
-            waiting = deal_orders(deal).filter(state__in=UNSHIPPED_STATES).count()
+            waiting = deal_orders(deal).filter(state__in=OPEN_STATES).count()
             if waiting:
                 raise ConflictError(
                     _("%(count)s of the deal's orders have not shipped yet.") % {"count": waiting}

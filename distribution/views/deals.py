@@ -26,7 +26,6 @@ from django.views.decorators.http import require_POST
 
 from listings.models import Sku
 from listings.selectors import with_current_price
-from warehouse.selectors import stock_totals
 
 from ..forms import (
     CloseForm,
@@ -288,8 +287,8 @@ def _deal_page(
         "deal": deal,
         "lines": [{"line": line, "online_price": prices.get(line.sku_id)} for line in lines],
         "documents": list(deal.documents.all()),
-        "missing": services.missing_documents(deal) if deal.state == DealState.CONTACTED else [],
-        "stock": services.stock_check(deal) if deal.state in STOCK_STATES else None,
+        "missing": selectors.missing_documents(deal) if deal.state == DealState.CONTACTED else [],
+        "stock": selectors.stock_check(deal) if deal.state in STOCK_STATES else None,
         "results": results,
         "steps": steps,
         "cancel_form": cancel,
@@ -403,21 +402,11 @@ def deal_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def stock_requests(request: HttpRequest) -> HttpResponse:
     deals = list(selectors.stock_requests_open())
-    sku_ids = sorted({line.sku_id for deal in deals for line in deal.lines.all()})
-    totals = stock_totals(sku_ids)
-    rows = []
-    for deal in deals:
-        lines = []
-        for line in deal.lines.all():
-            available = totals.get(line.sku_id, {}).get("available", 0)
-            lines.append(
-                {
-                    "line": line,
-                    "available": available,
-                    "short": max(0, line.estimated_quantity - available),
-                }
-            )
-        rows.append({"deal": deal, "lines": lines, "short": any(row["short"] for row in lines)})
+    checks = selectors.stock_checks(deals)
+    rows = [
+        {"deal": deal, "lines": checks[deal.pk], "short": any(r["short"] for r in checks[deal.pk])}
+        for deal in deals
+    ]
     context = {
         "rows": rows,
         "can_confirm": request.user.has_perm(PREPARE),

@@ -24,14 +24,13 @@ SHOP = {
     "platform": "taobao",
     "shop_url": "https://shop.example.com/meizhuang",
     "company_name": "杭州美妆小铺电子商务有限公司",
-    "credit_code": "91330106MA2AXXXX1A",
     "company_address": "杭州市西湖区文三路1号",
     "legal_representative": "王芳",
 }
 
 
 def make_partner(by: Any, *, kind: str = "agent", **data: Any) -> Partner:
-    values = {**SHOP, "credit_code": "", **data}
+    values = {**SHOP, **data}
     return partners.partner_create(kind=kind, data=values, owner=by, by=by)
 
 

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from tests.warehouse.factories import MONDAY_MORNING, pack, pick_all
+from tests.warehouse.factories import pack, pick_all
 from warehouse import services
 from warehouse.models import DeliveryNote, Wave
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def _batch_morning(time_machine: Any) -> None:
-    """The fixtures release the 2026-11-23 12:00 batch: print on that morning, whatever the
-    real clock says (on that very day, after noon, the batch was already due)."""
-    time_machine.move_to(MONDAY_MORNING + timedelta(minutes=30), tick=False)
 
 
 def text_of(response: Any) -> tuple[str, PdfReader]:
