@@ -21,15 +21,14 @@ from django.utils import timezone
 from PIL import Image
 
 from ecomops.accounts.roles import RoleCode
-from ecomops.cutoffs import batch_for
-from ecomops.numbering.services import next_numbers
 from ecomops.validators import credit_code_check_char
 from finance.models import Remittance
 from finance.services.payments import bank_payment_record, payment_match
 from finance.services.remittances import remittance_receive
 from listings.models import Sku, SkuState
 from listings.selectors import with_current_price
-from orders.models import Channel, Customer, Order, OrderLine, OrderSource, OrderState
+from orders.demo import HistoryOrder, completed_orders
+from orders.models import Channel, Customer, Order, OrderSource
 from orders.services.intake import order_intake
 
 from .models import ContactMethod, Deal, Partner, PartnerKind
@@ -448,8 +447,7 @@ class _Demo:
         tz = timezone.get_current_timezone()
         now = timezone.now()
         span = max(1, (last - first).days + 1)
-        orders: list[Order] = []
-        order_lines: list[list[OrderLine]] = []
+        rows: list[HistoryOrder] = []
         choices = lines or [(s, s.current_price) for s in self.skus[:6]]  # type: ignore[attr-defined]
         for n in range(count):
             day = first + timedelta(days=n % span)
@@ -458,64 +456,10 @@ class _Demo:
             )
             if placed >= now - timedelta(days=1):
                 continue
-            batch = batch_for(placed)
             sku, price = self.rng.choice(choices)
             quantity = self.rng.randint(1, per_order)
-            customer = self.rng.choice(self.customers)
-            shipped = min(now, placed + timedelta(hours=20))
-            number = next_numbers("SO", 1, day=day, width=6)[0]
-            orders.append(
-                Order(
-                    number=number,
-                    channel=channel,
-                    external_id=f"DEMO-{channel.code}-{number}",
-                    source=OrderSource.API,
-                    state=OrderState.COMPLETED,
-                    customer=customer,
-                    customer_data={"kind": customer.kind, "name": customer.name},
-                    receiver_name=customer.contact_person or customer.name,
-                    receiver_phone=customer.phone,
-                    ship_province=customer.province,
-                    ship_city=customer.city,
-                    ship_district=customer.district,
-                    ship_street=customer.street_address,
-                    ship_postcode=customer.postcode,
-                    placed_at=placed,
-                    paid_at=placed,
-                    accepted_at=placed,
-                    batch_date=batch.batch_date,
-                    batch_slot=batch.slot,
-                    ship_by=batch.ship_by,
-                    total_amount=price * quantity,
-                    payload_hash=f"demo-{number}",
-                    identified_at=placed,
-                    identified_automatically=True,
-                    confirmed_at=placed,
-                    allocated_at=placed,
-                    released_at=placed,
-                    shipped_at=shipped,
-                    delivered_at=min(now, shipped + timedelta(days=2)),
-                    completed_at=min(now, shipped + timedelta(days=9)),
-                )
-            )
-            order_lines.append(
-                [
-                    OrderLine(
-                        position=1,
-                        sku=sku,
-                        channel_sku_code=sku.code,
-                        quantity=quantity,
-                        unit_price=price,
-                        list_price=price,
-                        amount=price * quantity,
-                    )
-                ]
-            )
-        created = Order.objects.bulk_create(orders)
-        for order, group in zip(created, order_lines, strict=True):
-            for line in group:
-                line.order = order
-        OrderLine.objects.bulk_create([line for group in order_lines for line in group])
+            rows.append((placed, self.rng.choice(self.customers), [(sku, quantity, price)]))
+        completed_orders(channel, rows)
 
     def sales_history(self) -> None:
         today = timezone.localdate()

@@ -20,9 +20,10 @@ from django.utils import timezone, translation
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer, Table, TableStyle
+from reportlab.platypus import Spacer
 
 from ecomops import pdf
+from ecomops.pdf import chinese_date as day
 from listings.models import Brand
 from listings.selectors import sku_online_price
 
@@ -35,29 +36,6 @@ def _zh(text: Any) -> str:
     """A (lazy) label in Chinese: partners' documents are Chinese whatever the portal shows."""
     with translation.override("zh-hans"):
         return str(text)
-
-
-def _day(value: Any) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def _key_values(rows: Sequence[tuple[str, str]], s: pdf.Styles) -> Any:
-    table = Table(
-        [[pdf.paragraph(k, s.cell_header), pdf.paragraph(v, s.cell)] for k, v in rows],
-        colWidths=[38 * mm, 132 * mm],
-    )
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F4F7")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
-    )
-    return table
 
 
 def authorization_letter(
@@ -81,7 +59,7 @@ def authorization_letter(
             s.body,
         ),
         Spacer(1, 4 * mm),
-        _key_values(
+        pdf.key_value_table(
             [
                 ("授权品牌", brand_names),
                 ("授权渠道", channels),
@@ -91,7 +69,7 @@ def authorization_letter(
                 ("授权区域", authorization.territory or "不限"),
                 (
                     "授权期限",
-                    f"{_day(authorization.valid_from)} 至 {_day(authorization.valid_until)}",
+                    f"{day(authorization.valid_from)} 至 {day(authorization.valid_until)}",
                 ),
             ],
             s,
@@ -112,7 +90,7 @@ def authorization_letter(
     story += [
         Spacer(1, 14 * mm),
         pdf.paragraph(f"授权方：{company}（盖章）", seal),
-        pdf.paragraph(f"签发日期：{_day(timezone.localtime(authorization.issued_at))}", seal),
+        pdf.paragraph(f"签发日期：{day(timezone.localtime(authorization.issued_at))}", seal),
         Spacer(1, 6 * mm),
         pdf.code128_flowable(authorization.number),
     ]
@@ -139,10 +117,11 @@ def quote_sheet(deal: Deal, *, lines: Sequence[DealLine]) -> bytes:
     story: list[Any] = [
         pdf.paragraph("团购报价单", s.title),
         pdf.paragraph(
-            f"报价单号：{deal.number}　　日期：{_day(timezone.localdate())}", s.body_right
+            f"报价单号：{deal.number}　　日期：{day(timezone.localdate())}",
+            s.body_right,
         ),
         Spacer(1, 3 * mm),
-        _key_values(
+        pdf.key_value_table(
             [
                 ("团购网站", partner.company_name or partner.shop_name),
                 ("活动名称", deal.title),

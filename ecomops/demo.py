@@ -36,6 +36,7 @@ _DEMO_NAMES: dict[str, tuple[str, str]] = {
     RoleCode.PICKER: ("马", "超"),
     RoleCode.PACKER: ("朱", "琳"),
     RoleCode.FINANCE_CLERK: ("胡", "秀英"),
+    RoleCode.HR: ("何", "晓燕"),
     RoleCode.MANAGER: ("郭", "建国"),
 }
 

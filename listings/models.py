@@ -217,7 +217,9 @@ class SkuPrice(models.Model):
     """价格记录: every price change with who, when and why; never edited, only added.
 
     The current online price is the latest ``online`` row in effect; a ``promotion`` row
-    overrides it inside its window (campaigns hand their prices down this way).
+    overrides it inside its window (campaigns hand their prices down this way). The one
+    exception to "only added": a campaign ended early shortens its promotion rows to the
+    moment it ended and withdraws those that had not started (``sku_promotion_prices_end``).
     """
 
     sku = models.ForeignKey(

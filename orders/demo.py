@@ -24,6 +24,7 @@ from ecomops.errors import ApplicationError
 from ecomops.numbering.services import next_numbers
 from ecomops.sla.models import SlaClock, SlaPolicy
 from ecomops.validators import credit_code_check_char, resident_id_check_char
+from listings.models import Sku
 from listings.selectors import orderable_skus
 
 from .models import (
@@ -394,6 +395,76 @@ def _today_orders(
         ):
             order_confirm(order_id=result.order.pk, by=rep)
     log(f"  orders: {made} orders today through intake")
+
+
+# (placed at, customer, [(sku, quantity, unit price), ...])
+HistoryOrder = tuple[datetime, Customer, list[tuple[Sku, int, Decimal]]]
+
+
+def completed_orders(channel: Channel, rows: list[HistoryOrder]) -> list[Order]:
+    """Completed orders placed in the past on ``channel``, written directly: demo history
+    (partner sales, a past campaign's window) that cannot be replayed through intake now."""
+    now = timezone.now()
+    orders: list[Order] = []
+    order_lines: list[list[OrderLine]] = []
+    for placed, customer, lines in rows:
+        batch = batch_for(placed)
+        shipped = min(now, placed + timedelta(hours=20))
+        number = next_numbers("SO", 1, day=timezone.localtime(placed).date(), width=6)[0]
+        orders.append(
+            Order(
+                number=number,
+                channel=channel,
+                external_id=f"DEMO-{channel.code}-{number}",
+                source=OrderSource.API,
+                state=OrderState.COMPLETED,
+                customer=customer,
+                customer_data={"kind": customer.kind, "name": customer.name},
+                receiver_name=customer.contact_person or customer.name,
+                receiver_phone=customer.phone,
+                ship_province=customer.province,
+                ship_city=customer.city,
+                ship_district=customer.district,
+                ship_street=customer.street_address,
+                ship_postcode=customer.postcode,
+                placed_at=placed,
+                paid_at=placed,
+                accepted_at=placed,
+                batch_date=batch.batch_date,
+                batch_slot=batch.slot,
+                ship_by=batch.ship_by,
+                total_amount=sum((price * quantity for _s, quantity, price in lines), Decimal(0)),
+                payload_hash=f"demo-{number}",
+                identified_at=placed,
+                identified_automatically=True,
+                confirmed_at=placed,
+                allocated_at=placed,
+                released_at=placed,
+                shipped_at=shipped,
+                delivered_at=min(now, shipped + timedelta(days=2)),
+                completed_at=min(now, shipped + timedelta(days=9)),
+            )
+        )
+        order_lines.append(
+            [
+                OrderLine(
+                    position=position,
+                    sku=sku,
+                    channel_sku_code=sku.code,
+                    quantity=quantity,
+                    unit_price=price,
+                    list_price=price,
+                    amount=price * quantity,
+                )
+                for position, (sku, quantity, price) in enumerate(lines, start=1)
+            ]
+        )
+    created = Order.objects.bulk_create(orders)
+    for order, group in zip(created, order_lines, strict=True):
+        for line in group:
+            line.order = order
+    OrderLine.objects.bulk_create([line for group in order_lines for line in group])
+    return created
 
 
 def seed_orders(log: Callable[[str], None]) -> None:

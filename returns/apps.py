@@ -15,6 +15,7 @@ class ReturnsConfig(AppConfig):
         from ecomops.demo import register_seeder
         from ecomops.portal.registry import NavItem, Queue, register_nav, register_queue
         from finance.signals import refund_paid, refund_rejected
+        from orders.extensions import register_returned_units
         from warehouse.signals import parcel_shipped
 
         from . import receivers
@@ -27,6 +28,7 @@ class ReturnsConfig(AppConfig):
             receivers.on_refund_rejected, dispatch_uid="returns.refund_rejected"
         )
         parcel_shipped.connect(receivers.on_parcel_shipped, dispatch_uid="returns.parcel_shipped")
+        register_returned_units("returns", selectors.returned_units_by_sku)
 
         see_returns = {"returns.view_returnrequest", "returns.view_returnphoto"}
         scripts = {"returns.view_replyscript", "returns.edit_replyscript"}

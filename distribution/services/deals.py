@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,10 +19,10 @@ from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError, require_permission
 from ecomops.fsm import transition
-from ecomops.images import validate_image_upload
 from ecomops.money import format_money, to_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
+from ecomops.uploads import JPEG, PDF, PNG, detect_document_type
 from finance.services.remittances import remittance_expect
 from listings.models import Sku, SkuState
 from listings.selectors import sku_online_price
@@ -44,7 +43,6 @@ from ..selectors.deals import deal_orders, deal_results, missing_documents, stoc
 from .partners import CHANNEL_PRICE_TOLERANCE, ensure_channel
 
 HANDLE = "distribution.handle_deal"
-PDF_MAGIC = b"%PDF-"
 
 
 class DealError(ApplicationError):
@@ -154,39 +152,19 @@ def deal_line_remove(*, line_id: int, by: Any) -> None:
 
 def check_document(upload: IO[bytes] | Any) -> str:
     """The upload's type from its own bytes (PDF, JPEG or PNG), or a ``DealError``."""
-    limit = settings.DISTRIBUTION_DOCUMENT_MAX_BYTES
-    size = getattr(upload, "size", None)
-    if size is None:
-        upload.seek(0, 2)
-        size = upload.tell()
-    if size > limit:
-        raise DealError(
-            _("The file is %(size)s; the limit is %(limit)s.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
-            {"fields": {"file": [_("Too big.")]}},
-        )
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if head.startswith(PDF_MAGIC):
-        upload.seek(max(0, size - 1024))
-        tail = upload.read()
-        upload.seek(0)
-        if b"%%EOF" not in tail:
-            raise DealError(
-                _("This PDF is incomplete or damaged. Save it again and upload it."),
-                {"fields": {"file": [_("Damaged PDF.")]}},
-            )
-        return "application/pdf"
     try:
-        validate_image_upload(upload, max_bytes=limit, formats=("JPEG", "PNG"))
-    except ValidationError:
+        return detect_document_type(
+            upload, max_bytes=settings.DISTRIBUTION_DOCUMENT_MAX_BYTES, allowed=(PDF, JPEG, PNG)
+        )
+    except ValidationError as exc:
+        if exc.code == "file_size":
+            raise DealError(exc.messages[0], {"fields": {"file": [_("Too big.")]}}) from None
+        if exc.code == "file_damaged":
+            raise DealError(exc.messages[0], {"fields": {"file": [exc.messages[0]]}}) from None
         raise DealError(
             _("Upload a PDF, JPEG or PNG file."),
             {"fields": {"file": [_("Not a PDF, JPEG or PNG file.")]}},
         ) from None
-    upload.seek(0)
-    return "image/png" if head.startswith(b"\x89PNG") else "image/jpeg"
 
 
 def deal_document_upload(

@@ -12,7 +12,13 @@ class AccountsConfig(AppConfig):
         from . import roles
 
         roles.grant_manager_all_of(
-            "workcalendar", "sla", "notifications", "audit", "django_celery_beat", "django_fsm_log"
+            "accounts",
+            "workcalendar",
+            "sla",
+            "notifications",
+            "audit",
+            "django_celery_beat",
+            "django_fsm_log",
         )
         post_migrate.connect(_sync_after_last_app, dispatch_uid="ecomops.sync_roles")
 

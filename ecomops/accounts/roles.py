@@ -55,6 +55,7 @@ class RoleCode:
     PICKER = "picker"
     PACKER = "packer"
     FINANCE_CLERK = "finance_clerk"
+    HR = "hr"
     MANAGER = "manager"
 
 
@@ -108,6 +109,7 @@ ROLES: dict[str, Role] = {
         Role(RoleCode.PICKER, pgettext_lazy("role", "Picker"), Department.WAREHOUSE),
         Role(RoleCode.PACKER, pgettext_lazy("role", "Packer"), Department.WAREHOUSE),
         Role(RoleCode.FINANCE_CLERK, pgettext_lazy("role", "Finance clerk"), Department.FINANCE),
+        Role(RoleCode.HR, pgettext_lazy("role", "HR specialist"), Department.HR),
         Role(RoleCode.MANAGER, pgettext_lazy("role", "Manager"), Department.MANAGEMENT),
     )
 }

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from .models import DepartmentHead
 from .roles import ROLES, Department
 
 
@@ -44,3 +45,21 @@ def users_with_role(role: str) -> QuerySet[Any]:
 def users_in_department(department: str) -> QuerySet[Any]:
     codes = [r.code for r in ROLES.values() if r.department == department]
     return get_user_model().objects.filter(groups__name__in=codes, is_active=True).distinct()
+
+
+def departments_headed(user: Any) -> list[str]:
+    """The departments ``user`` heads (codes, in the order of ``Department``)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    headed = set(DepartmentHead.objects.filter(user=user).values_list("department", flat=True))
+    return [code for code in Department.values if code in headed]
+
+
+def department_head(department: str) -> Any | None:
+    """The active head of ``department``, or None when it has none."""
+    head = (
+        DepartmentHead.objects.select_related("user")
+        .filter(department=department, user__is_active=True)
+        .first()
+    )
+    return head.user if head is not None else None

@@ -46,6 +46,7 @@ from .barcodes import (
     ean13_flowable,
     qr_flowable,
 )
+from .charts import bar_chart
 from .document import (
     LABEL_100X150,
     Margins,
@@ -57,9 +58,9 @@ from .document import (
     standard_header,
 )
 from .fonts import CJKFont, cjk_font, register_cjk_font
-from .formatting import format_money
+from .formatting import chinese_date, format_money
 from .styles import Styles, cell_style, paragraph, styles
-from .tables import data_table
+from .tables import data_table, key_value_table
 
 __all__ = [
     "LABEL_100X150",
@@ -69,9 +70,11 @@ __all__ = [
     "PageDecorator",
     "PageInfo",
     "Styles",
+    "bar_chart",
     "build_pdf",
     "canvas_pdf",
     "cell_style",
+    "chinese_date",
     "cjk_font",
     "code128_flowable",
     "data_table",
@@ -81,6 +84,7 @@ __all__ = [
     "ean13_check_digit",
     "ean13_flowable",
     "format_money",
+    "key_value_table",
     "paragraph",
     "qr_flowable",
     "register_cjk_font",

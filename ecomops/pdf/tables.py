@@ -7,16 +7,18 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Table, TableStyle
 
 from .fonts import cjk_font
-from .styles import cell_style, paragraph
+from .styles import Styles, cell_style, paragraph
 
 GRID_COLOR = colors.HexColor("#808080")
 HEADER_BACKGROUND = colors.HexColor("#E6E6E6")
 TOTAL_BACKGROUND = colors.HexColor("#F2F2F2")
 STRIPE_BACKGROUND = colors.HexColor("#F7F7F7")
+LABEL_BACKGROUND = colors.HexColor("#F2F4F7")
 _PADDING = 3  # points, left and right of every cell
 
 
@@ -122,3 +124,29 @@ class _CellMaker:
             and "\n" not in text
             and stringWidth(text, self.font_name, self.font_size) <= room
         )
+
+
+def key_value_table(
+    rows: Sequence[tuple[str, str]],
+    s: Styles,
+    *,
+    label_width: float = 38 * mm,
+    value_width: float = 132 * mm,
+) -> Any:
+    """Facts as label/value rows (a letter's or report's header block), labels shaded."""
+    table = Table(
+        [[paragraph(k, s.cell_header), paragraph(v, s.cell)] for k, v in rows],
+        colWidths=[label_width, value_width],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), LABEL_BACKGROUND),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return table

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "ecomops.sla",
     "ecomops.audit",
     "ecomops.portal",
+    "ecomops.worktasks",
+    "ecomops.staffing",
     *BUSINESS_APPS,
 ]
 
@@ -291,3 +293,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Marketing (campaigns) ---------------------------------------------------------------
+# A campaign's department tasks are due this many hours before its window opens.
+MARKETING_TASK_LEAD_HOURS = env.int("MARKETING_TASK_LEAD_HOURS", default=24)
+
+# --- Department tasks and staffing requests (ecomops.worktasks, ecomops.staffing) ----------
+# Largest attachment on a task or a status report.
+WORKTASKS_ATTACHMENT_MAX_BYTES = env.int("WORKTASKS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

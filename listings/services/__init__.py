@@ -23,7 +23,12 @@ from .catalog import (
     sku_image_add,
     sku_list_online,
 )
-from .pricing import sales_target_suggest, sku_price_change, sku_promotion_price_set
+from .pricing import (
+    sales_target_suggest,
+    sku_price_change,
+    sku_promotion_price_set,
+    sku_promotion_prices_end,
+)
 
 __all__ = [
     "ListingError",
@@ -48,4 +53,5 @@ __all__ = [
     "sku_list_online",
     "sku_price_change",
     "sku_promotion_price_set",
+    "sku_promotion_prices_end",
 ]

@@ -107,3 +107,22 @@ def sku_promotion_price_set(
         reason=reason.strip(),
         changed_by=by,
     )
+
+
+@transaction.atomic
+def sku_promotion_prices_end(*, source: str, at: datetime | None = None) -> int:
+    """End a campaign's promotional prices at ``at`` (default now); returns the rows touched.
+
+    A price already in effect ends at ``at`` (its row stays, shortened: customers paid
+    it); one that has not started yet is withdrawn, as it never applied. Prices that ended
+    before ``at`` are history and stay as they were. Safe to call twice.
+    """
+    at = at or timezone.now()
+    if not source:
+        raise ValueError("source is required")
+    rows = SkuPrice.objects.select_for_update().filter(
+        kind=PriceKind.PROMOTION, source=source, valid_until__gt=at
+    )
+    withdrawn, _deleted = rows.filter(valid_from__gte=at).delete()
+    shortened = rows.filter(valid_from__lt=at).update(valid_until=at)
+    return withdrawn + shortened

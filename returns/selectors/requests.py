@@ -39,13 +39,29 @@ def returned_quantities(order: Order, *, exclude_pk: int | None = None) -> dict[
         lines = lines.exclude(request_id=exclude_pk)
     claimed: dict[int, int] = defaultdict(int)
     for line in lines:
-        request = line.request
-        if request.state in OPEN_RETURN_STATES:
-            claimed[line.order_line_id] += line.quantity
-        elif request.state == ReturnState.CLOSED:
-            units = line.quantity if not request.needs_goods else line.accepted_quantity
-            claimed[line.order_line_id] += units
+        claimed[line.order_line_id] += _claimed_units(line)
     return dict(claimed)
+
+
+def _claimed_units(line: ReturnLine) -> int:
+    """What a return line holds: all it asks for while open, what was taken back (or
+    refunded, without return) once closed, nothing when refused or withdrawn."""
+    request = line.request
+    if request.state in OPEN_RETURN_STATES:
+        return line.quantity
+    if request.state == ReturnState.CLOSED:
+        return line.quantity if not request.needs_goods else line.accepted_quantity
+    return 0
+
+
+def returned_units_by_sku(orders: QuerySet[Order]) -> dict[int, int]:
+    """Units per SKU returned or on their way back from ``orders`` (the extension point
+    ``orders.extensions.returned_units`` asks this for campaign analysis)."""
+    lines = ReturnLine.objects.filter(request__order__in=orders).select_related("request")
+    units: dict[int, int] = defaultdict(int)
+    for line in lines:
+        units[line.sku_id] += _claimed_units(line)
+    return {sku_id: n for sku_id, n in units.items() if n}
 
 
 @dataclass(frozen=True)
