@@ -107,7 +107,6 @@ class Campaign(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     closed_by = actor_field(_("closed by"))
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
-    live_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = actor_field(_("created by"))
 
