@@ -29,6 +29,12 @@ def to_money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def summed_money(value: Decimal | float | int | str | None) -> Decimal:
+    """A database ``Sum`` of amounts as exact CNY: ZERO for no rows. SQLite sums decimals
+    as floats, so the value goes through text to keep the fen exact."""
+    return to_money(Decimal(str(value))) if value is not None else ZERO
+
+
 def _group_words(group: int) -> str:
     """A group of up to four digits (0 < group < 10000), without leading 零."""
     digits = f"{group:04d}"

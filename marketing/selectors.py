@@ -10,17 +10,12 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ecomops.money import ZERO, to_money
+from ecomops.money import ZERO, summed_money
 from ecomops.worktasks.models import TaskState
 from orders.extensions import returned_units
 from orders.models import Order, OrderLine, OrderState
 
 from .models import RUNNING_STATES, Campaign, CampaignPlan, CampaignState, CampaignTask, PlanLine
-
-
-def _money(value: Any) -> Decimal:
-    # SQLite sums decimals as floats; go through text to keep the fen exact.
-    return to_money(Decimal(str(value))) if value is not None else ZERO
 
 
 def _percent(part: Decimal | int, whole: Decimal | int) -> str | None:
@@ -183,7 +178,7 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
         by_sku[row["sku_id"]] = {
             "orders": row["orders"],
             "units": row["units"] or 0,
-            "revenue": _money(row["revenue"]),
+            "revenue": summed_money(row["revenue"]),
         }
     returned = returned_units(orders)
     codes = {line.sku_id: line.sku.code for line in lines}
@@ -211,7 +206,7 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     channel_rows = []
     for row in by_sku_channel:
         code = row["order__channel__code"]
-        revenue = _money(row["revenue"])
+        revenue = summed_money(row["revenue"])
         channel_rows.append(
             {
                 "sku": codes[row["sku_id"]],
@@ -226,7 +221,7 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
             code, {"channel": code, "channel_name": row["order__channel__name"], "units": 0}
         )
         total["units"] += row["units"] or 0
-        total["revenue"] = str(_money(total.get("revenue")) + revenue)
+        total["revenue"] = str(summed_money(total.get("revenue")) + revenue)
     channel_orders = {
         row["channel__code"]: row["n"]
         for row in orders.order_by().values("channel__code").annotate(n=Count("pk", distinct=True))
@@ -234,7 +229,7 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     for code, total in channels.items():
         total["orders"] = channel_orders.get(code, 0)
 
-    revenue = sum((_money(r["revenue"]) for r in sku_rows), ZERO)
+    revenue = sum((summed_money(r["revenue"]) for r in sku_rows), ZERO)
     units = sum(r["units"] for r in sku_rows)
     returned_total = sum(r["returned_units"] for r in sku_rows)
     target_sales = plan.target_sales if plan else ZERO

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from ecomops.calendar import day_start
-from ecomops.money import ZERO, to_money
+from ecomops.money import summed_money
 from orders.models import Order, OrderLine, OrderState
 from warehouse.selectors import stock_totals
 
@@ -23,11 +22,6 @@ from ..models import (
     DealState,
     DocumentKind,
 )
-
-
-def _money(value: Any) -> Decimal:
-    # SQLite sums decimals as floats; go through text to keep the fen exact.
-    return to_money(Decimal(str(value))) if value is not None else ZERO
 
 
 def deal_orders(deal: Deal) -> QuerySet[Order]:
@@ -64,7 +58,7 @@ def deal_results(deal: Deal) -> dict[str, Any]:
                 "estimated": line.estimated_quantity,
                 "min_quantity": line.min_quantity,
                 "sold": figures.get("units") or 0,
-                "revenue": _money(figures.get("revenue")),
+                "revenue": summed_money(figures.get("revenue")),
             }
         )
     totals = OrderLine.objects.filter(order__in=orders).aggregate(
@@ -74,7 +68,7 @@ def deal_results(deal: Deal) -> dict[str, Any]:
         "orders": orders.count(),
         "units": totals["units"] or 0,
         "estimated": sum(line.estimated_quantity for line in lines),
-        "revenue": _money(totals["revenue"]),
+        "revenue": summed_money(totals["revenue"]),
         "lines": rows,
     }
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from ecomops.calendar import day_start
-from ecomops.money import ZERO, to_money
+from ecomops.money import ZERO, summed_money, to_money
 from finance.services.payments import order_paid_amount
 from finance.services.refunds import order_refunded_amount
 from orders.models import Order, OrderLine, OrderState
@@ -32,11 +32,6 @@ from ..models import (
     ProgrammeVersion,
     Screening,
 )
-
-
-def _money(value: Any) -> Decimal:
-    return to_money(Decimal(str(value))) if value is not None else ZERO
-
 
 # --- Agents' first order -----------------------------------------------------------------
 
@@ -299,7 +294,7 @@ def partner_sales_by_month(*, months: int = 12, today: date | None = None) -> di
         month = row["month"]
         month_day = month.date() if isinstance(month, datetime) else month
         kind = row["order__channel__partner__kind"]
-        values[kind][month_day] = values[kind].get(month_day, ZERO) + _money(row["revenue"])
+        values[kind][month_day] = values[kind].get(month_day, ZERO) + summed_money(row["revenue"])
     series: list[dict[str, Any]] = [
         {
             "kind": kind,
@@ -336,12 +331,12 @@ def partner_sales(partner: Partner, *, months: int = 12) -> dict[str, Any]:
             "month": month,
             "orders": per_month.get(month, {}).get("orders", 0),
             "units": per_month.get(month, {}).get("units") or 0,
-            "revenue": _money(per_month.get(month, {}).get("revenue")),
+            "revenue": summed_money(per_month.get(month, {}).get("revenue")),
         }
         for month in axis
     ]
     top = [
-        {**row, "revenue": _money(row["revenue"])}
+        {**row, "revenue": summed_money(row["revenue"])}
         for row in lines.values("sku__code", "sku__name")
         .annotate(units=Sum("quantity"), revenue=Sum("amount"))
         .order_by("-units", "sku__code")[:10]
@@ -358,7 +353,7 @@ def partner_sales(partner: Partner, *, months: int = 12) -> dict[str, Any]:
         "totals": {
             "orders": orders.count(),
             "units": totals["units"] or 0,
-            "revenue": _money(totals["revenue"]),
+            "revenue": summed_money(totals["revenue"]),
         },
         "max": max((row["revenue"] for row in month_rows), default=ZERO),
     }
