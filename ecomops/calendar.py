@@ -74,6 +74,33 @@ def working_day_on_or_after(day: date) -> date:
     return day if is_working_day(day) else next_working_day(day)
 
 
+def add_working_days(day: date, count: int) -> date:
+    """The ``count``-th working day after ``day`` (``day`` itself does not count).
+
+    For a platform that promises an answer in "20 working days": submitted on Friday,
+    the answer is due on the 20th working day after it, holidays skipped.
+    """
+    if count < 0:
+        raise ValueError("add_working_days needs a non-negative count")
+    for _ in range(count):
+        day = next_working_day(day)
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days lie after ``start`` up to and including ``end``; negative
+    when ``end`` is before ``start`` (``add_working_days(d, n)`` gives back ``n``)."""
+    if end < start:
+        return -working_days_between(end, start)
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
 def working_hours() -> tuple[time, time]:
     return settings.WORKING_HOURS_START, settings.WORKING_HOURS_END
 

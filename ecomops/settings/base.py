@@ -301,3 +301,19 @@ MARKETING_TASK_LEAD_HOURS = env.int("MARKETING_TASK_LEAD_HOURS", default=24)
 # --- Department tasks and staffing requests (ecomops.worktasks, ecomops.staffing) ----------
 # Largest attachment on a task or a status report.
 WORKTASKS_ATTACHMENT_MAX_BYTES = env.int("WORKTASKS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Shop opening (orders) ------------------------------------------------------------------
+# A shop document (business licence, ID, brand authorization) that runs out within this many
+# days is announced to the shop manager, once per document.
+SHOP_DOCUMENT_EXPIRY_NOTICE_DAYS = env.int("SHOP_DOCUMENT_EXPIRY_NOTICE_DAYS", default=30)
+# Largest document upload (PDF, JPEG or PNG).
+SHOP_DOCUMENT_MAX_BYTES = env.int("SHOP_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Service staff onboarding (returns) -----------------------------------------------------
+# Working days a new service employee spends reading the listed products.
+ONBOARDING_FAMILIARIZATION_DAYS = env.int("ONBOARDING_FAMILIARIZATION_DAYS", default=2)
+# Questions per product quiz, and the share of right answers that passes (percent).
+ONBOARDING_QUIZ_QUESTIONS = env.int("ONBOARDING_QUIZ_QUESTIONS", default=10)
+ONBOARDING_QUIZ_PASS_PERCENT = env.int("ONBOARDING_QUIZ_PASS_PERCENT", default=80)
+# Knowledge sharing sessions a trainee attends before being cleared.
+ONBOARDING_SHARING_SESSIONS = env.int("ONBOARDING_SHARING_SESSIONS", default=2)

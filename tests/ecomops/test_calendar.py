@@ -7,9 +7,11 @@ import pytest
 import time_machine
 
 from ecomops.calendar import (
+    add_working_days,
     add_working_time,
     is_working_day,
     next_working_day,
+    working_days_between,
     working_time_between,
 )
 from ecomops.workcalendar.models import DaySource, WorkCalendarDay
@@ -155,3 +157,23 @@ def test_calendar_sync_command_keeps_manual_edits():
     row.save()
     call_command("calendar_sync", "2026")
     assert WorkCalendarDay.objects.get(date=date(2026, 10, 1)).is_working_day is True
+
+
+def test_working_days_skip_the_national_day_holiday():
+    # Wednesday 30 September 2026; 1-7 October is the holiday, Saturday 10 October works.
+    start = date(2026, 9, 30)
+    assert add_working_days(start, 1) == date(2026, 10, 8)
+    assert add_working_days(start, 3) == date(2026, 10, 10)
+    assert add_working_days(start, 4) == date(2026, 10, 12)
+    assert add_working_days(start, 0) == start
+    assert working_days_between(start, date(2026, 10, 12)) == 4
+    assert working_days_between(date(2026, 10, 12), start) == -4
+    assert working_days_between(start, date(2026, 10, 7)) == 0
+
+
+def test_working_days_count_saturdays_not_sundays():
+    # Monday 23 November 2026 + 6 working days is the next Monday (Sunday skipped).
+    assert add_working_days(date(2026, 11, 23), 6) == date(2026, 11, 30)
+    assert working_days_between(date(2026, 11, 23), date(2026, 11, 30)) == 6
+    with pytest.raises(ValueError, match="non-negative"):
+        add_working_days(date(2026, 11, 23), -1)

@@ -59,6 +59,15 @@ POLICIES = [
         "aftersales_service",
         "Starts when a return is requested; stops when it is approved or rejected.",
     ),
+    (
+        "shop_approval",
+        "开店审核",
+        None,
+        "shop_manager",
+        "Starts when a new shop's documents are submitted to the platform; stops when the "
+        "platform approves or rejects them. Due after the platform's review days (working "
+        "days, e.g. 20 for Tmall).",
+    ),
 ]
 
 

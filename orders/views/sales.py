@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from ecomops.errors import ApplicationError
 from ecomops.forms import add_service_errors
 
-from . import selectors, services
-from .forms import (
+from .. import selectors, services
+from ..forms import (
     BulkForm,
     CustomerForm,
     CustomerSearchForm,
@@ -29,7 +29,7 @@ from .forms import (
     OrderSearchForm,
     ReasonForm,
 )
-from .models import Channel, ChannelSkuMapping, Customer, Order, OrderImport
+from ..models import Channel, ChannelSkuMapping, Customer, Order, OrderImport
 
 # --- Sales rep's queue ---------------------------------------------------------------------
 

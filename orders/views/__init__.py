@@ -1,0 +1,1 @@
+"""Portal pages of orders, one module per desk."""
