@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from ecomops.errors import ApplicationError
+from ecomops.errors import ApplicationError, PermissionDeniedError
 
 
 def add_service_errors(form: forms.BaseForm, error: ApplicationError) -> None:
@@ -38,3 +38,28 @@ def call_service(form: forms.BaseForm, action: Callable[..., Any], **kwargs: Any
         else:
             form.add_error(None, exc.messages)
     return None
+
+
+def call_service_with_status(
+    form: forms.BaseForm, action: Callable[..., Any], **kwargs: Any
+) -> tuple[Any, int]:
+    """``call_service`` for a page that re-renders on refusal: (the result, 200), or
+    (None, 400 or 409 as the refusal says) with the refusal on the form. A refusal for lack
+    of permission is not the user's typing: it answers 403 (Django's ``PermissionDenied``,
+    shown by ``403.html`` with its message)."""
+    status = 200
+
+    def run(**arguments: Any) -> Any:
+        nonlocal status
+        try:
+            return action(**arguments)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except ApplicationError as exc:
+            status = exc.status_code
+            raise
+
+    result = call_service(form, run, **kwargs)
+    if form.errors:
+        return None, status if status != 200 else 400
+    return result, 200

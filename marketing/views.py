@@ -26,8 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from ecomops.errors import ApplicationError, PermissionDeniedError
-from ecomops.forms import call_service
+from ecomops.forms import call_service_with_status
 from ecomops.worktasks.models import TaskState
 from listings.models import Sku
 from listings.selectors import with_current_price
@@ -127,27 +126,6 @@ def _chart(figures: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _call(form: forms.BaseForm, service: Callable[..., Any], **kwargs: Any) -> tuple[Any, int]:
-    """Run a service for a valid form: (its result, 200), or (None, 400/409) with its
-    refusal on the form. A refusal for lack of permission answers 403."""
-    status = 200
-
-    def run(**arguments: Any) -> Any:
-        nonlocal status
-        try:
-            return service(**arguments)
-        except PermissionDeniedError as exc:
-            raise PermissionDenied(exc.message) from exc
-        except ApplicationError as exc:
-            status = exc.status_code
-            raise
-
-    result = call_service(form, run, **kwargs)
-    if form.errors:
-        return None, status if status != 200 else 400
-    return result, 200
-
-
 def _flash_unshown(request: HttpRequest, bound: dict[str, forms.Form], shown: set[str]) -> None:
     """A refused form the page no longer shows (the campaign moved on meanwhile): its
     errors become messages, so the refusal is still seen."""
@@ -218,7 +196,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            campaign, status = _call(
+            campaign, status = call_service_with_status(
                 form,
                 services.campaign_create,
                 name=data["name"],
@@ -259,7 +237,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            done, status = _call(
+            done, status = call_service_with_status(
                 form,
                 services.campaign_update,
                 campaign_id=campaign.pk,
@@ -498,7 +476,7 @@ def _submit(
     else show the campaign's page with the form as typed and its refusal."""
     status = 400
     if form.is_valid():
-        _result, status = _call(form, run, data=form.cleaned_data)
+        _result, status = call_service_with_status(form, run, data=form.cleaned_data)
         if status == 200:
             messages.success(request, str(done))
             return redirect(campaign)

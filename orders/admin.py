@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
 
 from ecomops.admin_inlines import ReadOnlyInline
-from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin
+from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services
 from .forms import HoldForm
@@ -15,10 +24,17 @@ from .models import (
     ChannelSkuMapping,
     Customer,
     CustomerChange,
+    OpeningDocumentType,
+    OpeningProcess,
+    OpeningStep,
+    OpeningStepRecord,
     Order,
     OrderImport,
     OrderLine,
     OrderPush,
+    ReviewDecision,
+    ShopDocument,
+    ShopOpening,
 )
 
 
@@ -147,3 +163,173 @@ class OrderImportAdmin(admin.ModelAdmin[OrderImport]):
 
     def has_add_permission(self, request: Any) -> bool:
         return False
+
+
+# --- Shop opening (开店) -------------------------------------------------------------------
+
+SMALL_TEXT: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+}
+
+
+class OpeningStepInline(admin.TabularInline[OpeningStep, OpeningProcess]):
+    model = OpeningStep
+    fields = ["position", "code", "name", "phase", "owner_role", "description"]
+    formfield_overrides = SMALL_TEXT
+    extra = 0
+
+
+class OpeningDocumentTypeInline(admin.TabularInline[OpeningDocumentType, OpeningProcess]):
+    model = OpeningDocumentType
+    fields = ["position", "code", "name", "has_expiry", "required", "description"]
+    formfield_overrides = SMALL_TEXT
+    extra = 0
+
+
+@admin.register(OpeningProcess)
+class OpeningProcessAdmin(admin.ModelAdmin[OpeningProcess]):
+    """The steps and documents of each platform's opening: data managers edit. An opening
+    copies the steps when it starts, so edits apply to openings started afterwards."""
+
+    list_display = ["name", "platform", "review_working_days", "active"]
+    list_filter = ["active"]
+    inlines = [OpeningStepInline, OpeningDocumentTypeInline]
+
+
+class StepRecordInline(ReadOnlyInline, admin.TabularInline[OpeningStepRecord, ShopOpening]):
+    model = OpeningStepRecord
+    fields = ["position", "name", "phase", "owner_role", "done_at", "done_by", "note"]
+
+
+class ShopDocumentInline(ReadOnlyInline, admin.TabularInline[ShopDocument, ShopOpening]):
+    model = ShopDocument
+    fields = [
+        "document_type",
+        "download",
+        "licence_number",
+        "expires_on",
+        "long_term",
+        "uploaded_at",
+        "uploaded_by",
+        "superseded_at",
+        "expiry_notified_at",
+    ]
+
+    @admin.display(description=_("file"))
+    def download(self, obj: ShopDocument) -> Any:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)
+
+
+class ReviewDecisionInline(ReadOnlyInline, admin.TabularInline[ReviewDecision, ShopOpening]):
+    model = ReviewDecision
+    fields = ["round", "step_name", "passed", "reason", "decided_at", "decided_by"]
+
+
+@admin.register(ShopOpening)
+class ShopOpeningAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    """Read-mostly: the steps are taken on the opening's page in the portal; here managers
+    look, filter, and submit, open or abandon through the services."""
+
+    list_display = [
+        "number",
+        "channel",
+        "process",
+        "company_name",
+        "owner",
+        "state",
+        "submissions",
+        "review_due_on",
+        "created_at",
+    ]
+    list_filter = ["state", "process"]
+    list_select_related = ["channel", "process", "owner"]
+    search_fields = ["number", "channel__code", "channel__name", "company_name"]
+    date_hierarchy = "created_at"
+    inlines = [StepRecordInline, ShopDocumentInline, ReviewDecisionInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"abandon": ReasonForm}
+    fsm_services = {
+        "submit": lambda obj, request, data: services.shop_documents_submit(
+            opening_id=obj.pk, by=request.user
+        ),
+        "open": lambda obj, request, data: services.shop_open(opening_id=obj.pk, by=request.user),
+        "abandon": lambda obj, request, data: services.shop_opening_abandon(
+            opening_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+    }
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    title = _("expiry")
+    parameter_name = "expiry"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("expired", _("expired")),
+            (
+                "soon",
+                _("within %(days)s days") % {"days": settings.SHOP_DOCUMENT_EXPIRY_NOTICE_DAYS},
+            ),
+            ("later", _("later")),
+            ("none", _("no expiry date")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        today = timezone.localdate()
+        soon = today + timedelta(days=settings.SHOP_DOCUMENT_EXPIRY_NOTICE_DAYS)
+        value = self.value()
+        if value == "expired":
+            return queryset.filter(expires_on__lte=today)
+        if value == "soon":
+            return queryset.filter(expires_on__gt=today, expires_on__lte=soon)
+        if value == "later":
+            return queryset.filter(expires_on__gt=soon)
+        if value == "none":
+            return queryset.filter(expires_on__isnull=True)
+        return queryset
+
+
+class CurrentFilter(admin.SimpleListFilter):
+    title = _("version")
+    parameter_name = "current"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("current")), ("no", _("superseded"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(superseded_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(superseded_at__isnull=False)
+        return queryset
+
+
+@admin.register(ShopDocument)
+class ShopDocumentAdmin(ServiceWrittenAdmin):
+    """Every shop document, filtered by expiry; uploads go through the opening's page."""
+
+    list_display = [
+        "document_type",
+        "opening",
+        "download",
+        "licence_number",
+        "expires_on",
+        "long_term",
+        "uploaded_at",
+        "superseded_at",
+        "expiry_notified_at",
+    ]
+    list_filter = [ExpiryFilter, CurrentFilter, "document_type__process", "opening__state"]
+    list_select_related = ["document_type", "opening", "opening__channel"]
+    search_fields = ["opening__number", "opening__channel__name", "licence_number", "name"]
+    ordering = ["expires_on", "pk"]
+    # The file is only handed out through the portal's download, which checks permissions.
+    exclude = ["file"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = super().get_readonly_fields(request, obj)
+        return [f for f in fields if f != "file"] + ["download"]
+
+    @admin.display(description=_("file"))
+    def download(self, obj: ShopDocument) -> Any:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.name)

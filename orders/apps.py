@@ -1,3 +1,6 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +16,7 @@ class OrdersConfig(AppConfig):
 
         from . import selectors
         from .demo import seed_orders
+        from .demo_shops import seed_shops
 
         view = {
             "orders.view_order",
@@ -45,6 +49,26 @@ class OrdersConfig(AppConfig):
             RoleCode.PROMOTION,
         ):
             grant(role, view)
+        # Shop opening (开店): shop managers run it; designers and listing reviewers see it
+        # and tick their own set-up items (the service checks their role).
+        see_openings = {
+            "orders.view_shopopening",
+            "orders.view_openingsteprecord",
+            "orders.view_reviewdecision",
+            "orders.view_shopdocument",
+        }
+        grant(
+            RoleCode.SHOP_MANAGER,
+            see_openings
+            | {
+                "orders.view_openingprocess",
+                "orders.view_openingstep",
+                "orders.view_openingdocumenttype",
+                "orders.run_shop_opening",
+            },
+        )
+        for role in (RoleCode.DESIGNER, RoleCode.LISTING_REVIEWER):
+            grant(role, see_openings)
         grant_manager_all_of("orders")
 
         section = _("Orders")
@@ -132,6 +156,19 @@ class OrdersConfig(AppConfig):
                 section,
                 26,
             ),
+            NavItem(
+                "orders.shops",
+                _("Shop openings"),
+                "orders:shop_list",
+                (
+                    RoleCode.SHOP_MANAGER,
+                    RoleCode.DESIGNER,
+                    RoleCode.LISTING_REVIEWER,
+                    RoleCode.MANAGER,
+                ),
+                section,
+                27,
+            ),
         ):
             register_nav(item)
         register_queue(
@@ -158,4 +195,33 @@ class OrdersConfig(AppConfig):
                 order=6,
             )
         )
+        register_queue(
+            Queue(
+                key="orders.shop_openings",
+                title=_("Shop openings to move on"),
+                roles=(RoleCode.SHOP_MANAGER,),
+                url_name="orders:shop_list",
+                count=lambda user: selectors.shop_openings_to_move_on_count(),
+                late_count=lambda user: selectors.shop_reviews_overdue_count(),
+                description=_("Preparation, documents, the platform's answers, set-up"),
+                order=30,
+            )
+        )
+
+        def setup_items_of(role: str) -> Callable[[Any], int]:
+            return lambda user: selectors.setup_items_count(role)
+
+        for role in (RoleCode.DESIGNER, RoleCode.LISTING_REVIEWER):
+            register_queue(
+                Queue(
+                    key=f"orders.shop_setup.{role}",
+                    title=_("Shop set-up items"),
+                    roles=(role,),
+                    url_name="orders:shop_list",
+                    count=setup_items_of(role),
+                    description=_("Your items on the set-up checklist of approved shops"),
+                    order=31,
+                )
+            )
         register_seeder("orders", seed_orders, order=20)
+        register_seeder("shops", seed_shops, order=25)

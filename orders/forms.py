@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +16,8 @@ from .models import (
     CustomerKind,
     HoldKind,
     InvoiceKind,
+    OpeningProcess,
+    OpeningState,
     OrderState,
 )
 
@@ -288,3 +293,96 @@ class ManualOrderForm(forms.Form):
             for message in messages:
                 prefix = f"{path}: " if name == "lines" and path != "lines" else ""
                 self.add_error(name, f"{prefix}{message}")
+
+
+# --- Shop opening (开店) -------------------------------------------------------------------
+
+SHOP_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ShopOpeningFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("Any state")), *OpeningState.choices], required=False
+    )
+
+
+class ShopOpeningForm(forms.Form):
+    """A new shop: the platform (one with an active opening process) and its channel."""
+
+    platform = forms.ChoiceField(label=_("Platform"), choices=[])
+    code = forms.CharField(
+        label=_("Channel code"),
+        max_length=40,
+        help_text=_(
+            "Short and unique, letters, digits and hyphens, e.g. tmall-home: the shop's "
+            "orders are pushed to /api/v1/channels/<code>/orders."
+        ),
+    )
+    name = forms.CharField(
+        label=_("Shop name"), max_length=100, help_text=_("The shop's name on the platform.")
+    )
+    company_name = forms.CharField(
+        label=_("Applying company"),
+        max_length=200,
+        help_text=_("The company that opens the shop, as on its business licence."),
+    )
+
+    def __init__(self, *args: Any, processes: Iterable[OpeningProcess], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        platform = cast(forms.ChoiceField, self.fields["platform"])
+        platform.choices = [("", "—"), *((p.platform, p.name) for p in processes)]
+
+
+class ShopStepForm(forms.Form):
+    """Mark one step done (the step is posted with it)."""
+
+    step = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class ShopDocumentForm(forms.Form):
+    """Upload one document of the type posted with it."""
+
+    document_type = forms.IntegerField(widget=forms.HiddenInput)
+    file = forms.FileField(label=_("File"))
+    licence_number = forms.CharField(label=_("Licence number"), max_length=100, required=False)
+    expires_on = forms.DateField(label=_("Expires on"), widget=SHOP_DATE, required=False)
+    long_term = forms.BooleanField(
+        label=_("Long-term"),
+        required=False,
+        help_text=_("The document is valid without an end date."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("PDF, JPEG or PNG, at most %(size)s.") % {
+            "size": filesizeformat(settings.SHOP_DOCUMENT_MAX_BYTES)
+        }
+
+
+class ShopActionForm(forms.Form):
+    """A step without input: one button (its refusal shows beside it)."""
+
+
+class ShopReviewPassForm(forms.Form):
+    step = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_("What the platform said, if anything."),
+    )
+
+
+class ShopReviewRejectForm(forms.Form):
+    step = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("The platform's reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("In the platform's words; the shop manager is told and it is kept."),
+    )
+
+
+class ShopAbandonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -8,22 +8,34 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops.accounts.roles import RoleCode
+from ecomops.accounts.selectors import user_role_codes
+from ecomops.calendar import add_working_days, working_days_between
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
 
 from .models import (
+    RUNNING_OPENING_STATES,
     Channel,
     ChannelSkuMapping,
     Customer,
     CustomerChange,
+    OpeningDocumentType,
+    OpeningProcess,
+    OpeningState,
+    OpeningStepRecord,
     Order,
     OrderImport,
     OrderState,
+    ReviewDecision,
+    ShopDocument,
+    ShopOpening,
+    StepPhase,
 )
 
 IDENTIFICATION_CLOCK = "customer_identification"
@@ -293,8 +305,10 @@ def merge_targets(customer: Customer) -> QuerySet[Customer]:
 
 
 def channels() -> QuerySet[Channel]:
-    return Channel.objects.annotate(mapping_count=Count("sku_mappings", distinct=True)).order_by(
-        "code"
+    return (
+        Channel.objects.select_related("opening")
+        .annotate(mapping_count=Count("sku_mappings", distinct=True))
+        .order_by("code")
     )
 
 
@@ -381,3 +395,266 @@ def sla_met_rates(days: int = 14) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+# --- Shop opening (开店) -------------------------------------------------------------------
+
+SHOP_APPROVAL_CLOCK = "shop_approval"
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """Where the platform's review of the latest submission stands, in working days.
+
+    ``elapsed_days`` is capped at ``total_days`` (for the bar); ``remaining_days`` goes
+    negative once the answer is overdue; ``due_on`` is the day the SLA clock is due (at
+    closing time).
+    """
+
+    submitted_on: date
+    due_on: date
+    total_days: int
+    elapsed_days: int
+    remaining_days: int
+    percent: int
+    overdue: bool
+
+    @property
+    def overdue_days(self) -> int:
+        """Working days past the due day (at least 1 once overdue)."""
+        return max(-self.remaining_days, 1) if self.overdue else 0
+
+
+@dataclass(frozen=True)
+class DocumentProblem:
+    """Why the documents cannot be submitted yet: a required type ``missing``, or a
+    current document ``expired`` (``document`` set)."""
+
+    document_type: OpeningDocumentType
+    problem: str  # "missing" | "expired"
+    document: ShopDocument | None = None
+
+
+def active_opening_processes() -> QuerySet[OpeningProcess]:
+    return OpeningProcess.objects.filter(active=True).order_by("platform")
+
+
+def opening_process_for(platform: str) -> OpeningProcess | None:
+    """The active opening process of ``platform``, or None."""
+    return active_opening_processes().filter(platform=platform).first()
+
+
+def shop_openings(*, state: str = "") -> QuerySet[ShopOpening]:
+    """Openings with their channel, process and shop manager, and their step counts:
+    ``steps_total``, ``steps_done`` and ``setup_left`` (set-up items not done)."""
+    qs = ShopOpening.objects.select_related("channel", "process", "owner").annotate(
+        steps_total=Count("step_records", distinct=True),
+        steps_done=Count(
+            "step_records", filter=Q(step_records__done_at__isnull=False), distinct=True
+        ),
+        setup_left=Count(
+            "step_records",
+            filter=Q(step_records__phase=StepPhase.SETUP, step_records__done_at__isnull=True),
+            distinct=True,
+        ),
+    )
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at", "-pk")
+
+
+def shop_opening_detail(pk: int) -> ShopOpening:
+    """One opening with its step records, every document (current and superseded), the
+    platform's decisions and its process's document types, in a fixed number of queries."""
+    return (
+        ShopOpening.objects.select_related("channel", "process", "owner", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "step_records",
+                queryset=OpeningStepRecord.objects.select_related("step", "done_by").order_by(
+                    "position", "pk"
+                ),
+            ),
+            Prefetch(
+                "documents",
+                queryset=ShopDocument.objects.select_related(
+                    "document_type", "uploaded_by"
+                ).order_by("document_type__position", "-uploaded_at", "-pk"),
+            ),
+            Prefetch(
+                "decisions",
+                queryset=ReviewDecision.objects.select_related("decided_by").order_by(
+                    "decided_at", "pk"
+                ),
+            ),
+            Prefetch(
+                "process__document_types",
+                queryset=OpeningDocumentType.objects.order_by("position", "pk"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def step_records(opening: ShopOpening, phase: str = "") -> list[OpeningStepRecord]:
+    """The opening's step records in order (from the prefetch when there is one)."""
+    records = sorted(opening.step_records.all(), key=lambda r: (r.position, r.pk))
+    return [r for r in records if not phase or r.phase == phase]
+
+
+def next_step(opening: ShopOpening, phase: str) -> OpeningStepRecord | None:
+    """The first step of ``phase`` not done yet."""
+    return next((r for r in step_records(opening, phase) if r.done_at is None), None)
+
+
+def current_documents(opening: ShopOpening) -> dict[int, ShopDocument]:
+    """The current (not superseded) document of each type, by document type id."""
+    return {d.document_type_id: d for d in opening.documents.all() if d.superseded_at is None}
+
+
+def document_problems(opening: ShopOpening, *, today: date | None = None) -> list[DocumentProblem]:
+    """What keeps the documents from being submitted: each required type without a
+    current document, and each current document that has run out by ``today`` (one
+    expiring today included), in the process's order."""
+    today = today or timezone.localdate()
+    current = current_documents(opening)
+    problems = []
+    for document_type in sorted(
+        opening.process.document_types.all(), key=lambda t: (t.position, t.pk)
+    ):
+        document = current.get(document_type.pk)
+        if document is None:
+            if document_type.required:
+                problems.append(DocumentProblem(document_type, "missing"))
+        elif document.expires_on is not None and document.expires_on <= today:
+            problems.append(DocumentProblem(document_type, "expired", document))
+    return problems
+
+
+def review_due_on(opening: ShopOpening) -> date | None:
+    """The last working day of the platform's review of the latest submission."""
+    if opening.submitted_at is None:
+        return None
+    if opening.review_due_on is not None:
+        return opening.review_due_on
+    submitted_on = timezone.localtime(opening.submitted_at).date()
+    return add_working_days(submitted_on, opening.process.review_working_days)
+
+
+def shop_review_progress(
+    opening: ShopOpening, *, today: date | None = None
+) -> ReviewProgress | None:
+    """The countdown and bar of an opening in review (None in any other state): working
+    days from the submission day to ``today`` against the platform's review days."""
+    if opening.state != OpeningState.IN_REVIEW or opening.submitted_at is None:
+        return None
+    today = today or timezone.localdate()
+    submitted_on = timezone.localtime(opening.submitted_at).date()
+    due_on = review_due_on(opening)
+    if due_on is None:
+        return None
+    total = max(working_days_between(submitted_on, due_on), 1)
+    elapsed = min(max(working_days_between(submitted_on, today), 0), total)
+    remaining = working_days_between(today, due_on)
+    return ReviewProgress(
+        submitted_on=submitted_on,
+        due_on=due_on,
+        total_days=total,
+        elapsed_days=elapsed,
+        remaining_days=remaining,
+        percent=min(100, elapsed * 100 // total),
+        overdue=today > due_on,
+    )
+
+
+def running_shop_openings() -> QuerySet[ShopOpening]:
+    return ShopOpening.objects.filter(state__in=RUNNING_OPENING_STATES)
+
+
+def shop_openings_to_move_on_count() -> int:
+    """Openings under way: each waits for the shop manager (a step, the documents, the
+    platform's answers to record, the set-up checklist, opening the shop)."""
+    return running_shop_openings().count()
+
+
+def shop_reviews_overdue_count(*, today: date | None = None) -> int:
+    """Openings whose platform answer is past its due day."""
+    today = today or timezone.localdate()
+    return ShopOpening.objects.filter(state=OpeningState.IN_REVIEW, review_due_on__lt=today).count()
+
+
+def user_may_tick(user: Any, record: OpeningStepRecord) -> bool:
+    """May ``user`` mark this set-up item done: a holder of its owner role, or a manager
+    (``None`` is the system)."""
+    if user is None:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    codes = user_role_codes(user)
+    return (
+        bool(getattr(user, "is_superuser", False))
+        or RoleCode.MANAGER in codes
+        or record.owner_role in codes
+    )
+
+
+def setup_items_for_role(role: str) -> QuerySet[OpeningStepRecord]:
+    """Set-up items ``role`` owns and has not done, in openings being set up."""
+    return (
+        OpeningStepRecord.objects.filter(
+            phase=StepPhase.SETUP,
+            owner_role=role,
+            done_at__isnull=True,
+            opening__state=OpeningState.SETTING_UP,
+        )
+        .select_related("opening", "opening__channel")
+        .order_by("opening__approved_at", "opening_id", "position")
+    )
+
+
+def setup_items_count(role: str) -> int:
+    return setup_items_for_role(role).count()
+
+
+def documents_expiring(days: int, *, today: date | None = None) -> QuerySet[ShopDocument]:
+    """Current documents of openings not abandoned that run out within ``days`` days of
+    ``today`` (or already have), soonest first."""
+    today = today or timezone.localdate()
+    return (
+        ShopDocument.objects.filter(
+            superseded_at__isnull=True,
+            expires_on__isnull=False,
+            expires_on__lte=today + timedelta(days=days),
+        )
+        .exclude(opening__state=OpeningState.ABANDONED)
+        .select_related("opening", "opening__channel", "opening__owner", "document_type")
+        .order_by("expires_on", "pk")
+    )
+
+
+def documents_to_announce(*, until: date) -> QuerySet[ShopDocument]:
+    """Current documents running out by ``until`` whose expiry nobody was told yet."""
+    return (
+        ShopDocument.objects.filter(
+            superseded_at__isnull=True,
+            expiry_notified_at__isnull=True,
+            expires_on__isnull=False,
+            expires_on__lte=until,
+        )
+        .exclude(opening__state=OpeningState.ABANDONED)
+        .order_by("expires_on", "pk")
+    )
+
+
+def shop_document_for_download(pk: int) -> ShopDocument:
+    return ShopDocument.objects.select_related("opening", "document_type").get(pk=pk)
+
+
+def shop_opening_of_channel(channel: Channel) -> ShopOpening | None:
+    """The channel's shop opening, or None when it was not opened here."""
+    return ShopOpening.objects.filter(channel_id=channel.pk).select_related("process").first()
+
+
+def shop_state_of_channel(channel: Channel) -> str | None:
+    """The state of the channel's shop opening, or None when it was not opened here."""
+    return ShopOpening.objects.filter(channel_id=channel.pk).values_list("state", flat=True).first()

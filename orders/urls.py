@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import sales as views
+from .views import shops
 
 app_name = "orders"
 
@@ -19,4 +20,10 @@ urlpatterns = [
     path("mappings/<int:pk>/remove/", views.mapping_remove, name="mapping_remove"),
     path("import/", views.import_new, name="import_new"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    # Shop opening (开店)
+    path("shops/", shops.shop_list, name="shop_list"),
+    path("shops/new/", shops.shop_new, name="shop_new"),
+    path("shops/documents/<int:pk>/", shops.shop_document, name="shop_document"),
+    path("shops/<int:pk>/", shops.shop_detail, name="shop_detail"),
+    path("shops/<int:pk>/<slug:action>/", shops.shop_action, name="shop_action"),
 ]

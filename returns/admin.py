@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,15 +22,21 @@ from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWritten
 from .models import (
     AfterSalesCase,
     Callback,
+    Onboarding,
     PhotoLink,
+    ProductReading,
+    QuizAttempt,
+    QuizQuestion,
     ReplyScript,
     ReturnLine,
     ReturnPhoto,
     ReturnRequest,
+    SharingSession,
 )
 from .services import cases as case_services
 from .services import requests as services
 from .services import scripts as script_services
+from .services import training as training_services
 
 
 class ReturnLineInline(ReadOnlyInline, admin.TabularInline):
@@ -197,3 +205,151 @@ class ReplyScriptAdmin(SimpleHistoryAdmin):
                 by=request.user,
             )
         obj.pk = saved.pk
+
+
+# --- Service staff onboarding ---------------------------------------------------------------
+
+
+class ProductReadingInline(ReadOnlyInline, admin.TabularInline):
+    model = ProductReading
+    fields = ["product", "read_at"]
+
+
+class QuizAttemptInline(ReadOnlyInline, admin.TabularInline):
+    model = QuizAttempt
+    fields = ["number", "started_at", "submitted_at", "correct", "total", "pass_percent", "passed"]
+    show_change_link = True
+
+
+class WithdrawTrainingForm(forms.Form):
+    why = forms.CharField(
+        label=_("reason for withdrawing"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+@admin.register(Onboarding)
+class OnboardingAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    """Trainings are started from the portal's board; here managers look them up, clear or
+    withdraw them."""
+
+    list_display = [
+        "trainee",
+        "audience",
+        "state",
+        "started_on",
+        "familiarization_due",
+        "mentor",
+        "quiz_passed_at",
+        "cleared_at",
+    ]
+    list_filter = ["state", "audience", "started_on"]
+    list_select_related = ["trainee", "mentor"]
+    search_fields = [
+        "trainee__username",
+        "trainee__first_name",
+        "trainee__last_name",
+        "mentor__username",
+    ]
+    date_hierarchy = "started_on"
+    inlines = [ProductReadingInline, QuizAttemptInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"withdraw": WithdrawTrainingForm}
+    fsm_services = {
+        "clear": lambda obj, request, data: training_services.onboarding_clear(
+            onboarding_id=obj.pk, by=request.user
+        ),
+        "withdraw": lambda obj, request, data: training_services.onboarding_withdraw(
+            onboarding_id=obj.pk, why=data.get("why", ""), by=request.user
+        ),
+    }
+
+
+class QuizQuestionInline(ReadOnlyInline, admin.TabularInline):
+    model = QuizQuestion
+    fields = ["position", "key", "text", "choices", "correct_choice", "answer", "is_correct"]
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(ServiceWrittenAdmin):
+    list_display = [
+        "onboarding",
+        "number",
+        "started_at",
+        "submitted_at",
+        "correct",
+        "total",
+        "passed",
+    ]
+    list_filter = ["passed"]
+    list_select_related = ["onboarding__trainee"]
+    search_fields = ["onboarding__trainee__username", "onboarding__trainee__last_name"]
+    date_hierarchy = "started_at"
+    inlines = [QuizQuestionInline]
+
+
+class SharingSessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = SharingSession
+        fields = ["held_on", "topic", "presenter", "attendees", "notes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = Q(is_active=True)
+        if self.instance.pk is not None:
+            people |= Q(pk__in=self.instance.attendees.values("pk"))
+            if self.instance.presenter_id is not None:
+                people |= Q(pk=self.instance.presenter_id)
+        for name in ("presenter", "attendees"):
+            field: Any = self.fields[name]
+            field.queryset = get_user_model().objects.filter(people).distinct()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        attendees = data.get("attendees") or []
+        errors = training_services.sharing_session_check(
+            held_on=data.get("held_on"),
+            topic=data.get("topic") or "",
+            attendee_ids=[user.pk for user in attendees],
+        )
+        for field, messages in errors.items():
+            if field not in self.errors:
+                for message in messages:
+                    self.add_error(field, message)
+        return data
+
+
+@admin.register(SharingSession)
+class SharingSessionAdmin(admin.ModelAdmin):
+    """Sessions are recorded and corrected through the services, which check the day and
+    the attendees and tell managers about trainees who can now be cleared."""
+
+    form = SharingSessionAdminForm
+    list_display = ["held_on", "topic", "presenter", "recorded_by", "recorded_at"]
+    list_select_related = ["presenter", "recorded_by"]
+    search_fields = ["topic", "notes", "attendees__username", "attendees__last_name"]
+    date_hierarchy = "held_on"
+    filter_horizontal = ["attendees"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: SharingSession, form: Any, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        values = {
+            "held_on": data["held_on"],
+            "topic": data["topic"],
+            "presenter_id": data["presenter"].pk if data.get("presenter") else None,
+            "attendee_ids": [user.pk for user in data["attendees"]],
+            "notes": data.get("notes") or "",
+            "by": request.user,
+        }
+        if change:
+            saved = training_services.sharing_session_update(session_id=obj.pk, **values)
+        else:
+            saved = training_services.sharing_session_record(**values)
+        obj.pk = saved.pk
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The service already set the attendees."""

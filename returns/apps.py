@@ -20,8 +20,10 @@ class ReturnsConfig(AppConfig):
 
         from . import receivers
         from .demo import seed_returns
+        from .demo_training import seed_training
         from .selectors import cases as case_selectors
         from .selectors import requests as selectors
+        from .selectors import training as training_selectors
 
         refund_paid.connect(receivers.on_refund_paid, dispatch_uid="returns.refund_paid")
         refund_rejected.connect(
@@ -55,6 +57,18 @@ class ReturnsConfig(AppConfig):
         )
         for role in (RoleCode.WAREHOUSE_ADMIN, RoleCode.PACKER):
             grant(role, see_returns | {"returns.receive_return"})
+        # Service staff follow their own training and record the sharing sessions they hold;
+        # managers (all of returns) start, follow and clear trainings.
+        training = {
+            "returns.view_onboarding",
+            "returns.view_productreading",
+            "returns.view_quizattempt",
+            "returns.view_quizquestion",
+            "returns.view_sharingsession",
+            "returns.record_sharing_session",
+        }
+        for role in (RoleCode.PRESALES_SERVICE, RoleCode.AFTERSALES_SERVICE):
+            grant(role, training)
         grant_manager_all_of("returns")
 
         section = _("After-sales")
@@ -125,6 +139,22 @@ class ReturnsConfig(AppConfig):
                 section,
                 58,
             ),
+            NavItem(
+                "returns.training",
+                _("Service training"),
+                "returns:training_home",
+                (*service, RoleCode.PRESALES_SERVICE),
+                section,
+                59,
+            ),
+            NavItem(
+                "returns.sharing_sessions",
+                _("Sharing sessions"),
+                "returns:sharing_sessions",
+                (*service, RoleCode.PRESALES_SERVICE),
+                section,
+                59,
+            ),
         ):
             register_nav(item)
 
@@ -175,4 +205,28 @@ class ReturnsConfig(AppConfig):
                 order=23,
             )
         )
+        register_queue(
+            Queue(
+                key="returns.trainees_to_clear",
+                title=_("Trainees to clear"),
+                roles=(RoleCode.MANAGER,),
+                url_name="returns:training_home",
+                count=lambda user: training_selectors.trainees_to_clear_count(),
+                description=_("Service trainees who attended their sharing sessions"),
+                order=24,
+            )
+        )
+        register_queue(
+            Queue(
+                key="returns.trainees_behind",
+                title=_("Trainees behind schedule"),
+                roles=(RoleCode.MANAGER,),
+                url_name="returns:training_home",
+                count=lambda user: training_selectors.trainees_behind_count(),
+                late_count=lambda user: training_selectors.trainees_behind_count(),
+                description=_("Still reading the products after the day they were due"),
+                order=25,
+            )
+        )
         register_seeder("returns", seed_returns, order=50)
+        register_seeder("returns_training", seed_training, order=55)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import cases, home, requests, scripts
+from .views import cases, home, requests, scripts, training
 
 app_name = "returns"
 
@@ -34,4 +34,14 @@ urlpatterns = [
     path("scripts/changes/", scripts.script_changes, name="script_changes"),
     path("scripts/<int:pk>/", scripts.script_detail, name="script_detail"),
     path("scripts/<int:pk>/edit/", scripts.script_edit, name="script_edit"),
+    # Service staff onboarding
+    path("training/", training.training_home, name="training_home"),
+    path("training/start/", training.training_start, name="training_start"),
+    path("training/sessions/", training.sharing_sessions, name="sharing_sessions"),
+    path("training/quiz/<int:attempt_pk>/", training.training_quiz, name="training_quiz"),
+    path("training/<int:pk>/", training.training_detail, name="training_detail"),
+    path("training/<int:pk>/read/<int:product_id>/", training.training_tick, name="training_tick"),
+    path("training/<int:pk>/quiz/", training.training_quiz_start, name="training_quiz_start"),
+    path("training/<int:pk>/clear/", training.training_clear, name="training_clear"),
+    path("training/<int:pk>/withdraw/", training.training_withdraw, name="training_withdraw"),
 ]

@@ -23,6 +23,19 @@ from .sales import (
     PaymentTerms,
     new_channel_secret,
 )
+from .shops import (
+    RUN_SHOP_OPENING,
+    RUNNING_OPENING_STATES,
+    OpeningDocumentType,
+    OpeningProcess,
+    OpeningState,
+    OpeningStep,
+    OpeningStepRecord,
+    ReviewDecision,
+    ShopDocument,
+    ShopOpening,
+    StepPhase,
+)
 
 __all__ = [
     "CANCELLABLE_STATES",
@@ -30,6 +43,8 @@ __all__ = [
     "HOLDABLE_STATES",
     "OPEN_STATES",
     "PRE_WAREHOUSE_STATES",
+    "RUNNING_OPENING_STATES",
+    "RUN_SHOP_OPENING",
     "Channel",
     "ChannelKind",
     "ChannelSkuMapping",
@@ -38,6 +53,11 @@ __all__ = [
     "CustomerKind",
     "HoldKind",
     "InvoiceKind",
+    "OpeningDocumentType",
+    "OpeningProcess",
+    "OpeningState",
+    "OpeningStep",
+    "OpeningStepRecord",
     "Order",
     "OrderImport",
     "OrderLine",
@@ -45,5 +65,9 @@ __all__ = [
     "OrderSource",
     "OrderState",
     "PaymentTerms",
+    "ReviewDecision",
+    "ShopDocument",
+    "ShopOpening",
+    "StepPhase",
     "new_channel_secret",
 ]

@@ -45,6 +45,18 @@ from .orders import (
     orders_release_many,
     orders_roll_over,
 )
+from .shops import (
+    ShopOpeningError,
+    shop_document_upload,
+    shop_documents_remind_expiring,
+    shop_documents_submit,
+    shop_open,
+    shop_opening_abandon,
+    shop_opening_start,
+    shop_review_pass,
+    shop_review_reject,
+    shop_step_complete,
+)
 
 __all__ = [
     "BulkResult",
@@ -56,6 +68,7 @@ __all__ = [
     "IntakeError",
     "IntakeResult",
     "OrderError",
+    "ShopOpeningError",
     "SkuResolver",
     "channel_mapping_add",
     "channel_mapping_remove",
@@ -87,4 +100,13 @@ __all__ = [
     "orders_release_many",
     "orders_roll_over",
     "prepare_order",
+    "shop_document_upload",
+    "shop_documents_remind_expiring",
+    "shop_documents_submit",
+    "shop_open",
+    "shop_opening_abandon",
+    "shop_opening_start",
+    "shop_review_pass",
+    "shop_review_reject",
+    "shop_step_complete",
 ]

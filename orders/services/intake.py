@@ -55,12 +55,13 @@ from ..models import (
     Customer,
     CustomerKind,
     InvoiceKind,
+    OpeningState,
     Order,
     OrderLine,
     OrderPush,
     OrderSource,
 )
-from ..selectors import exact_customer_match
+from ..selectors import exact_customer_match, shop_state_of_channel
 from .clocks import clocks_on_identified, clocks_on_received
 
 OrderPayload = dict[str, Any]
@@ -503,6 +504,23 @@ def _answer_existing(order: Order, payload: OrderPayload, digest: str, source: s
 
 
 def _check_channel(channel: Channel) -> None:
+    """A channel takes orders when it is active and, if its shop was opened here, the
+    shop is open (a shop still in its opening has an inactive channel anyway; saying
+    where the opening stands tells the sender why)."""
+    shop_state = shop_state_of_channel(channel)
+    if shop_state is not None and shop_state != OpeningState.OPEN:
+        if shop_state == OpeningState.ABANDONED:
+            message = _(
+                "Channel %(channel)s does not accept orders: its shop opening was abandoned."
+            )
+        else:
+            message = _(
+                "Channel %(channel)s does not accept orders: its shop is not open yet (%(state)s)."
+            )
+        raise ChannelClosedError(
+            message % {"channel": channel.code, "state": OpeningState(shop_state).label},
+            {"channel": channel.code, "shop_state": shop_state},
+        )
     if not channel.active:
         raise ChannelClosedError(
             _("Channel %(channel)s does not accept orders: it is not active.")

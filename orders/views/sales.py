@@ -346,6 +346,7 @@ def channel_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mappings": selectors.channel_mappings(channel),
             "form": form,
             "can_manage": request.user.has_perm("orders.manage_channel"),
+            "opening": selectors.shop_opening_of_channel(channel),
         },
     )
 

@@ -23,11 +23,23 @@ from .aftersales import (
     ScriptCategory,
     return_photo_path,
 )
+from .training import (
+    OPEN_TRAINING_STATES,
+    TRAINEE_AUDIENCES,
+    Onboarding,
+    ProductReading,
+    QuizAttempt,
+    QuizQuestion,
+    SharingSession,
+    TrainingState,
+)
 
 __all__ = [
     "OPEN_RETURN_STATES",
+    "OPEN_TRAINING_STATES",
     "REVIEW_CLOCK",
     "REVIEW_STATES",
+    "TRAINEE_AUDIENCES",
     "USER",
     "WITHDRAWABLE_STATES",
     "AfterSalesCase",
@@ -35,7 +47,11 @@ __all__ = [
     "CallbackOutcome",
     "CaseCategory",
     "CaseState",
+    "Onboarding",
     "PhotoLink",
+    "ProductReading",
+    "QuizAttempt",
+    "QuizQuestion",
     "ReplyScript",
     "ReturnKind",
     "ReturnLine",
@@ -45,5 +61,7 @@ __all__ = [
     "ReturnState",
     "ScriptAudience",
     "ScriptCategory",
+    "SharingSession",
+    "TrainingState",
     "return_photo_path",
 ]

@@ -35,6 +35,7 @@ from ..models import (
     CaseState,
     ReturnRequest,
 )
+from .training import require_cleared_for_customers
 
 HANDLE_CASE = "returns.handle_case"
 # Reminders are claimed and sent in batches that commit one by one (STYLE: big jobs).
@@ -124,6 +125,7 @@ def case_open(
     """Open a case for a customer's problem; the owner is the one who opens it unless
     another colleague is named (who is then notified)."""
     require_permission(by, HANDLE_CASE)
+    require_cleared_for_customers(by)
     _check_category(category)
     problem = _clean_text(problem, "problem", _("Describe the customer's problem."))
     owner = _owner(owner_id, by)
@@ -320,6 +322,7 @@ def callback_schedule(
 def callback_record(*, callback_id: int, outcome: str, note: str, by: Any) -> Callback:
     """The call was made (or tried): record how it went. Recorded once only."""
     require_permission(by, HANDLE_CASE)
+    require_cleared_for_customers(by)
     if outcome not in CallbackOutcome.values:
         raise _field_error("outcome", _("Choose how the call went."))
     with transaction.atomic():

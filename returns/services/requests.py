@@ -56,6 +56,7 @@ from ..models import (
     ReturnState,
 )
 from ..selectors.requests import returned_quantities, window_is_closed
+from .training import require_cleared_for_customers
 
 
 class ReturnError(ApplicationError):
@@ -119,6 +120,7 @@ def return_open(
     may accept it anyway, giving a reason).
     """
     require_permission(by, "returns.handle_return")
+    require_cleared_for_customers(by)
     errors: dict[str, list[str]] = {}
     if kind not in ReturnKind.values:
         errors["kind"] = [_("Choose return, exchange or refund without return.")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import time
 from datetime import timedelta
@@ -9,12 +11,22 @@ from decimal import Decimal
 from typing import Any, cast
 
 import factory
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from listings.models import Product, Sku, SkuPrice, SkuState
-from orders.models import Channel, Customer, CustomerKind, PaymentTerms
+from orders.models import Channel, Customer, CustomerKind, PaymentTerms, StepPhase
+from orders.services import (
+    shop_document_upload,
+    shop_documents_submit,
+    shop_opening_start,
+    shop_review_pass,
+    shop_step_complete,
+)
 from tests.listings.factories import BrandFactory, CategoryFactory, barcode
 
 # Valid check characters (GB 11643 / GB 32100).
@@ -125,3 +137,98 @@ def push(
             "Accept-Language": "en",
         },
     )
+
+
+# --- Shop opening (开店) -------------------------------------------------------------------
+
+
+def ensure_opening_processes() -> None:
+    """The Tmall and Taobao processes of the data migration (a transactional test elsewhere
+    on this worker may have flushed them)."""
+    migration = importlib.import_module("orders.migrations.0004_opening_processes")
+    migration.seed_processes(apps, None)
+
+
+def shop_pdf(name: str = "营业执照.pdf") -> Any:
+    """A small PDF as the browser uploads it."""
+    body = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    return SimpleUploadedFile(name, body, content_type="application/pdf")
+
+
+def shop_png(name: str = "身份证.png") -> Any:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 24), (200, 210, 220)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def start_opening(
+    manager: Any, *, code: str = "tmall-home", platform: str = "tmall", name: str = "天猫家居旗舰店"
+) -> Any:
+    """A new opening started by ``manager`` through the service."""
+    ensure_opening_processes()
+    return shop_opening_start(
+        platform=platform, code=code, name=name, company_name="杭州恒信家居用品有限公司", by=manager
+    )
+
+
+def step_id(opening: Any, code: str) -> int:
+    return int(opening.step_records.get(code=code).step_id)
+
+
+def document_type_id(opening: Any, code: str) -> int:
+    return int(opening.process.document_types.get(code=code).pk)
+
+
+def prepared(opening: Any, manager: Any) -> Any:
+    """Every preparation step done: the opening collects its documents."""
+    for record in opening.step_records.filter(phase=StepPhase.PREPARATION).order_by("position"):
+        shop_step_complete(opening_id=opening.pk, step_id=record.step_id, by=manager)
+    opening.refresh_from_db()
+    return opening
+
+
+def upload(opening: Any, manager: Any, code: str, **kwargs: Any) -> Any:
+    kwargs.setdefault("upload", shop_pdf())
+    return shop_document_upload(
+        opening_id=opening.pk,
+        document_type_id=document_type_id(opening, code),
+        by=manager,
+        **kwargs,
+    )
+
+
+def with_documents(opening: Any, manager: Any, *, expires_on: Any = None) -> Any:
+    """Every document of the process uploaded, those with an expiry running out on
+    ``expires_on`` (default: in two years)."""
+    expires_on = expires_on or timezone.localdate() + timedelta(days=730)
+    for document_type in opening.process.document_types.all():
+        upload(
+            opening,
+            manager,
+            document_type.code,
+            expires_on=expires_on if document_type.has_expiry else None,
+        )
+    return opening
+
+
+def submitted(manager: Any, **kwargs: Any) -> Any:
+    """An opening prepared, with its documents, submitted to the platform."""
+    opening = with_documents(prepared(start_opening(manager, **kwargs), manager), manager)
+    return shop_documents_submit(opening_id=opening.pk, by=manager)
+
+
+def approved(manager: Any, **kwargs: Any) -> Any:
+    """An opening the platform approved: its set-up checklist waits."""
+    opening = submitted(manager, **kwargs)
+    for record in opening.step_records.filter(phase=StepPhase.REVIEW).order_by("position"):
+        shop_review_pass(opening_id=opening.pk, step_id=record.step_id, by=manager)
+    opening.refresh_from_db()
+    return opening
+
+
+def set_up(opening: Any, by: Any) -> Any:
+    """Every set-up item ticked by ``by`` (a manager may tick them all)."""
+    for record in opening.step_records.filter(phase=StepPhase.SETUP):
+        shop_step_complete(opening_id=opening.pk, step_id=record.step_id, by=by)
+    opening.refresh_from_db()
+    return opening
