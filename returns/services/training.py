@@ -404,7 +404,7 @@ def _tell_trainee(onboarding: Onboarding, *, title: str, key: str, body: str = "
 
 def _lock(onboarding_id: int) -> Onboarding:
     return (
-        Onboarding.objects.select_for_update()
+        Onboarding.objects.select_for_update(of=("self",))
         .select_related("trainee", "mentor", "created_by")
         .get(pk=onboarding_id)
     )
@@ -585,7 +585,7 @@ def reading_tick(*, onboarding_id: int, product_id: int, by: Any) -> ProductRead
         onboarding = _lock(onboarding_id)
         _trainee_only(onboarding, by, _("Only the trainee ticks off the products they read."))
         reading = (
-            ProductReading.objects.select_for_update()
+            ProductReading.objects.select_for_update(of=("self",))
             .select_related("product")
             .filter(onboarding=onboarding, product_id=product_id)
             .first()
