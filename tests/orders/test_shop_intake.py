@@ -4,11 +4,9 @@ shop is open the same push is accepted."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from orders.models import OpeningState, Order
 from orders.services import (
@@ -18,25 +16,8 @@ from orders.services import (
     shop_opening_abandon,
 )
 from tests.orders.factories import approved, listed_sku, order_data, push, set_up, submitted
-from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning() -> Iterator[None]:
-    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        yield
-
-
-@pytest.fixture
-def manager(make_user: Any) -> Any:
-    return make_user("shop_manager", username="shopmgr")
-
-
-@pytest.fixture
-def boss(make_user: Any) -> Any:
-    return make_user("manager", username="boss")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
 
 
 @pytest.fixture

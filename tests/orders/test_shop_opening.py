@@ -3,7 +3,6 @@ resubmission, each step's rules, the refusals in the wrong state, and idempotenc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -53,25 +52,9 @@ from tests.orders.factories import (
 )
 from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
 
 REJECTION = "商标注册证与申请品牌不一致"
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning() -> Iterator[None]:
-    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        yield
-
-
-@pytest.fixture
-def manager(make_user: Any) -> Any:
-    return make_user("shop_manager", username="shopmgr")
-
-
-@pytest.fixture
-def boss(make_user: Any) -> Any:
-    return make_user("manager", username="boss")
 
 
 @pytest.fixture

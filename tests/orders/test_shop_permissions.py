@@ -3,11 +3,9 @@ reviewers tick their own set-up items, managers anything; others see nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -32,17 +30,10 @@ from tests.orders.factories import (
     step_id,
     with_documents,
 )
-from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
 
 DESIGN_ITEMS = ("product_photos", "descriptions", "shop_decoration")
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning() -> Iterator[None]:
-    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        yield
 
 
 @pytest.fixture

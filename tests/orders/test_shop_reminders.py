@@ -25,11 +25,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
-def manager(make_user: Any) -> Any:
-    return make_user("shop_manager", username="shopmgr")
-
-
-@pytest.fixture
 def colleague(make_user: Any) -> Any:
     return make_user("shop_manager", username="colleague")
 

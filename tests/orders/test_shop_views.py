@@ -4,7 +4,6 @@ forms shown again as typed, downloads, nav and queues, and the managers' admin p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,23 +32,7 @@ from tests.orders.factories import (
 )
 from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning() -> Iterator[None]:
-    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        yield
-
-
-@pytest.fixture
-def manager(make_user: Any) -> Any:
-    return make_user("shop_manager", username="shopmgr")
-
-
-@pytest.fixture
-def boss(make_user: Any) -> Any:
-    return make_user("manager", username="boss")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
 
 
 @pytest.fixture

@@ -3,12 +3,10 @@ the guard that keeps trainees away from customers, and who may do what."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_fsm_log.models import StateLog
@@ -21,7 +19,6 @@ from returns.services import cases as case_services
 from returns.services import training as services
 from tests.returns.factories import delivered_order, open_return
 from tests.returns.training_factories import (
-    WEDNESDAY,
     answers,
     catalog,
     in_sharing,
@@ -31,13 +28,7 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def at_work() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
 
 
 @pytest.fixture

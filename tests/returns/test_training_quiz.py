@@ -5,12 +5,10 @@ new questions, and refused submissions."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import override_settings
 
 from ecomops.errors import ApplicationError, ConflictError
@@ -22,7 +20,6 @@ from returns.selectors.training import ScriptFacts, SkuFacts
 from returns.services import training as services
 from returns.services.training import QuestionCandidate
 from tests.returns.training_factories import (
-    WEDNESDAY,
     ReplyScriptFactory,
     answers,
     catalog,
@@ -32,13 +29,7 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def at_work() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
 
 
 @pytest.fixture

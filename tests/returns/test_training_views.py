@@ -4,12 +4,10 @@ trainee's track, the quiz form, the sharing sessions, who may see what, and the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -30,7 +28,6 @@ from returns.models import (
 )
 from returns.services import training as services
 from tests.returns.training_factories import (
-    WEDNESDAY,
     catalog,
     in_sharing,
     read_all,
@@ -39,13 +36,7 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
-
-@pytest.fixture(autouse=True)
-def at_work() -> Iterator[None]:
-    with time_machine.travel(WEDNESDAY, tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
 
 
 @pytest.fixture
