@@ -14,8 +14,9 @@ PYTEST_WORKERS ?= 2
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	@echo "Portal: http://127.0.0.1:8000/  (admin: /admin/)"
-	$(BIN)/honcho -f Procfile.dev start
+	@echo "Portal: http://127.0.0.1:$${PORT:-8000}/  (admin: /admin/)"
+	PORT=$${PORT:-8000} PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$${PORT:-8000}} \
+		$(BIN)/honcho -f Procfile.dev start
 
 test: lint typecheck imports migrations-check deploy-check pytest
 

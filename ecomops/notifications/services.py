@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -73,13 +75,20 @@ def notification_mark_all_read(*, user: Any) -> int:
     return Notification.objects.filter(recipient=user, read_at=None).update(read_at=timezone.now())
 
 
+def portal_url(url: str) -> str:
+    """``url`` as a link that works outside the portal (in an e-mail): a path such as
+    ``/orders/5/`` gets ``settings.PORTAL_BASE_URL`` in front; a full URL stays as it is."""
+    if urlsplit(url).scheme:
+        return url
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/{url.lstrip('/')}"
+
+
 def notifications_send_emails(*, notification_ids: list[int]) -> int:
     """E-mail the given notifications that have not been e-mailed yet; returns how many.
 
     Each row is claimed under a lock before sending, so a retried or duplicated task
     does not e-mail twice.
     """
-    from django.conf import settings
     from django.core.mail import send_mail
 
     sent = 0
@@ -93,7 +102,7 @@ def notifications_send_emails(*, notification_ids: list[int]) -> int:
             )
             if n is None or not n.recipient.email:
                 continue
-            link = f"{settings.PORTAL_BASE_URL.rstrip('/')}{n.url}" if n.url else ""
+            link = portal_url(n.url) if n.url else ""
             send_mail(
                 subject=f"[ecomops] {n.title}",
                 message="\n\n".join(part for part in (n.body, link) if part),

@@ -181,12 +181,17 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A catch-up run older than this is skipped rather than fired at an odd hour.
 CELERY_BEAT_CRON_STARTING_DEADLINE = env.int("CELERY_BEAT_CRON_STARTING_DEADLINE", default=300)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
+    # Every folder of the filesystem transport lives under var/, none in the folder the
+    # process happens to start in.
+    _celery_dir = VAR_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "data_folder_in": str(_celery_dir / "queue"),
+        "data_folder_out": str(_celery_dir / "queue"),
+        "processed_folder": str(_celery_dir / "processed"),
         "store_processed": False,
+        # The exchange tables (worker broadcasts such as `celery inspect`): kombu's default
+        # is ./control, relative to the working directory.
+        "control_folder": str(_celery_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
@@ -283,7 +288,9 @@ API_SIGNATURE_MAX_SKEW = 300
 PDF_CJK_FONT_PATH = env.str("PDF_CJK_FONT_PATH", default="")
 PDF_CJK_FONT_SUBFONT_INDEX = env.int("PDF_CJK_FONT_SUBFONT_INDEX", default=0)
 COMPANY_NAME = env.str("COMPANY_NAME", default="杭州优选电子商务有限公司")
-PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
+# The address staff open the portal at (scheme, host, port): links in e-mails start with it.
+# `make run` sets it from PORT; set it wherever the portal is served on another address.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -7,5 +7,5 @@ os.environ.setdefault("DJANGO_DEBUG", "true")
 from .base import *  # noqa: F403
 from .base import VAR_DIR
 
-for _sub in ("celery/queue", "celery/processed", "media", "static"):
+for _sub in ("celery/queue", "celery/processed", "celery/control", "media", "static"):
     (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
