@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
 from ecomops.workcalendar.models import WorkCalendarDay
 from ecomops.workcalendar.services import calendar_sync
 from tests.factories import UserFactory, ensure_sla_policies
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "clock(when): run the test, and create every fixture's data, at the aware datetime "
+        "`when` with the clock stopped; the `clock` fixture moves it on",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``clock`` travels before any other fixture runs, so data fixtures and
+    factories read the pinned clock, not the real one."""
+    for item in items:
+        if item.get_closest_marker("clock") is not None:
+            names = item.fixturenames  # type: ignore[attr-defined]
+            if "clock" in names:
+                names.remove("clock")
+            names.insert(0, "clock")
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Iterator[time_machine.Traveller]:
+    """The clock a ``@pytest.mark.clock(when)`` test runs on, stopped at ``when``:
+    ``clock.shift(timedelta(hours=1))`` and ``clock.move_to(at(...))`` move it on.
+    A module pins all its tests with ``pytestmark = pytest.mark.clock(when)``."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None or len(marker.args) != 1:
+        pytest.fail("the clock fixture needs @pytest.mark.clock(when) on the test")
+    when = marker.args[0]
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        pytest.fail(f"@pytest.mark.clock needs an aware datetime, not {when!r}")
+    with time_machine.travel(when, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

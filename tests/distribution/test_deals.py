@@ -66,150 +66,148 @@ def upload(deal: Deal, by: Any, kind: str, file: Any) -> DealDocument:
 # --- The whole path ----------------------------------------------------------------------------
 
 
+@pytest.mark.clock(MORNING)
 @pytest.mark.usefixtures("english")
 def test_a_deal_from_first_contact_to_close(
-    network_sales, keeper, clerk, sku, django_capture_on_commit_callbacks
+    network_sales, keeper, clerk, sku, django_capture_on_commit_callbacks, clock
 ):
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        deal = deal_with_lines(network_sales, sku)
-        site = deal.partner
-        assert deal.state == DealState.CONTACTED
-        assert deal.number.startswith("GB")
+    deal = deal_with_lines(network_sales, sku)
+    site = deal.partner
+    assert deal.state == DealState.CONTACTED
+    assert deal.number.startswith("GB")
 
-        # Papers: checked by their bytes; the proposal waits for all of them.
-        with pytest.raises(deals.DealError) as refused:
-            deals.deal_propose(deal_id=deal.pk, by=network_sales)
-        for paper in ("Product specifications", "Company papers", "Quality inspection report"):
-            assert paper in refused.value.message
-        upload(deal, network_sales, "specifications", picture("spec.png"))
-        upload(deal, network_sales, "company_papers", picture("licence.jpg", fmt="JPEG"))
-        with pytest.raises(deals.DealError) as refused:
-            deals.deal_propose(deal_id=deal.pk, by=network_sales)
-        assert "Quality inspection report" in refused.value.message
-        assert "Company papers" not in refused.value.message
-        qc = upload(deal, network_sales, "qc_report", pdf_file("qc.pdf"))
-        assert qc.content_type == "application/pdf"
+    # Papers: checked by their bytes; the proposal waits for all of them.
+    with pytest.raises(deals.DealError) as refused:
+        deals.deal_propose(deal_id=deal.pk, by=network_sales)
+    for paper in ("Product specifications", "Company papers", "Quality inspection report"):
+        assert paper in refused.value.message
+    upload(deal, network_sales, "specifications", picture("spec.png"))
+    upload(deal, network_sales, "company_papers", picture("licence.jpg", fmt="JPEG"))
+    with pytest.raises(deals.DealError) as refused:
+        deals.deal_propose(deal_id=deal.pk, by=network_sales)
+    assert "Quality inspection report" in refused.value.message
+    assert "Company papers" not in refused.value.message
+    qc = upload(deal, network_sales, "qc_report", pdf_file("qc.pdf"))
+    assert qc.content_type == "application/pdf"
 
-        deal = deals.deal_propose(deal_id=deal.pk, by=network_sales)
-        assert deal.state == DealState.PROPOSED
-        assert deal.proposed_at == MORNING
-        quote = deal.documents.get(kind=DocumentKind.QUOTE_SHEET)
-        text = pdf_text(quote)
-        assert "团购报价单" in text
-        assert deal.number in text
-        assert sku.code in text
-        assert "69.00" in text
-        assert "99.00" in text  # the online price beside it
-        assert "50" in text
-        assert "200" in text
+    deal = deals.deal_propose(deal_id=deal.pk, by=network_sales)
+    assert deal.state == DealState.PROPOSED
+    assert deal.proposed_at == MORNING
+    quote = deal.documents.get(kind=DocumentKind.QUOTE_SHEET)
+    text = pdf_text(quote)
+    assert "团购报价单" in text
+    assert deal.number in text
+    assert sku.code in text
+    assert "69.00" in text
+    assert "99.00" in text  # the online price beside it
+    assert "50" in text
+    assert "200" in text
 
-        # The site approves and schedules: it becomes an active partner with a channel.
-        with pytest.raises(deals.DealError) as refused:
-            deals.deal_schedule(
-                deal_id=deal.pk,
-                listing_date=DAY - timedelta(days=1),
-                end_date=DAY + timedelta(days=3),
-                by=network_sales,
-            )
-        assert "listing_date" in refused.value.extra["fields"]
-        deal = deals.deal_schedule(
+    # The site approves and schedules: it becomes an active partner with a channel.
+    with pytest.raises(deals.DealError) as refused:
+        deals.deal_schedule(
             deal_id=deal.pk,
-            listing_date=DAY + timedelta(days=2),
-            end_date=DAY + timedelta(days=4),
+            listing_date=DAY - timedelta(days=1),
+            end_date=DAY + timedelta(days=3),
             by=network_sales,
         )
-        assert deal.state == DealState.SCHEDULED
-        site.refresh_from_db()
-        assert site.state == PartnerState.ACTIVE
-        assert site.channel is not None
-        assert site.channel.kind == "group_buying"
-        assert site.channel.active
-        channel = site.channel
+    assert "listing_date" in refused.value.extra["fields"]
+    deal = deals.deal_schedule(
+        deal_id=deal.pk,
+        listing_date=DAY + timedelta(days=2),
+        end_date=DAY + timedelta(days=4),
+        by=network_sales,
+    )
+    assert deal.state == DealState.SCHEDULED
+    site.refresh_from_db()
+    assert site.state == PartnerState.ACTIVE
+    assert site.channel is not None
+    assert site.channel.kind == "group_buying"
+    assert site.channel.active
+    channel = site.channel
 
-        # Stock: the warehouse is told what is needed against what is there.
-        put_stock(sku, 150)
-        deals.deal_stock_request(deal_id=deal.pk, by=network_sales)
-        assert list(stock_requests_open()) == [deal]
-        request = Notification.objects.get(
-            recipient=keeper, key__startswith=f"distribution.deal.{deal.pk}.stock."
+    # Stock: the warehouse is told what is needed against what is there.
+    put_stock(sku, 150)
+    deals.deal_stock_request(deal_id=deal.pk, by=network_sales)
+    assert list(stock_requests_open()) == [deal]
+    request = Notification.objects.get(
+        recipient=keeper, key__startswith=f"distribution.deal.{deal.pk}.stock."
+    )
+    assert "SKU-A: 200 needed, 150 available" in request.body
+
+    with pytest.raises(PermissionDeniedError) as refused_role:
+        deals.deal_stock_confirm(deal_id=deal.pk, by=network_sales)
+    assert refused_role.value.status_code == 403
+    deal = deals.deal_stock_confirm(deal_id=deal.pk, by=keeper)
+    assert deal.state == DealState.SCHEDULED  # the images and texts are not ready yet
+    assert deal.stock_prepared_by == keeper
+    assert not list(stock_requests_open())
+    with pytest.raises(deals.DealError):
+        deals.deal_content_ready(deal_id=deal.pk, note=" ", by=network_sales)
+    deal = deals.deal_content_ready(deal_id=deal.pk, note="主图已发", by=network_sales)
+    assert deal.state == DealState.PREPARED
+
+    # Live on the listing date, not before; the daily sweep takes it live once.
+    with pytest.raises(ConflictError):
+        deals.deal_go_live(deal_id=deal.pk, by=network_sales)
+    assert deals.deals_go_live_due() == 0
+    clock.move_to(on(DAY + timedelta(days=2), 8))
+    assert deals.deals_go_live_due() == 1
+    assert deals.deals_go_live_due() == 0
+    deal.refresh_from_db()
+    assert deal.state == DealState.LIVE
+    assert deal.live_at == on(DAY + timedelta(days=2), 8)
+
+    # Orders come in on the site's channel at the group price.
+    clock.move_to(on(DAY + timedelta(days=3), 11))
+    shipped = deal_order(deal, sku, 3)
+    deal_order(deal, sku, 2, state=OrderState.CANCELLED)
+    data = order_data(sku.code, external_id="MT-1")
+    data["lines"] = [{"sku": sku.code, "quantity": 4, "unit_price": "69.00"}]
+    answer = push(Client(), channel, data)
+    assert answer.status_code == 201, answer.content
+    pushed = Order.objects.get(channel=channel, external_id="MT-1")
+    assert pushed.total_amount == Decimal("276.00")
+
+    with pytest.raises(ConflictError) as still_open:
+        deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
+    assert "runs until" in still_open.value.message
+
+    clock.move_to(on(DAY + timedelta(days=5), 9))
+    with pytest.raises(ConflictError) as unshipped:
+        deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
+    assert "1 of the deal's orders" in unshipped.value.message
+    Order.objects.filter(pk=pushed.pk).update(state=OrderState.SHIPPED, shipped_at=timezone.now())
+    deal = deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
+    assert deal.state == DealState.SHIPPED
+
+    # The remittance: the window's revenue, cancelled orders aside.
+    deal = deals.deal_expect_remittance(deal_id=deal.pk, by=network_sales)
+    assert deal.state == DealState.REMITTANCE_EXPECTED
+    assert deal.remittance_amount == Decimal("483.00")  # (3 + 4) × 69.00
+    assert deal.remittance_due == DAY + timedelta(days=5 + 15)
+    remittance = Remittance.objects.get(reference=deal.number)
+    assert remittance.amount_expected == Decimal("483.00")
+    assert remittance.channel == channel
+    assert remittance.due_date == deal.remittance_due
+
+    clock.move_to(on(DAY + timedelta(days=12), 15))
+    with django_capture_on_commit_callbacks(execute=True):
+        remittance_receive(
+            remittance_id=remittance.pk,
+            bank_reference="B-GB-1",
+            amount=Decimal("483.00"),
+            paid_at=timezone.now(),
+            by=clerk,
         )
-        assert "SKU-A: 200 needed, 150 available" in request.body
+    deal.refresh_from_db()
+    assert deal.state == DealState.REMITTED
+    assert deal.remitted_at == on(DAY + timedelta(days=12), 15)
+    assert Notification.objects.filter(
+        recipient=network_sales, key=f"distribution.deal.{deal.pk}.remitted"
+    ).exists()
 
-        with pytest.raises(PermissionDeniedError) as refused_role:
-            deals.deal_stock_confirm(deal_id=deal.pk, by=network_sales)
-        assert refused_role.value.status_code == 403
-        deal = deals.deal_stock_confirm(deal_id=deal.pk, by=keeper)
-        assert deal.state == DealState.SCHEDULED  # the images and texts are not ready yet
-        assert deal.stock_prepared_by == keeper
-        assert not list(stock_requests_open())
-        with pytest.raises(deals.DealError):
-            deals.deal_content_ready(deal_id=deal.pk, note=" ", by=network_sales)
-        deal = deals.deal_content_ready(deal_id=deal.pk, note="主图已发", by=network_sales)
-        assert deal.state == DealState.PREPARED
-
-        # Live on the listing date, not before; the daily sweep takes it live once.
-        with pytest.raises(ConflictError):
-            deals.deal_go_live(deal_id=deal.pk, by=network_sales)
-        assert deals.deals_go_live_due() == 0
-        traveller.move_to(on(DAY + timedelta(days=2), 8))
-        assert deals.deals_go_live_due() == 1
-        assert deals.deals_go_live_due() == 0
-        deal.refresh_from_db()
-        assert deal.state == DealState.LIVE
-        assert deal.live_at == on(DAY + timedelta(days=2), 8)
-
-        # Orders come in on the site's channel at the group price.
-        traveller.move_to(on(DAY + timedelta(days=3), 11))
-        shipped = deal_order(deal, sku, 3)
-        deal_order(deal, sku, 2, state=OrderState.CANCELLED)
-        data = order_data(sku.code, external_id="MT-1")
-        data["lines"] = [{"sku": sku.code, "quantity": 4, "unit_price": "69.00"}]
-        answer = push(Client(), channel, data)
-        assert answer.status_code == 201, answer.content
-        pushed = Order.objects.get(channel=channel, external_id="MT-1")
-        assert pushed.total_amount == Decimal("276.00")
-
-        with pytest.raises(ConflictError) as still_open:
-            deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
-        assert "runs until" in still_open.value.message
-
-        traveller.move_to(on(DAY + timedelta(days=5), 9))
-        with pytest.raises(ConflictError) as unshipped:
-            deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
-        assert "1 of the deal's orders" in unshipped.value.message
-        Order.objects.filter(pk=pushed.pk).update(
-            state=OrderState.SHIPPED, shipped_at=timezone.now()
-        )
-        deal = deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
-        assert deal.state == DealState.SHIPPED
-
-        # The remittance: the window's revenue, cancelled orders aside.
-        deal = deals.deal_expect_remittance(deal_id=deal.pk, by=network_sales)
-        assert deal.state == DealState.REMITTANCE_EXPECTED
-        assert deal.remittance_amount == Decimal("483.00")  # (3 + 4) × 69.00
-        assert deal.remittance_due == DAY + timedelta(days=5 + 15)
-        remittance = Remittance.objects.get(reference=deal.number)
-        assert remittance.amount_expected == Decimal("483.00")
-        assert remittance.channel == channel
-        assert remittance.due_date == deal.remittance_due
-
-        traveller.move_to(on(DAY + timedelta(days=12), 15))
-        with django_capture_on_commit_callbacks(execute=True):
-            remittance_receive(
-                remittance_id=remittance.pk,
-                bank_reference="B-GB-1",
-                amount=Decimal("483.00"),
-                paid_at=timezone.now(),
-                by=clerk,
-            )
-        deal.refresh_from_db()
-        assert deal.state == DealState.REMITTED
-        assert deal.remitted_at == on(DAY + timedelta(days=12), 15)
-        assert Notification.objects.filter(
-            recipient=network_sales, key=f"distribution.deal.{deal.pk}.remitted"
-        ).exists()
-
-        deal = deals.deal_close(deal_id=deal.pk, lessons="备货偏多", by=network_sales)
+    deal = deals.deal_close(deal_id=deal.pk, lessons="备货偏多", by=network_sales)
     assert deal.state == DealState.CLOSED
     assert deal.lessons == "备货偏多"
     assert deal.summary["orders"] == 2

@@ -582,6 +582,7 @@ def test_accepting_a_shop_that_misses_the_criteria_is_a_managers_call(
 # --- Group-buying deals ------------------------------------------------------------------------
 
 
+@pytest.mark.clock(MORNING)
 def test_a_deal_from_proposal_to_close_through_the_pages(
     network_sales: Any,
     keeper: Any,
@@ -589,159 +590,153 @@ def test_a_deal_from_proposal_to_close_through_the_pages(
     sku: Any,
     client: Client,
     django_capture_on_commit_callbacks: Any,
+    clock: time_machine.Traveller,
 ) -> None:
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        site = make_partner(
-            network_sales, kind="group_buying", shop_name="团购网", platform="meituan"
-        )
-        put_stock(sku, 150)
-        login(client, network_sales)
+    site = make_partner(network_sales, kind="group_buying", shop_name="团购网", platform="meituan")
+    put_stock(sku, 150)
+    login(client, network_sales)
+    response = client.post(
+        url("deal_new"),
+        {"partner": site.pk, "title": "夏季保湿团购", "owner": network_sales.pk},
+    )
+    deal = Deal.objects.get()
+    assert response["Location"] == deal.get_absolute_url()
+
+    # Lines: the group price must sit under the online price.
+    refused = client.post(
+        url("deal_line_save", deal.pk),
+        {
+            "line-sku": sku.pk,
+            "line-group_price": "999.00",
+            "line-min_quantity": "50",
+            "line-estimated_quantity": "200",
+        },
+    )
+    assert refused.status_code == 200
+    assert "above the online price" in html(refused)
+    assert 'value="999.00"' in html(refused)
+    response = client.post(
+        url("deal_line_save", deal.pk),
+        {
+            "line-sku": sku.pk,
+            "line-group_price": "69.00",
+            "line-min_quantity": "50",
+            "line-estimated_quantity": "200",
+        },
+    )
+    assert response.status_code == 302
+    line = deal.lines.get()
+    assert line.group_price == Decimal("69.00")
+    edit = html(client.get(deal.get_absolute_url() + f"?edit={line.pk}"))
+    assert 'value="200"' in edit
+
+    # Papers: a text file is refused; the quote sheet is ours to make.
+    refused = client.post(
+        url("deal_document_upload", deal.pk),
+        {
+            "doc-kind": "qc_report",
+            "doc-title": "质检报告",
+            "doc-file": SimpleUploadedFile("qc.pdf", b"just some text", "application/pdf"),
+        },
+    )
+    assert refused.status_code == 200
+    assert "Upload a PDF, JPEG or PNG file." in html(refused) or "Not a PDF" in html(refused)
+    assert 'value="质检报告"' in html(refused)
+    assert not DealDocument.objects.exists()
+    refused = client.post(
+        url("deal_document_upload", deal.pk),
+        {"doc-kind": "quote_sheet", "doc-file": pdf_file()},
+    )
+    assert refused.status_code == 200
+    assert not DealDocument.objects.exists()
+
+    response = deal_step(client, deal, "propose")
+    shown = html(client.get(response["Location"]))
+    assert "Attach before sending" in shown
+    assert refreshed(deal).state == DealState.CONTACTED
+
+    for kind, upload in (
+        ("specifications", picture()),
+        ("company_papers", pdf_file()),
+        ("qc_report", pdf_file("qc.pdf")),
+    ):
         response = client.post(
-            url("deal_new"),
-            {"partner": site.pk, "title": "夏季保湿团购", "owner": network_sales.pk},
+            url("deal_document_upload", deal.pk), {"doc-kind": kind, "doc-file": upload}
         )
-        deal = Deal.objects.get()
-        assert response["Location"] == deal.get_absolute_url()
+        assert response.status_code == 302, html(response)
+    assert deal_step(client, deal, "quote_sheet").status_code == 302
+    quote = DealDocument.objects.get(deal=deal, kind="quote_sheet")
+    served = client.get(url("deal_document_file", quote.pk))
+    assert served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"].startswith("inline")
 
-        # Lines: the group price must sit under the online price.
-        refused = client.post(
-            url("deal_line_save", deal.pk),
-            {
-                "line-sku": sku.pk,
-                "line-group_price": "999.00",
-                "line-min_quantity": "50",
-                "line-estimated_quantity": "200",
-            },
+    assert deal_step(client, deal, "propose").status_code == 302
+    assert refreshed(deal).state == DealState.PROPOSED
+    # The lines are fixed now.
+    response = client.post(url("deal_line_remove", deal.pk, line.pk), follow=True)
+    assert "already proposed" in html(response)
+    assert deal.lines.exists()
+
+    refused = deal_step(client, deal, "schedule", listing_date="2026-11-01", end_date="2026-11-03")
+    assert refused.status_code == 200
+    assert "The listing date is in the past." in html(refused)
+    response = deal_step(client, deal, "schedule", listing_date="2026-12-03", end_date="2026-12-05")
+    assert response.status_code == 302
+    deal = refreshed(deal)
+    assert deal.state == DealState.SCHEDULED
+    assert refreshed(site).state == PartnerState.ACTIVE
+
+    assert deal_step(client, deal, "stock_request").status_code == 302
+    # Network sales cannot confirm the warehouse's part.
+    assert deal_step(client, deal, "stock_confirm").status_code == 403
+
+    login(client, keeper)
+    queue = html(client.get(url("stock_requests")))
+    assert deal.number in queue
+    assert ">50<" in queue  # 200 estimated, 150 available
+    response = client.post(
+        url("deal_action", deal.pk, "stock_confirm"), {"next": url("stock_requests")}
+    )
+    assert response["Location"] == url("stock_requests")
+    assert deal.number not in html(client.get(url("stock_requests")))
+
+    login(client, network_sales)
+    assert deal_step(client, deal, "content_ready", note="主图5张").status_code == 302
+    deal = refreshed(deal)
+    assert deal.state == DealState.PREPARED
+
+    clock.move_to(local_datetime(date(2026, 12, 3), time(9)))
+    assert deal_step(client, deal, "go_live").status_code == 302
+    assert refreshed(deal).state == DealState.LIVE
+    deal_order(deal, sku, 3)
+    deal_order(deal, sku, 4)
+
+    clock.move_to(local_datetime(date(2026, 12, 6), time(9)))
+    page = html(client.get(deal.get_absolute_url()))
+    assert "¥483.00" in page  # results: 7 × 69.00
+    assert deal_step(client, deal, "all_shipped").status_code == 302
+    form = html(client.get(deal.get_absolute_url()))
+    assert 'value="483.00"' in form  # the remittance defaults to the revenue
+    assert 'value="2026-12-21"' in form  # due in DISTRIBUTION_REMITTANCE_DAYS
+    response = deal_step(client, deal, "expect_remittance", amount="483.00", due="2026-12-21")
+    assert response.status_code == 302
+    remittance = Remittance.objects.get(reference=deal.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        remittance_receive(
+            remittance_id=remittance.pk,
+            bank_reference="B-1",
+            amount=Decimal("483.00"),
+            paid_at=timezone.now(),
+            by=clerk,
         )
-        assert refused.status_code == 200
-        assert "above the online price" in html(refused)
-        assert 'value="999.00"' in html(refused)
-        response = client.post(
-            url("deal_line_save", deal.pk),
-            {
-                "line-sku": sku.pk,
-                "line-group_price": "69.00",
-                "line-min_quantity": "50",
-                "line-estimated_quantity": "200",
-            },
-        )
-        assert response.status_code == 302
-        line = deal.lines.get()
-        assert line.group_price == Decimal("69.00")
-        edit = html(client.get(deal.get_absolute_url() + f"?edit={line.pk}"))
-        assert 'value="200"' in edit
-
-        # Papers: a text file is refused; the quote sheet is ours to make.
-        refused = client.post(
-            url("deal_document_upload", deal.pk),
-            {
-                "doc-kind": "qc_report",
-                "doc-title": "质检报告",
-                "doc-file": SimpleUploadedFile("qc.pdf", b"just some text", "application/pdf"),
-            },
-        )
-        assert refused.status_code == 200
-        assert "Upload a PDF, JPEG or PNG file." in html(refused) or "Not a PDF" in html(refused)
-        assert 'value="质检报告"' in html(refused)
-        assert not DealDocument.objects.exists()
-        refused = client.post(
-            url("deal_document_upload", deal.pk),
-            {"doc-kind": "quote_sheet", "doc-file": pdf_file()},
-        )
-        assert refused.status_code == 200
-        assert not DealDocument.objects.exists()
-
-        response = deal_step(client, deal, "propose")
-        shown = html(client.get(response["Location"]))
-        assert "Attach before sending" in shown
-        assert refreshed(deal).state == DealState.CONTACTED
-
-        for kind, upload in (
-            ("specifications", picture()),
-            ("company_papers", pdf_file()),
-            ("qc_report", pdf_file("qc.pdf")),
-        ):
-            response = client.post(
-                url("deal_document_upload", deal.pk), {"doc-kind": kind, "doc-file": upload}
-            )
-            assert response.status_code == 302, html(response)
-        assert deal_step(client, deal, "quote_sheet").status_code == 302
-        quote = DealDocument.objects.get(deal=deal, kind="quote_sheet")
-        served = client.get(url("deal_document_file", quote.pk))
-        assert served["Content-Type"] == "application/pdf"
-        assert served["Content-Disposition"].startswith("inline")
-
-        assert deal_step(client, deal, "propose").status_code == 302
-        assert refreshed(deal).state == DealState.PROPOSED
-        # The lines are fixed now.
-        response = client.post(url("deal_line_remove", deal.pk, line.pk), follow=True)
-        assert "already proposed" in html(response)
-        assert deal.lines.exists()
-
-        refused = deal_step(
-            client, deal, "schedule", listing_date="2026-11-01", end_date="2026-11-03"
-        )
-        assert refused.status_code == 200
-        assert "The listing date is in the past." in html(refused)
-        response = deal_step(
-            client, deal, "schedule", listing_date="2026-12-03", end_date="2026-12-05"
-        )
-        assert response.status_code == 302
-        deal = refreshed(deal)
-        assert deal.state == DealState.SCHEDULED
-        assert refreshed(site).state == PartnerState.ACTIVE
-
-        assert deal_step(client, deal, "stock_request").status_code == 302
-        # Network sales cannot confirm the warehouse's part.
-        assert deal_step(client, deal, "stock_confirm").status_code == 403
-
-        login(client, keeper)
-        queue = html(client.get(url("stock_requests")))
-        assert deal.number in queue
-        assert ">50<" in queue  # 200 estimated, 150 available
-        response = client.post(
-            url("deal_action", deal.pk, "stock_confirm"), {"next": url("stock_requests")}
-        )
-        assert response["Location"] == url("stock_requests")
-        assert deal.number not in html(client.get(url("stock_requests")))
-
-        login(client, network_sales)
-        assert deal_step(client, deal, "content_ready", note="主图5张").status_code == 302
-        deal = refreshed(deal)
-        assert deal.state == DealState.PREPARED
-
-        traveller.move_to(local_datetime(date(2026, 12, 3), time(9)))
-        assert deal_step(client, deal, "go_live").status_code == 302
-        assert refreshed(deal).state == DealState.LIVE
-        deal_order(deal, sku, 3)
-        deal_order(deal, sku, 4)
-
-        traveller.move_to(local_datetime(date(2026, 12, 6), time(9)))
-        page = html(client.get(deal.get_absolute_url()))
-        assert "¥483.00" in page  # results: 7 × 69.00
-        assert deal_step(client, deal, "all_shipped").status_code == 302
-        form = html(client.get(deal.get_absolute_url()))
-        assert 'value="483.00"' in form  # the remittance defaults to the revenue
-        assert 'value="2026-12-21"' in form  # due in DISTRIBUTION_REMITTANCE_DAYS
-        response = deal_step(client, deal, "expect_remittance", amount="483.00", due="2026-12-21")
-        assert response.status_code == 302
-        remittance = Remittance.objects.get(reference=deal.number)
-        with django_capture_on_commit_callbacks(execute=True):
-            remittance_receive(
-                remittance_id=remittance.pk,
-                bank_reference="B-1",
-                amount=Decimal("483.00"),
-                paid_at=timezone.now(),
-                by=clerk,
-            )
-        assert refreshed(deal).state == DealState.REMITTED
-        assert deal_step(client, deal, "close", lessons="备货偏多").status_code == 302
-        deal = refreshed(deal)
-        assert deal.state == DealState.CLOSED
-        page = html(client.get(deal.get_absolute_url()))
-        assert "Summary at the close" in page
-        assert "备货偏多" in page
-        assert "Remitted → Closed" in page
+    assert refreshed(deal).state == DealState.REMITTED
+    assert deal_step(client, deal, "close", lessons="备货偏多").status_code == 302
+    deal = refreshed(deal)
+    assert deal.state == DealState.CLOSED
+    page = html(client.get(deal.get_absolute_url()))
+    assert "Summary at the close" in page
+    assert "备货偏多" in page
+    assert "Remitted → Closed" in page
 
 
 def test_lines_are_fixed_once_proposed(network_sales: Any, sku: Any, client: Client) -> None:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from ecomops.cutoffs import batch_for
@@ -250,21 +249,21 @@ def test_on_account_company_order_is_accepted_when_placed(
     assert order.invoice_kind == "special"
 
 
+@pytest.mark.clock(at(2026, 11, 23, 15, 30))
 def test_batch_follows_the_cutoff_rule(client: Any, channel: Any, sku: Any) -> None:
     # Monday 2026-11-23 14:59 paid: today's 15:00 batch; 15:00 paid: Tuesday's 12:00.
-    with time_machine.travel(at(2026, 11, 23, 15, 30), tick=False):
-        early = order_data(
-            external_id="A",
-            placed_at=at(2026, 11, 23, 14, 50).isoformat(),
-            paid_at=at(2026, 11, 23, 14, 59).isoformat(),
-        )
-        late = order_data(
-            external_id="B",
-            placed_at=at(2026, 11, 23, 14, 55).isoformat(),
-            paid_at=at(2026, 11, 23, 15, 0).isoformat(),
-        )
-        first = push(client, channel, early).json()["batch"]
-        second = push(client, channel, late).json()["batch"]
+    early = order_data(
+        external_id="A",
+        placed_at=at(2026, 11, 23, 14, 50).isoformat(),
+        paid_at=at(2026, 11, 23, 14, 59).isoformat(),
+    )
+    late = order_data(
+        external_id="B",
+        placed_at=at(2026, 11, 23, 14, 55).isoformat(),
+        paid_at=at(2026, 11, 23, 15, 0).isoformat(),
+    )
+    first = push(client, channel, early).json()["batch"]
+    second = push(client, channel, late).json()["batch"]
     assert first == {"date": "2026-11-23", "slot": 15, "ship_by": "2026-11-23"}
     assert second == {"date": "2026-11-24", "slot": 12, "ship_by": "2026-11-24"}
 
