@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ecomops.accounts.names import person_name
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import users_with_role
 from listings.models import Brand, Sku, SkuState
@@ -49,7 +50,7 @@ class OwnerField(forms.ModelChoiceField):
     """A colleague, shown by name."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        return person_name(obj)
 
 
 def listed_skus() -> QuerySet[Sku]:

@@ -24,6 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from ecomops import pdf
+from ecomops.accounts.names import person_name
 from ecomops.money import amount_in_words
 
 from .models import Invoice, Mismatch, ReconciliationRun, Settlement, SettlementLine
@@ -254,7 +255,7 @@ def _draw_invoice(canvas: Any, invoice: Invoice) -> None:
     issuer = ""
     issued_by: Any = invoice.issued_by
     if issued_by is not None:
-        issuer = issued_by.get_full_name() or issued_by.get_username()
+        issuer = person_name(issued_by)
     y = frame_bottom - 6 * mm
     canvas.drawString(left, y, "收款人：")
     canvas.drawString(left + 50 * mm, y, "复核：")
@@ -410,7 +411,7 @@ def _confirmations(settlement: Settlement) -> list[str]:
     def who(user: Any, at: Any) -> str:
         if at is None:
             return "未确认"
-        name = user.get_full_name() or user.get_username() if user else ""
+        name = person_name(user)
         return f"{name} {timezone.localtime(at):%Y-%m-%d %H:%M}"
 
     return [

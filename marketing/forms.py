@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.accounts.names import person_name
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import users_with_role
 
@@ -38,7 +39,7 @@ class OwnerField(forms.ModelChoiceField):
     """A colleague, shown by name."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        return person_name(obj)
 
 
 class CampaignFilterForm(forms.Form):

@@ -18,6 +18,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from ecomops import pdf
+from ecomops.accounts.names import person_name
 
 from .models import Campaign, PlanLine
 
@@ -38,11 +39,6 @@ KIND_ZH = {
 
 def _when(value: Any) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _person(user: Any) -> str:
-    """A person's name as Chinese writes it: family name first, no space."""
-    return f"{user.last_name}{user.first_name}".strip() or user.get_username()
 
 
 def _pct(value: str | None) -> str:
@@ -69,7 +65,7 @@ def campaign_report(campaign: Campaign, *, lines: Sequence[PlanLine]) -> bytes:
             [
                 ("活动名称", campaign.name),
                 ("活动目标", campaign.goal or "—"),
-                ("负责人", _person(campaign.owner)),
+                ("负责人", person_name(campaign.owner)),
                 ("活动时间", f"{_when(campaign.live_from)} 至 {_when(window_end)}"),
                 (
                     "预热",

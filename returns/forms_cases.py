@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.accounts.names import person_name
 from orders.models import Customer, Order
 
 from .models import (
@@ -34,7 +35,7 @@ class OwnerField(forms.ModelChoiceField):
         super().__init__(queryset=case_owners(), **kwargs)
 
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        return person_name(obj)
 
 
 class CustomerLookupForm(forms.Form):

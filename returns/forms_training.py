@@ -11,6 +11,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.accounts.names import person_name
+
 from .models import QuizAttempt
 from .selectors.training import mentor_candidates, session_staff, trainee_candidates
 
@@ -18,8 +20,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def person_label(user: Any) -> str:
-    name = user.get_full_name()
-    return f"{name} ({user.username})" if name else str(user.username)
+    name = person_name(user)
+    return f"{name} ({user.username})" if name != user.username else str(user.username)
 
 
 class PersonField(forms.ModelChoiceField):

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .names import person_name
 from .roles import Department
 
 
@@ -35,4 +36,4 @@ class DepartmentHead(models.Model):
         verbose_name_plural = _("department heads")
 
     def __str__(self) -> str:
-        return f"{self.get_department_display()}: {self.user.get_full_name() or self.user.username}"
+        return f"{self.get_department_display()}: {person_name(self.user)}"

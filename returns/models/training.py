@@ -26,6 +26,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from ecomops.accounts.fields import actor_field
+from ecomops.accounts.names import person_name
 from listings.models import Product
 
 from .aftersales import ScriptAudience
@@ -136,7 +137,7 @@ class Onboarding(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        name = self.trainee.get_full_name() or self.trainee.username
+        name = person_name(self.trainee)
         return f"{name} ({self.started_on:%Y-%m-%d})"
 
     def get_absolute_url(self) -> str:

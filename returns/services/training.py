@@ -45,6 +45,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops.accounts.names import person_name
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user, user_role_codes
 from ecomops.calendar import add_working_days, working_day_on_or_after
@@ -102,7 +103,7 @@ def _field_error(field: str, message: str, detail: str | None = None) -> Trainin
 
 
 def _name(user: Any) -> str:
-    return str(user.get_full_name() or user.username)
+    return person_name(user)
 
 
 # --- The guard ------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from ecomops.accounts.names import person_name
 from ecomops.forms import call_service_with_status
 
 from ..forms_training import (
@@ -142,7 +143,7 @@ def training_start(request: HttpRequest) -> HttpResponse:
                 request,
                 _("Training of %(trainee)s started: %(count)s products to read by %(due)s.")
                 % {
-                    "trainee": data["trainee"].get_full_name() or data["trainee"].username,
+                    "trainee": person_name(data["trainee"]),
                     "count": onboarding.readings.count(),
                     "due": onboarding.familiarization_due.isoformat(),
                 },

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ecomops.accounts.names import person_name
 from ecomops.errors import ApplicationError, PermissionDeniedError
 from returns.models import ReplyScript, ScriptAudience, ScriptCategory
 from returns.selectors import scripts as selectors
@@ -254,7 +255,7 @@ def test_writing_and_editing_on_the_pages_shows_the_history(client, service, col
     assert history.count("<tr>") == 3  # the header and two versions
     assert "写明发票时效" in history
     assert history.index("24小时内") < history.index(INVOICE_A)  # newest first
-    assert colleague.username in history or colleague.get_full_name() in history
+    assert person_name(colleague) in history  # 姓名, family name first
 
 
 def test_the_list_searches_with_two_terms(client, service):
