@@ -28,7 +28,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staffing/", include("ecomops.staffing.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+    # Redoc and its script come from this server (drf-spectacular-sidecar): no CDN, works offline.
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/docs.html"),
+        name="api-docs",
+    ),
 ]
 
 for app in settings.BUSINESS_APPS:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs page's scripts, served from here (no CDN)
     "django_filters",
     "simple_history",
     # kernel
@@ -213,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Signed channel, carrier and payment endpoints of the ecomops back office.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's scripts come with drf-spectacular-sidecar: pinned, and the page works
+    # offline (the default loads the latest release from a public CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- django-fsm-log ----------------------------------------------------------------------

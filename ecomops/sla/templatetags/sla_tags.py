@@ -2,9 +2,14 @@
 
 - ``{% sla_countdown clock %}``: a badge with the working time left ("12 分钟",
   "1 小时 5 分"), amber under 20% of the clock's allowance, red when overdue or missed,
-  green when met; ``data-due`` carries the ISO due time for a live countdown script.
+  green when met; ``data-due`` carries the ISO due time. A running (or overdue) clock is
+  ``data-live``: ``static/js/app.js``, loaded by ``base.html`` on every page, keeps its
+  working time ticking from ``data-left`` and the working stretch the page was rendered in
+  (``data-idle``/``data-run``), and turns it amber and red as the server would.
   Also takes a row annotated by ``ecomops.sla.selectors.annotate_sla`` (renders nothing
   when the row has no clock).
+- ``{% sla_countdown_strings %}``: the translated formats the live countdown writes with,
+  once per page (``base.html``).
 - ``{% sla_clocks obj %}``: the table of ``obj``'s clocks (policy, started, due, stopped,
   status) for the object's page.
 """
@@ -17,9 +22,12 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ecomops.calendar import add_working_time, day_closing
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import clocks_for
 
@@ -63,6 +71,23 @@ def _as_clock(target: Any) -> SlaClock | None:
     )
 
 
+def live_figures(clock: SlaClock, now: datetime) -> dict[str, float]:
+    """What the page's script needs to keep a running clock ticking, in seconds from
+    ``now`` (the render): working time ``left`` (negative when overdue) of ``total``,
+    wall-clock time until due, and the working stretch ahead: none of it counts for
+    ``idle`` seconds (before opening, at night, on a day off), then ``run`` seconds of it
+    do, up to the day's closing. Past that the page needs a refresh to go on.
+    """
+    opens = add_working_time(now, timedelta(0))  # now, inside working hours
+    return {
+        "left": clock.time_left(now).total_seconds(),
+        "total": clock.total.total_seconds(),
+        "due_in": (clock.due_at - now).total_seconds(),
+        "idle": (opens - now).total_seconds(),
+        "run": (day_closing(timezone.localdate(opens)) - opens).total_seconds(),
+    }
+
+
 def countdown_context(target: Any, now: datetime | None = None) -> dict[str, Any]:
     """What ``sla/_countdown.html`` shows for a clock (or annotated row) at ``now``."""
     clock = _as_clock(target)
@@ -94,6 +119,11 @@ def countdown_context(target: Any, now: datetime | None = None) -> dict[str, Any
         "stopped_iso": (
             timezone.localtime(clock.stopped_at).isoformat() if clock.stopped_at else ""
         ),
+        "live": (
+            live_figures(clock, now)
+            if status in (SlaClock.Status.RUNNING, SlaClock.Status.BREACHED)
+            else None
+        ),
     }
 
 
@@ -108,3 +138,17 @@ def sla_clocks(obj: Any) -> dict[str, Any]:
     """``{% sla_clocks order %}``: every SLA clock of ``obj`` as a table."""
     clocks = list(clocks_for(obj)) if obj is not None and obj.pk is not None else []
     return {"clocks": clocks}
+
+
+@register.simple_tag
+def sla_countdown_strings() -> SafeString:
+    """The formats of ``format_working_time`` and the overdue text, in the current language,
+    as a JSON script element for the live countdown (singular and plural forms)."""
+    strings = {
+        "minute": [ngettext("%(minutes)d minute", "%(minutes)d minutes", n) for n in (1, 2)],
+        "hour": [ngettext("%(hours)d hour", "%(hours)d hours", n) for n in (1, 2)],
+        "hours_minutes": _("%(hours)d h %(minutes)d min"),
+        "overdue": _("%(time)s overdue"),
+        "warning_share": WARNING_SHARE,
+    }
+    return json_script(strings, "sla-countdown-strings")
