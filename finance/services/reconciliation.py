@@ -204,10 +204,14 @@ def reconcile(*, day: date, by: Any = None) -> ReconciliationRun:
 
 
 def _insert_mismatches(run: ReconciliationRun, day: date, end: datetime) -> dict[str, int]:
+    # Raw SQL gets its values as the ORM would write them: SQLite stores datetimes as UTC
+    # text without an offset, and an aware local midnight passed as is compares as the text
+    # "…00:00:00+08:00", so events up to 08:00 next morning would count into this day.
+    ops = connection.ops
     params: dict[str, Any] = {
         "run": run.pk,
-        "day": day,
-        "end": end,
+        "day": ops.adapt_datefield_value(day),
+        "end": ops.adapt_datetimefield_value(end),
         "true": True,
         "group_buying": ChannelKind.GROUP_BUYING,
         "prepaid": PaymentTerms.PREPAID,
