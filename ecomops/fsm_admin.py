@@ -82,3 +82,9 @@ class ServiceWrittenAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.concrete_fields]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A transition button posts the (read-only) change form first; saving the row as it
+        # was loaded would put back values a service changed meanwhile (a batch's counters).
+        if not change or form.has_changed():
+            super().save_model(request, obj, form, change)

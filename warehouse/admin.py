@@ -1,4 +1,9 @@
-"""Managers' views of the warehouse: filters, search, read-only ledgers and logs."""
+"""Managers' views of the warehouse: filters, search, read-only ledgers and logs.
+
+Delivery notes, waves, batches, parcels and manifests are written by the services only; a
+manager sees each one's state log and moves it on with the buttons of its next steps, which
+run the same services as the portal (a refusal comes back as a message).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
+from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
+from . import services
+from .forms import SignManifestForm
 from .models import (
     Batch,
     Carrier,
@@ -118,17 +126,27 @@ class ScanInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(DeliveryNote)
-class DeliveryNoteAdmin(ReadOnlyAdmin):
+class DeliveryNoteAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     list_display = ["number", "order", "part", "state", "batch", "wave", "merged", "late", "short"]
     list_filter = ["state", "late", "merged", "short", "carrier"]
     list_select_related = ["order", "batch", "wave"]
     search_fields = ["number", "order__number"]
     date_hierarchy = "issued_at"
-    inlines = [NoteLineInline, ScanInline]
+    inlines = [NoteLineInline, ScanInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"deliver": ReasonForm}
+    fsm_services = {
+        "allocate": lambda obj, request, data: services.note_allocate_waiting(
+            note_id=obj.pk, by=request.user
+        ),
+        "deliver": lambda obj, request, data: services.note_mark_delivered(
+            note_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+    }
 
 
 @admin.register(Batch)
-class BatchAdmin(ReadOnlyAdmin):
+class BatchAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     list_display = [
         "__str__",
         "state",
@@ -141,6 +159,17 @@ class BatchAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["state"]
     date_hierarchy = "batch_date"
+    inlines = [StateLogInline]
+    fsm_fields = ["state"]
+    fsm_services = {
+        # a batch left half-released (a worker stopped) is released to the end
+        "release": lambda obj, request, data: services.batch_release(
+            batch_date=obj.batch_date, slot=obj.slot, by=request.user
+        ),
+        "hand_over": lambda obj, request, data: services.batch_hand_over(
+            batch_id=obj.pk, by=request.user
+        ),
+    }
 
 
 class PickLineInline(ReadOnlyInline, admin.TabularInline):
@@ -149,18 +178,37 @@ class PickLineInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Wave)
-class WaveAdmin(ReadOnlyAdmin):
+class WaveAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     list_display = ["number", "batch", "carrier", "state", "note_count", "picked_at", "done_at"]
     list_filter = ["state", "carrier"]
     search_fields = ["number"]
-    inlines = [PickLineInline]
+    inlines = [PickLineInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_services = {
+        "sort": lambda obj, request, data: services.wave_sort(wave_id=obj.pk, by=request.user),
+    }
 
 
 @admin.register(Parcel)
-class ParcelAdmin(ReadOnlyAdmin):
+class ParcelAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     list_display = ["number", "carrier", "waybill_number", "state", "weight_grams", "packed_at"]
     list_filter = ["state", "carrier"]
+    list_select_related = ["carrier"]
     search_fields = ["number", "waybill_number", "notes__order__number"]
+    inlines = [StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"transit": ReasonForm, "deliver": ReasonForm, "report_exception": ReasonForm}
+    fsm_services = {
+        "transit": lambda obj, request, data: services.parcel_mark_in_transit(
+            parcel_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+        "deliver": lambda obj, request, data: services.parcel_mark_delivered(
+            parcel_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+        "report_exception": lambda obj, request, data: services.parcel_report_exception(
+            parcel_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+    }
 
 
 class ParcelInline(ReadOnlyInline, admin.TabularInline):
@@ -169,11 +217,22 @@ class ParcelInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Manifest)
-class ManifestAdmin(ReadOnlyAdmin):
+class ManifestAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     list_display = ["number", "carrier", "state", "courier_name", "counted_parcels", "signed_at"]
     list_filter = ["state", "carrier"]
+    list_select_related = ["carrier"]
     search_fields = ["number", "courier_name"]
-    inlines = [ParcelInline]
+    inlines = [ParcelInline, StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"sign": SignManifestForm}
+    fsm_services = {
+        "sign": lambda obj, request, data: services.manifest_sign(
+            manifest_id=obj.pk,
+            courier_name=data.get("courier_name", ""),
+            counted=data.get("counted"),
+            by=request.user,
+        ),
+    }
 
 
 @admin.register(CarrierEvent)

@@ -13,6 +13,7 @@ sorted → packed into a ``Parcel`` (scan-checked) → handed to the carrier on 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -243,13 +244,21 @@ class BatchState(models.TextChoices):
     DONE = "done", _("Handed over")
 
 
-class Batch(models.Model):
-    """截单批次: a cutoff batch, identified by (date, slot); released once."""
+class Batch(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """截单批次: a cutoff batch, identified by (date, slot); released once.
+
+    Cut (the row exists, its notes are being released) → released (waves and pick lists
+    out, the batch-processed clock running) → handed over (every note shipped or cancelled).
+    """
 
     batch_date = models.DateField(_("batch date"))
     slot = models.PositiveSmallIntegerField(_("slot"))
-    state = models.CharField(
-        _("state"), max_length=20, choices=BatchState.choices, default=BatchState.RELEASING
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=BatchState.choices,
+        default=BatchState.RELEASING,
+        protected=True,
     )
     cut_at = models.DateTimeField(_("cut at"))
     started_at = models.DateTimeField(_("release started"), auto_now_add=True)
@@ -281,6 +290,28 @@ class Batch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("warehouse:batch_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=BatchState.RELEASING,
+        target=BatchState.RELEASED,
+        permission="warehouse.release_batch",
+        custom={"label": _("release")},
+    )
+    def release(self, *, at: datetime, released_by: Any, note_count: int) -> None:
+        self.released_at = at
+        self.released_by = released_by
+        self.note_count = note_count
+
+    @transition(
+        field=state,
+        source=BatchState.RELEASED,
+        target=BatchState.DONE,
+        permission="warehouse.release_batch",
+        custom={"label": _("close as handed over")},
+    )
+    def hand_over(self, *, at: datetime) -> None:
+        self.done_at = at
 
 
 class WaveState(models.TextChoices):
@@ -624,8 +655,18 @@ class ParcelState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Parcel(models.Model):
-    """包裹: what the packer closed, with its waybill; may hold merged orders."""
+def _on_manifest(parcel: models.Model) -> bool:
+    """A parcel is handed over on a manifest the courier signs, never on its own."""
+    return getattr(parcel, "manifest_id", None) is not None
+
+
+class Parcel(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """包裹: what the packer closed, with its waybill; may hold merged orders.
+
+    Packed → handed over (on a signed manifest) → in transit → delivered, or a delivery
+    exception on the way (which may go on in transit or be delivered after all); a packed
+    parcel whose orders are cancelled is cancelled.
+    """
 
     number = models.CharField(_("number"), max_length=30, unique=True)
     carrier = models.ForeignKey(
@@ -633,8 +674,12 @@ class Parcel(models.Model):
     )
     waybill_number = models.CharField(_("waybill number"), max_length=40)
     weight_grams = models.PositiveIntegerField(_("weight (g)"), validators=[MinValueValidator(1)])
-    state = models.CharField(
-        _("state"), max_length=20, choices=ParcelState.choices, default=ParcelState.PACKED
+    state = FSMField(
+        _("state"),
+        max_length=20,
+        choices=ParcelState.choices,
+        default=ParcelState.PACKED,
+        protected=True,
     )
     manifest = models.ForeignKey(
         "Manifest",
@@ -663,6 +708,7 @@ class Parcel(models.Model):
         permissions = [
             ("pack_parcel", _("Can pack parcels")),
             ("ship_parcel", _("Can hand parcels to carriers")),
+            ("track_parcel", _("Can record a parcel's transit, delivery or exception by hand")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -676,6 +722,57 @@ class Parcel(models.Model):
     def tracking_url(self) -> str:
         template = self.carrier.tracking_url
         return template.replace("{waybill}", self.waybill_number) if template else ""
+
+    @transition(
+        field=state,
+        source=ParcelState.PACKED,
+        target=ParcelState.HANDED_OVER,
+        conditions=[_on_manifest],
+        permission="warehouse.ship_parcel",
+        custom={"label": _("hand over")},
+    )
+    def hand_over(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[ParcelState.HANDED_OVER, ParcelState.EXCEPTION],
+        target=ParcelState.IN_TRANSIT,
+        permission="warehouse.track_parcel",
+        custom={"label": _("mark in transit")},
+    )
+    def transit(self, *, event: str) -> None:
+        self.last_event = event[:300]
+
+    @transition(
+        field=state,
+        source=[ParcelState.HANDED_OVER, ParcelState.IN_TRANSIT, ParcelState.EXCEPTION],
+        target=ParcelState.DELIVERED,
+        permission="warehouse.track_parcel",
+        custom={"label": _("mark delivered")},
+    )
+    def deliver(self, *, at: datetime, event: str) -> None:
+        self.delivered_at = at
+        self.last_event = event[:300]
+
+    @transition(
+        field=state,
+        source=[ParcelState.HANDED_OVER, ParcelState.IN_TRANSIT, ParcelState.EXCEPTION],
+        target=ParcelState.EXCEPTION,
+        permission="warehouse.track_parcel",
+        custom={"label": _("report a delivery exception")},
+    )
+    def report_exception(self, *, event: str) -> None:
+        self.last_event = event[:300]
+
+    @transition(
+        field=state,
+        source=ParcelState.PACKED,
+        target=ParcelState.CANCELLED,
+        custom={"label": _("cancel")},
+    )
+    def cancel(self) -> None:
+        self.manifest = None
 
 
 class PackScan(models.Model):
@@ -708,18 +805,30 @@ class PackScan(models.Model):
         return self.code
 
 
-class Manifest(models.Model):
-    """交接单: the parcels one carrier's courier takes, counted and signed for."""
+class ManifestState(models.TextChoices):
+    OPEN = "open", _("Open")
+    SIGNED = "signed", _("Handed over")
 
-    class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        SIGNED = "signed", _("Signed")
+
+class Manifest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """交接单: the parcels one carrier's courier takes, counted and signed for.
+
+    Open (packed parcels join it) → handed over (the courier counted and signed).
+    """
+
+    State = ManifestState
 
     number = models.CharField(_("number"), max_length=30, unique=True)
     carrier = models.ForeignKey(
         Carrier, on_delete=models.PROTECT, related_name="manifests", verbose_name=_("carrier")
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    state = FSMField(
+        _("state"),
+        max_length=10,
+        choices=ManifestState.choices,
+        default=ManifestState.OPEN,
+        protected=True,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -747,6 +856,18 @@ class Manifest(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("warehouse:manifest_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=ManifestState.OPEN,
+        target=ManifestState.SIGNED,
+        permission="warehouse.ship_parcel",
+        custom={"label": _("sign the hand-over")},
+    )
+    def sign(self, *, at: datetime, courier_name: str, counted: int) -> None:
+        self.courier_name = courier_name
+        self.counted_parcels = counted
+        self.signed_at = at
 
 
 class CarrierEventKind(models.TextChoices):

@@ -26,13 +26,14 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.calendar import day_closing, is_working_day, local_datetime
 from ecomops.cutoffs import CutoffBatch, batch_after, batch_at, slots
-from ecomops.errors import ApplicationError, PermissionDeniedError
-from ecomops.fsm import bulk_transition
+from ecomops.errors import ApplicationError, PermissionDeniedError, require_permission
+from ecomops.fsm import bulk_transition, transition
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_numbers
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
@@ -250,19 +251,29 @@ def _finish_release(batch: Batch, key: CutoffBatch, by: Any) -> Batch:
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != BatchState.RELEASING:
             return batch
-        batch.state = BatchState.RELEASED
-        batch.released_at = timezone.now()
-        batch.released_by = acting_user(by)
-        batch.note_count = batch.notes.count()
-        batch.save(update_fields=["state", "released_at", "released_by", "note_count"])
+        now = timezone.now()
+        transition(
+            batch,
+            "release",
+            by=by,
+            update_fields=["released_at", "released_by", "note_count"],
+            at=now,
+            released_by=acting_user(by),
+            note_count=batch.notes.count(),
+        )
         if batch.note_count:
             sla_clock_start(
                 code=BATCH_CLOCK, obj=batch, started_at=key.cut_at, due_at=batch_due_at(key)
             )
         else:
-            batch.state = BatchState.DONE
-            batch.done_at = batch.released_at
-            batch.save(update_fields=["state", "done_at"])
+            transition(
+                batch,
+                "hand_over",
+                by=by,
+                reason=_("The batch has no delivery notes."),
+                update_fields=["done_at"],
+                at=now,
+            )
         notify_role(
             role=RoleCode.WAREHOUSE_ADMIN,
             title=_("Batch %(batch)s released: %(count)d delivery notes, %(waves)d waves")
@@ -276,19 +287,64 @@ def _finish_release(batch: Batch, key: CutoffBatch, by: Any) -> Batch:
     return batch
 
 
-def batch_check_done(batch_id: int) -> bool:
-    """Every note of the batch shipped (or cancelled): the batch is handed over."""
+def batch_check_done(batch_id: int, *, by: Any = None) -> bool:
+    """Every note of the batch shipped (or cancelled): the batch is handed over.
+
+    Called after a hand-over signed by ``by``: the batch follows the parcels, so ``by`` needs
+    no permission of its own to close it.
+    """
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         if batch.state != BatchState.RELEASED:
             return batch.state == BatchState.DONE
         if batch.notes.exclude(state__in=FINISHED_NOTE_STATES).exists():
             return False
-        batch.state = BatchState.DONE
-        batch.done_at = timezone.now()
-        batch.save(update_fields=["state", "done_at"])
-        sla_clock_stop(code=BATCH_CLOCK, obj=batch, stopped_at=batch.done_at)
+        _close(batch, by=by, check_permission=False)
     return True
+
+
+def batch_hand_over(*, batch_id: int, by: Any) -> Batch:
+    """A manager closes a released batch whose every note has left (shipped or cancelled).
+
+    Normally the last hand-over closes the batch by itself; this is for a batch left open,
+    e.g. after its last note was cancelled. A note still in the warehouse is a refusal.
+    """
+    require_permission(by, "warehouse.release_batch", _("Only a manager closes a batch."))
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.state == BatchState.DONE:
+            return batch
+        if batch.state == BatchState.RELEASED:
+            waiting = batch.notes.exclude(state__in=FINISHED_NOTE_STATES).count()
+            if waiting:
+                raise BatchError(
+                    ngettext(
+                        "%(count)d delivery note of batch %(batch)s has not left the "
+                        "warehouse yet: the batch is handed over once every note is shipped "
+                        "or cancelled.",
+                        "%(count)d delivery notes of batch %(batch)s have not left the "
+                        "warehouse yet: the batch is handed over once every note is shipped "
+                        "or cancelled.",
+                        waiting,
+                    )
+                    % {"count": waiting, "batch": str(batch)}
+                )
+        _close(batch, by=by, check_permission=True)
+    return batch
+
+
+def _close(batch: Batch, *, by: Any, check_permission: bool) -> None:
+    now = timezone.now()
+    transition(
+        batch,
+        "hand_over",
+        by=by,
+        check_permission=check_permission,
+        reason=_("Every delivery note of the batch has left the warehouse."),
+        update_fields=["done_at"],
+        at=now,
+    )
+    sla_clock_stop(code=BATCH_CLOCK, obj=batch, stopped_at=now)
 
 
 def due_batch(now: datetime | None = None) -> CutoffBatch | None:

@@ -103,9 +103,16 @@ def notes_cancel_for_order(*, order_id: int, reason: str, by: Any) -> list[Deliv
                 .exclude(state=NoteState.CANCELLED)
                 .exists()
             ):
-                Parcel.objects.filter(pk=parcel_id).update(
-                    state=ParcelState.CANCELLED, manifest=None
-                )
+                parcel = Parcel.objects.select_for_update().get(pk=parcel_id)
+                if parcel.state == ParcelState.PACKED:
+                    transition(
+                        parcel,
+                        "cancel",
+                        by=by,
+                        reason=reason,
+                        check_permission=False,
+                        update_fields=["manifest"],
+                    )
             cancelled.append(note)
         StockHold.objects.filter(order_id=order_id, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolution=_("order cancelled")

@@ -17,11 +17,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError
-from ecomops.fsm import transition
+from ecomops.fsm import bulk_transition, transition
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_number
 from orders import services as order_services
@@ -91,12 +92,23 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
         if errors:
             raise ShippingError(_("The hand-over is not signed."), {"fields": errors})
         now = timezone.now()
-        manifest.state = Manifest.State.SIGNED
-        manifest.courier_name = courier_name
-        manifest.counted_parcels = counted
-        manifest.signed_at = now
-        manifest.save(update_fields=["state", "courier_name", "counted_parcels", "signed_at"])
-        Parcel.objects.filter(pk__in=[p.pk for p in parcels]).update(state=ParcelState.HANDED_OVER)
+        transition(
+            manifest,
+            "sign",
+            by=by,
+            update_fields=["courier_name", "counted_parcels", "signed_at"],
+            at=now,
+            courier_name=courier_name,
+            counted=counted,
+        )
+        # set-based: a manifest holds a whole day's parcels of a carrier; one log row each
+        bulk_transition(
+            parcels,
+            "hand_over",
+            by=by,
+            reason=_("Hand-over %(manifest)s signed by the courier %(courier)s.")
+            % {"manifest": manifest.number, "courier": courier_name},
+        )
         notes = list(
             DeliveryNote.objects.select_for_update()
             .filter(parcel__in=parcels, state=NoteState.PACKED)
@@ -105,8 +117,8 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
         for note in notes:
             transition(note, "ship", by=by, update_fields=["shipped_at"], at=now)
         _orders_follow(notes, NoteState.SHIPPED, order_services.order_ship, by)
-        for batch_id in {note.batch_id for note in notes if note.batch_id}:
-            batch_check_done(batch_id)
+        for batch_id in sorted({note.batch_id for note in notes if note.batch_id}):
+            batch_check_done(batch_id, by=by)
         for parcel in parcels:
             _announce_on_commit(parcel_shipped, parcel)
     return manifest
@@ -178,50 +190,149 @@ def carrier_event_record(
     return EventResult(event, True)
 
 
+# carrier event kind -> the parcel's transition it asks for
+EVENT_TRANSITIONS = {
+    CarrierEventKind.IN_TRANSIT: "transit",
+    CarrierEventKind.DELIVERED: "deliver",
+    CarrierEventKind.EXCEPTION: "report_exception",
+}
+
+
 def _apply_event(event: CarrierEvent) -> None:
-    parcel = Parcel.objects.select_for_update().get(pk=event.parcel_id)
+    """Move the parcel as the event says, when its state allows; otherwise only note it."""
+    parcel = Parcel.objects.select_for_update().select_related("carrier").get(pk=event.parcel_id)
     if parcel.state == ParcelState.PACKED:
         raise ConflictError(
             _("Parcel %(number)s has not been handed over yet.") % {"number": parcel.number}
         )
-    parcel.last_event = f"{event.get_kind_display()} {event.place} {event.description}".strip()
+    summary = f"{event.get_kind_display()} {event.place} {event.description}".strip()
+    name = EVENT_TRANSITIONS[CarrierEventKind(event.kind)]
+    if can_proceed(getattr(parcel, name)):
+        reason = _("%(carrier)s tracking event %(event)s: %(summary)s") % {
+            "carrier": parcel.carrier.name,
+            "event": event.event_id,
+            "summary": summary,
+        }
+        _parcel_move(
+            parcel, name, by=None, reason=reason, event=summary, at=event.occurred_at, key=event.pk
+        )
+    else:
+        parcel.last_event = summary[:300]
+        parcel.save(update_fields=["last_event"])
+        if name == "report_exception":
+            _notify_exception(parcel, summary, key=f"carrier-exception-{event.pk}")
+
+
+def _parcel_move(
+    parcel: Parcel,
+    name: str,
+    *,
+    by: Any,
+    reason: str,
+    event: str,
+    at: datetime,
+    key: int | str,
+) -> None:
+    """Run the parcel's tracking transition and what follows it (notes, orders, people)."""
+    kwargs: dict[str, Any] = {"event": event}
     fields = ["last_event"]
-    if event.kind == CarrierEventKind.IN_TRANSIT and parcel.state == ParcelState.HANDED_OVER:
-        parcel.state = ParcelState.IN_TRANSIT
-        fields.append("state")
-    elif event.kind == CarrierEventKind.DELIVERED and parcel.state != ParcelState.DELIVERED:
-        parcel.state = ParcelState.DELIVERED
-        parcel.delivered_at = event.occurred_at
-        fields += ["state", "delivered_at"]
+    if name == "deliver":
+        kwargs["at"] = at
+        fields.append("delivered_at")
+    transition(parcel, name, by=by, reason=reason, update_fields=fields, **kwargs)
+    if name == "deliver":
         notes = list(
-            DeliveryNote.objects.select_for_update().filter(parcel=parcel, state=NoteState.SHIPPED)
+            DeliveryNote.objects.select_for_update()
+            .filter(parcel=parcel, state=NoteState.SHIPPED)
+            .order_by("pk")
         )
         for note in notes:
             transition(
-                note, "deliver", by=None, update_fields=["delivered_at"], at=event.occurred_at
+                note,
+                "deliver",
+                by=by,
+                reason=reason,
+                check_permission=False,
+                update_fields=["delivered_at"],
+                at=at,
             )
-        _orders_follow(notes, NoteState.DELIVERED, order_services.order_deliver, None)
+        _orders_follow(notes, NoteState.DELIVERED, order_services.order_deliver, by)
         _announce_on_commit(parcel_delivered, parcel)
-    elif event.kind == CarrierEventKind.EXCEPTION:
-        parcel.state = ParcelState.EXCEPTION
-        fields.append("state")
-        numbers = ", ".join(
-            Order.objects.filter(delivery_notes__parcel=parcel)
-            .distinct()
-            .values_list("number", flat=True)
+    elif name == "report_exception":
+        _notify_exception(parcel, event, key=f"carrier-exception-{key}")
+
+
+def _notify_exception(parcel: Parcel, description: str, *, key: str) -> None:
+    numbers = ", ".join(
+        Order.objects.filter(delivery_notes__parcel=parcel)
+        .distinct()
+        .order_by("number")
+        .values_list("number", flat=True)
+    )
+    notify_role(
+        role=RoleCode.AFTERSALES_SERVICE,
+        title=_("Delivery exception: waybill %(waybill)s") % {"waybill": parcel.waybill_number},
+        body=_("%(carrier)s reports: %(description)s. Orders: %(orders)s.")
+        % {"carrier": parcel.carrier.name, "description": description, "orders": numbers},
+        url=reverse("warehouse:parcel_detail", args=[parcel.pk]),
+        level="danger",
+        key=key,
+    )
+
+
+# --- A manager's hand on a parcel (the carrier told by phone, a claim settled) -----------------
+
+
+def _parcel_by_hand(*, parcel_id: int, name: str, reason: str, by: Any) -> Parcel:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ShippingError(
+            _("Say why (who confirmed it, what the carrier said)."),
+            {"fields": {"reason": [_("This field is required.")]}},
         )
-        notify_role(
-            role=RoleCode.AFTERSALES_SERVICE,
-            title=_("Delivery exception: waybill %(waybill)s") % {"waybill": parcel.waybill_number},
-            body=_("%(carrier)s reports: %(description)s (%(place)s). Orders: %(orders)s.")
-            % {
-                "carrier": parcel.carrier.name,
-                "description": event.description,
-                "place": event.place,
-                "orders": numbers,
-            },
-            url=reverse("warehouse:parcel_detail", args=[parcel.pk]),
-            level="danger",
-            key=f"carrier-exception-{event.pk}",
+    with transaction.atomic():
+        parcel = Parcel.objects.select_for_update().select_related("carrier").get(pk=parcel_id)
+        target = {
+            "transit": ParcelState.IN_TRANSIT,
+            "deliver": ParcelState.DELIVERED,
+        }.get(name)
+        if target is not None and parcel.state == target:
+            return parcel
+        now = timezone.now()
+        _parcel_move(
+            parcel,
+            name,
+            by=by,
+            reason=reason,
+            event=reason,
+            at=now,
+            key=f"{parcel.pk}-{now.timestamp():.0f}",
         )
-    parcel.save(update_fields=fields)
+    return parcel
+
+
+def parcel_mark_in_transit(*, parcel_id: int, reason: str, by: Any) -> Parcel:
+    """The parcel is on its way again (an exception cleared with the carrier)."""
+    return _parcel_by_hand(parcel_id=parcel_id, name="transit", reason=reason, by=by)
+
+
+def parcel_mark_delivered(*, parcel_id: int, reason: str, by: Any) -> Parcel:
+    """Delivered, as the customer or the carrier confirmed outside the tracking feed: its
+    notes and orders follow, as on the carrier's own delivered event."""
+    return _parcel_by_hand(parcel_id=parcel_id, name="deliver", reason=reason, by=by)
+
+
+def parcel_report_exception(*, parcel_id: int, reason: str, by: Any) -> Parcel:
+    """A delivery exception reported by phone or by the customer: after-sales is told."""
+    return _parcel_by_hand(parcel_id=parcel_id, name="report_exception", reason=reason, by=by)
+
+
+def note_mark_delivered(*, note_id: int, reason: str, by: Any) -> Parcel:
+    """A shipped note is delivered with its parcel: the whole parcel is marked delivered."""
+    note = DeliveryNote.objects.get(pk=note_id)
+    if note.parcel_id is None or note.state != NoteState.SHIPPED:
+        raise ConflictError(
+            _("Delivery note %(number)s is %(state)s: only a shipped note can be delivered.")
+            % {"number": note.number, "state": note.get_state_display()}
+        )
+    return parcel_mark_delivered(parcel_id=note.parcel_id, reason=reason, by=by)
