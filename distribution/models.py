@@ -607,7 +607,10 @@ class Deal(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     number = models.CharField(_("number"), max_length=30, unique=True)
     partner = models.ForeignKey(
-        Partner, on_delete=models.PROTECT, related_name="deals", verbose_name=_("site")
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="deals",
+        verbose_name=pgettext_lazy("group buying", "site"),
     )
     title = models.CharField(_("title"), max_length=200)
     state = FSMField(
@@ -761,7 +764,9 @@ class Deal(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 class DealLine(models.Model):
     """One SKU of a deal: the group price, the site's minimum and our estimate."""
 
-    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="lines", verbose_name=_("deal")
+    )
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     group_price = MoneyField(_("group price"))
     min_quantity = models.PositiveIntegerField(

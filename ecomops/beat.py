@@ -23,6 +23,7 @@ its work in the database and must be harmless when run twice or late (DESIGN §7
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.apps.registry import Apps
@@ -94,6 +95,18 @@ def remove_task(apps: Apps, name: str) -> None:
         _schedule_changed(apps)
 
 
+def rename_task(apps: Apps, old: str, new: str, *, description: str | None = None) -> None:
+    """Rename the periodic task ``old`` to ``new`` (and set its description if given): its
+    task, schedule, arguments, last run and whether a manager enabled it stay. Nothing
+    happens when ``old`` is gone or ``new`` exists already (safe to run twice)."""
+    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
+    if task_model.objects.filter(name=new).exists():
+        return
+    values = {"name": new} if description is None else {"name": new, "description": description}
+    if task_model.objects.filter(name=old).update(**values):
+        _schedule_changed(apps)
+
+
 def _schedule_changed(apps: Apps) -> None:
     # Historical models skip PeriodicTask.save()'s own bookkeeping: tell a running beat
     # (DatabaseScheduler polls this row) to reload its schedule.
@@ -114,5 +127,24 @@ def schedule_operation(*, name: str, task: str, **crontab: Any) -> Any:
 
     def backwards(apps: Apps, schema_editor: Any) -> None:
         remove_task(apps, name)
+
+    return migrations.RunPython(forwards, backwards)
+
+
+def rename_operation(names: Mapping[str, tuple[str, str]]) -> Any:
+    """A migration operation giving periodic tasks new names and descriptions
+    (``{old name: (new name, new description)}``); reversed, the old names come back (the
+    descriptions stay). Beat runs the task path: the name and description are what managers
+    read in the admin. ``ensure_crontab_task`` and ``remove_task`` find a task by name, so
+    later migrations use the new name."""
+    from django.db import migrations
+
+    def forwards(apps: Apps, schema_editor: Any) -> None:
+        for old, (new, description) in names.items():
+            rename_task(apps, old, new, description=description)
+
+    def backwards(apps: Apps, schema_editor: Any) -> None:
+        for old, (new, _description) in names.items():
+            rename_task(apps, new, old)
 
     return migrations.RunPython(forwards, backwards)

@@ -71,6 +71,13 @@ def _action_label(method: Any) -> str:
     return str(custom.get("label", method.__name__.replace("_", " ")))
 
 
+def transition_label(model: type[models.Model], name: str) -> str:
+    """The words for ``model``'s transition ``name`` (its ``custom["label"]``), as refusals
+    and the admin's state log show it; a transition the model no longer has keeps its name."""
+    method = getattr(model, name, None)
+    return _action_label(method) if callable(method) else name.replace("_", " ")
+
+
 def _cannot_message(obj: models.Model, name: str, state_field: str) -> str:
     display = getattr(obj, f"get_{state_field}_display", None)
     state = display() if callable(display) else getattr(obj, state_field)

@@ -4,9 +4,8 @@ read-only lines and logs. Money records are written by services only."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django_fsm_log.admin import StateLogInline
 
-from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services

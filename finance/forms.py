@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orders.models import InvoiceKind, Order
 
@@ -161,7 +162,7 @@ class PayRefundForm(forms.Form):
 class RemittanceReceiveForm(forms.Form):
     bank_reference = forms.CharField(label=_("bank serial number"), max_length=64)
     amount = forms.DecimalField(label=_("amount"), max_digits=14, decimal_places=2)
-    paid_at = forms.DateTimeField(label=_("received"), widget=DATETIME)
+    paid_at = forms.DateTimeField(label=pgettext_lazy("payment", "received"), widget=DATETIME)
 
 
 class RunForm(forms.Form):

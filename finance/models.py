@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from ecomops.accounts.fields import actor_field
@@ -168,7 +169,7 @@ class PaymentAllocation(models.Model):
 class InvoiceRequestState(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     ISSUED = "issued", _("Issued")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("invoice state", "Delivered")
     REJECTED = "rejected", _("Rejected")
 
 
@@ -219,8 +220,10 @@ class InvoiceRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     requested_by = actor_field(_("requested by"))
     due_at = models.DateTimeField(_("issue by"))
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
-    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    delivered_at = models.DateTimeField(
+        pgettext_lazy("invoice", "delivered"), null=True, blank=True
+    )
+    rejected_at = models.DateTimeField(pgettext_lazy("time", "rejected"), null=True, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
 
     class Meta:
@@ -265,7 +268,7 @@ class InvoiceRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         source=InvoiceRequestState.ISSUED,
         target=InvoiceRequestState.DELIVERED,
         permission="finance.issue_invoice",
-        custom={"label": _("mark delivered")},
+        custom={"label": pgettext_lazy("invoice", "mark delivered")},
     )
     def deliver(self, *, at: datetime) -> None:
         self.delivered_at = at
@@ -346,17 +349,19 @@ class Invoice(models.Model):
     # Amounts (negative on a red-letter invoice)
     amount_net = MoneyField(_("amount without tax"))
     tax_amount = MoneyField(_("tax"))
-    total_amount = MoneyField(_("total"))
+    total_amount = MoneyField(pgettext_lazy("invoice", "total"))
     issued_at = models.DateTimeField(_("issued"), db_index=True)
-    issued_by = actor_field(_("issued by"))
+    issued_by = actor_field(pgettext_lazy("invoice", "issued by"))
     # Delivery
     delivery_method = models.CharField(
         _("delivery"), max_length=10, choices=DeliveryMethod.choices, default=DeliveryMethod.POST
     )
     tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    parcel_number = models.CharField(_("parcel"), max_length=40, blank=True)
-    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    parcel_number = models.CharField(pgettext_lazy("number", "parcel"), max_length=40, blank=True)
+    delivered_at = models.DateTimeField(
+        pgettext_lazy("invoice", "delivered"), null=True, blank=True
+    )
     # Paper recovery before a red-letter invoice
     paper_recovered_at = models.DateTimeField(_("paper copy recovered"), null=True, blank=True)
     paper_recovered_by = actor_field(_("recovered by"))
@@ -411,7 +416,9 @@ class InvoiceLine(models.Model):
     position = models.PositiveSmallIntegerField(_("line"))
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     description = models.CharField(_("goods or services"), max_length=200)
-    specification = models.CharField(_("specification"), max_length=200, blank=True)
+    specification = models.CharField(
+        pgettext_lazy("invoice", "specification"), max_length=200, blank=True
+    )
     unit = models.CharField(_("unit"), max_length=20, blank=True)
     quantity = models.IntegerField(_("quantity"))
     unit_price_net = models.DecimalField(
@@ -420,7 +427,7 @@ class InvoiceLine(models.Model):
     amount_net = MoneyField(_("amount without tax"))
     tax_rate = models.DecimalField(_("tax rate"), max_digits=4, decimal_places=3)
     tax_amount = MoneyField(_("tax"))
-    total_amount = MoneyField(_("total"))
+    total_amount = MoneyField(pgettext_lazy("invoice", "total"))
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -567,7 +574,7 @@ class Refund(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True, db_index=True)
     paid_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
-    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    rejected_at = models.DateTimeField(pgettext_lazy("time", "rejected"), null=True, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
 
     class Meta:
@@ -659,7 +666,7 @@ class Remittance(models.Model):
     )
     description = models.CharField(_("description"), max_length=300, blank=True)
     amount_expected = MoneyField(_("amount expected"))
-    due_date = models.DateField(_("due"))
+    due_date = models.DateField(pgettext_lazy("payment", "due"))
     payment = models.OneToOneField(
         Payment,
         on_delete=models.PROTECT,
@@ -668,7 +675,7 @@ class Remittance(models.Model):
         related_name="remittance",
         verbose_name=_("payment received"),
     )
-    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    received_at = models.DateTimeField(pgettext_lazy("payment", "received"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -738,22 +745,52 @@ class Mismatch(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=MismatchKind.choices)
     channel = models.ForeignKey(
-        Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Channel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
     )
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("order"),
     )
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment"),
     )
     invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invoice"),
     )
     refund = models.ForeignKey(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund"),
     )
     remittance = models.ForeignKey(
-        Remittance, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Remittance,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remittance"),
     )
     reference = models.CharField(_("reference"), max_length=64)
     expected = MoneyField(_("expected"), null=True, blank=True)

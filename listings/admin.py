@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django_fsm_log.admin import StateLogInline
 
-from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin
 
 from . import services

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -51,7 +52,7 @@ def _columns() -> list[tuple[str, Any]]:
         (_("shelf life"), lambda s: s.product.shelf_life),
         (_("ingredients / material"), lambda s: s.product.material),
         (_("storage"), lambda s: s.product.storage),
-        (_("description"), lambda s: s.product.description),
+        (pgettext("product", "description"), lambda s: s.product.description),
         (
             _("selling points"),
             lambda s: application(s).detail_selling_points if application(s) else "",
@@ -110,8 +111,11 @@ def product_data_package(sku_ids: Iterable[int]) -> bytes:
         raise ValueError("no SKUs to package")
     buffer = io.BytesIO()
     stamp = timezone.localtime().strftime("%Y%m%d")
+    # Not inside the f-string: xgettext does not look into f-strings, so the name was never
+    # extracted and the partner's sheet kept its English file name.
+    sheet_name = _("product information sheet")
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{_('product information sheet')}-{stamp}.xlsx", catalog_workbook(skus))
+        archive.writestr(f"{sheet_name}-{stamp}.xlsx", catalog_workbook(skus))
         for sku in skus:
             for index, image in enumerate(sku.images.all(), start=1):
                 suffix = PurePosixPath(image.image.name).suffix or ".jpg"

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from ecomops.money import MoneyField
@@ -76,7 +77,7 @@ class Product(models.Model):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("product", "description"), blank=True)
     origin = models.CharField(_("place of origin"), max_length=100, blank=True)
     shelf_life = models.CharField(_("shelf life"), max_length=50, blank=True)
     material = models.CharField(_("ingredients / material"), max_length=500, blank=True)

@@ -9,9 +9,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_fsm_log.admin import StateLogInline
 
-from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services

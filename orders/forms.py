@@ -8,6 +8,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import (
     CUSTOMER_FIELDS,
@@ -80,7 +81,7 @@ class BulkForm(forms.Form):
         ("hold", _("Put on hold")),
         ("release_hold", _("Release from hold")),
     ]
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    action = forms.ChoiceField(label=pgettext_lazy("bulk action", "Action"), choices=ACTIONS)
     orders = forms.TypedMultipleChoiceField(label=_("Orders"), coerce=int, choices=[])
     kind = forms.ChoiceField(
         label=_("Hold"), choices=[("", "—"), *HoldKind.choices], required=False
@@ -161,7 +162,7 @@ class ManualOrderForm(forms.Form):
     )
     placed_at = forms.DateTimeField(label=_("Placed"), widget=DATETIME)
     paid_at = forms.DateTimeField(
-        label=_("Paid"),
+        label=pgettext_lazy("time", "Paid"),
         widget=DATETIME,
         required=False,
         help_text=_("Empty for an on-account order not yet paid."),

@@ -13,10 +13,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_fsm_log.admin import StateLogInline
 from simple_history.admin import SimpleHistoryAdmin
 
-from ecomops.admin_inlines import ReadOnlyInline
+from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from .models import (

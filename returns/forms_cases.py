@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ecomops.accounts.names import person_name
 from orders.models import Customer, Order
@@ -98,7 +99,9 @@ class CustomerLookupForm(forms.Form):
 
 class CaseForm(CustomerLookupForm):
     return_request = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    category = forms.ChoiceField(label=_("category"), choices=CaseCategory.choices)
+    category = forms.ChoiceField(
+        label=pgettext_lazy("classification", "category"), choices=CaseCategory.choices
+    )
     problem = forms.CharField(
         label=_("problem"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000
     )
@@ -110,7 +113,9 @@ class CaseForm(CustomerLookupForm):
 
 
 class CaseUpdateForm(forms.Form):
-    category = forms.ChoiceField(label=_("category"), choices=CaseCategory.choices)
+    category = forms.ChoiceField(
+        label=pgettext_lazy("classification", "category"), choices=CaseCategory.choices
+    )
     problem = forms.CharField(
         label=_("problem"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
@@ -197,7 +202,9 @@ class RescheduleForm(forms.Form):
 
 
 class ScriptForm(forms.Form):
-    category = forms.ChoiceField(label=_("category"), choices=ScriptCategory.choices)
+    category = forms.ChoiceField(
+        label=pgettext_lazy("classification", "category"), choices=ScriptCategory.choices
+    )
     audience = forms.ChoiceField(
         label=_("for"), choices=ScriptAudience.choices, initial=ScriptAudience.BOTH
     )
@@ -223,7 +230,9 @@ class ScriptSearchForm(forms.Form):
         help_text=_("Every word must appear; separate words with spaces."),
     )
     category = forms.ChoiceField(
-        label=_("category"), choices=[("", _("all")), *ScriptCategory.choices], required=False
+        label=pgettext_lazy("classification", "category"),
+        choices=[("", _("all")), *ScriptCategory.choices],
+        required=False,
     )
     audience = forms.ChoiceField(
         label=_("for"), choices=[("", _("all")), *ScriptAudience.choices], required=False

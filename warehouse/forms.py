@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ecomops.cutoffs import slots
 from listings.models import Sku
@@ -50,7 +51,8 @@ class AdjustForm(forms.Form):
     sku = SkuField(label=_("SKU code or barcode"), max_length=40)
     location = LocationField(label=_("Location"), max_length=20)
     change = forms.IntegerField(
-        label=_("Change"), help_text=_("Positive: found more. Negative: missing or damaged.")
+        label=pgettext_lazy("stock count", "Change"),
+        help_text=_("Positive: found more. Negative: missing or damaged."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
 

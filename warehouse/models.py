@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from listings.models import Sku
@@ -608,7 +609,10 @@ class DeliveryNote(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
 class DeliveryNoteLine(models.Model):
     note = models.ForeignKey(
-        DeliveryNote, on_delete=models.CASCADE, related_name="lines", verbose_name=_("note")
+        DeliveryNote,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=pgettext_lazy("delivery note", "note"),
     )
     order_line = models.ForeignKey(
         OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
@@ -779,14 +783,17 @@ class PackScan(models.Model):
     """One scan at the pack station, accepted or refused."""
 
     note = models.ForeignKey(
-        DeliveryNote, on_delete=models.CASCADE, related_name="scans", verbose_name=_("note")
+        DeliveryNote,
+        on_delete=models.CASCADE,
+        related_name="scans",
+        verbose_name=pgettext_lazy("delivery note", "note"),
     )
     code = models.CharField(_("scanned"), max_length=64)
     sku = models.ForeignKey(
         Sku, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("SKU")
     )
-    accepted = models.BooleanField(_("accepted"))
-    message = models.CharField(_("message"), max_length=300, blank=True)
+    accepted = models.BooleanField(pgettext_lazy("scan", "accepted"))
+    message = models.CharField(pgettext_lazy("scan", "message"), max_length=300, blank=True)
     scanned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

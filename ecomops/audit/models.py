@@ -10,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Note(models.Model):
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("kind of object")
+    )
+    object_id = models.PositiveBigIntegerField(_("object ID"))
     content_object = GenericForeignKey("content_type", "object_id")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -133,9 +133,13 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Language and time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
-# The project's and business apps' catalogues come before third-party apps' (which translate
-# common words like "Name" for their own screens).
-LOCALE_PATHS = [BASE_DIR / "locale", *(BASE_DIR / app / "locale" for app in BUSINESS_APPS)]
+# Django merges catalogues LOCALE_PATHS first, then INSTALLED_APPS in order, then its own:
+# the first that translates a message wins. Only the kernel's and the shared templates'
+# catalogue is listed here; each business app's catalogue (its locale/) is found through
+# app loading. No catalogue of ours translates a Django or third-party message differently,
+# and one English word with two meanings has a context per meaning (pgettext), so the order
+# never decides what a screen says (tests/ecomops/test_translations.py).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True

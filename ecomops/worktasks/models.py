@@ -125,7 +125,7 @@ class WorkTask(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     dispatched_by = actor_field(_("dispatched by"))
     dispatched_at = models.DateTimeField(_("dispatched"), default=timezone.now)
     accepted_by = actor_field(_("accepted by"))
-    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_at = models.DateTimeField(pgettext_lazy("task", "accepted"), null=True, blank=True)
     completed_by = actor_field(_("completed by"))
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     completion_note = models.TextField(_("completion note"), blank=True)

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import (
     RETURN_VALUE,
     ConcurrentTransitionMixin,
@@ -252,7 +253,7 @@ class OrderState(models.TextChoices):
     IDENTIFIED = "identified", _("Identified")
     CONFIRMED = "confirmed", _("Confirmed")
     ALLOCATED = "allocated", _("Allocated")
-    RELEASED = "released", _("Released")
+    RELEASED = "released", pgettext_lazy("order state", "Released")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
     COMPLETED = "completed", _("Completed")
@@ -356,7 +357,13 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     hold_kind = models.CharField(_("hold"), max_length=30, choices=HoldKind.choices, blank=True)
     hold_reason = models.CharField(_("hold reason"), max_length=300, blank=True)
-    state_before_hold = models.CharField(max_length=20, blank=True, editable=False)
+    state_before_hold = models.CharField(
+        _("state before hold"),
+        max_length=20,
+        choices=OrderState.choices,
+        blank=True,
+        editable=False,
+    )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancellation_requested_at = models.DateTimeField(
@@ -369,7 +376,7 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         _("cancellation declined because"), max_length=300, blank=True
     )
     allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
-    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_at = models.DateTimeField(pgettext_lazy("order", "released"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -610,7 +617,7 @@ class OrderImport(models.Model):
     )
     file_name = models.CharField(_("file"), max_length=200)
     file_sha256 = models.CharField(_("file checksum"), max_length=64, db_index=True)
-    content = models.TextField(_("content"))
+    content = models.TextField(pgettext_lazy("file", "content"))
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.PREVIEWED
     )

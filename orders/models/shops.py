@@ -243,7 +243,7 @@ class ShopOpening(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         help_text=_("The last working day of the platform's review of the latest submission."),
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
-    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    opened_at = models.DateTimeField(pgettext_lazy("shop", "opened"), null=True, blank=True)
     abandoned_at = models.DateTimeField(_("abandoned"), null=True, blank=True)
     abandoned_reason = models.CharField(_("reason for abandoning"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

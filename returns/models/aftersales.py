@@ -42,7 +42,7 @@ REVIEW_CLOCK = "return_review"
 
 class ReturnKind(models.TextChoices):
     RETURN = "return", _("Return for a refund")
-    EXCHANGE = "exchange", _("Exchange")
+    EXCHANGE = "exchange", pgettext_lazy("return kind", "Exchange")
     REFUND_ONLY = "refund_only", _("Refund without return")
 
 
@@ -144,7 +144,9 @@ class ReturnRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     received_by = actor_field(_("received by"))
     inspected_at = models.DateTimeField(_("inspected"), null=True, blank=True)
     inspected_by = actor_field(_("inspected by"))
-    refund_reference = models.CharField(_("refund"), max_length=30, blank=True)
+    refund_reference = models.CharField(
+        pgettext_lazy("reference", "refund"), max_length=30, blank=True
+    )
     replacement_order = models.ForeignKey(
         Order,
         on_delete=models.PROTECT,
@@ -353,7 +355,10 @@ class ReturnLine(models.Model):
         verbose_name=_("return request"),
     )
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="return_lines", verbose_name=_("line")
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="return_lines",
+        verbose_name=pgettext_lazy("order line", "line"),
     )
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
@@ -415,8 +420,8 @@ class ReturnPhoto(models.Model):
     image = models.ImageField(
         _("picture"), upload_to=return_photo_path, width_field="width", height_field="height"
     )
-    width = models.PositiveIntegerField(default=0, editable=False)
-    height = models.PositiveIntegerField(default=0, editable=False)
+    width = models.PositiveIntegerField(_("width (px)"), default=0, editable=False)
+    height = models.PositiveIntegerField(_("height (px)"), default=0, editable=False)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     uploaded_by = actor_field(_("uploaded by"))
     via_link = models.BooleanField(_("sent by the customer"), default=False)
@@ -439,7 +444,7 @@ class PhotoLink(models.Model):
         related_name="photo_links",
         verbose_name=_("return request"),
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(_("link token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = actor_field(_("created by"))
     expires_at = models.DateTimeField(_("expires"))
@@ -496,7 +501,9 @@ class AfterSalesCase(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         related_name="cases",
         verbose_name=_("return request"),
     )
-    category = models.CharField(_("category"), max_length=20, choices=CaseCategory.choices)
+    category = models.CharField(
+        pgettext_lazy("classification", "category"), max_length=20, choices=CaseCategory.choices
+    )
     state = FSMField(_("status"), default=CaseState.OPEN, choices=CaseState.choices, protected=True)
     problem = models.TextField(_("problem"))
     cause = models.TextField(_("cause"), blank=True)
@@ -658,7 +665,9 @@ class ScriptAudience(models.TextChoices):
 class ReplyScript(models.Model):
     """话术: a prepared answer service staff give to a customer's question."""
 
-    category = models.CharField(_("category"), max_length=20, choices=ScriptCategory.choices)
+    category = models.CharField(
+        pgettext_lazy("classification", "category"), max_length=20, choices=ScriptCategory.choices
+    )
     audience = models.CharField(
         _("for"), max_length=12, choices=ScriptAudience.choices, default=ScriptAudience.BOTH
     )

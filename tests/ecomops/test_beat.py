@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.apps import apps as django_apps
 from django_celery_beat.models import CrontabSchedule, PeriodicTask, PeriodicTasks
 
-from ecomops.beat import ensure_crontab_task, remove_task
+from ecomops.beat import ensure_crontab_task, remove_task, rename_task
 
 pytestmark = pytest.mark.django_db
 
-SWEEP = "SLA sweep (every minute)"
+SWEEP = "SLA 时限巡检（每分钟）"
 
 
 def test_sla_sweep_is_scheduled_every_minute() -> None:
@@ -78,3 +79,25 @@ def test_remove_task() -> None:
     remove_task(django_apps, "Short-lived job")
     remove_task(django_apps, "Short-lived job")
     assert not PeriodicTask.objects.filter(name="Short-lived job").exists()
+
+
+def test_rename_task_keeps_schedule_and_a_managers_choice() -> None:
+    ensure_crontab_task(django_apps, name="Old label", task="tests.renamed", minute="5", hour="6")
+    PeriodicTask.objects.filter(name="Old label").update(enabled=False)
+    before = PeriodicTask.objects.get(name="Old label")
+    for _ in range(2):  # safe twice
+        rename_task(django_apps, "Old label", "新名称", description="说明")
+    task = PeriodicTask.objects.get(name="新名称")
+    assert (task.pk, task.task, task.crontab_id) == (before.pk, "tests.renamed", before.crontab_id)
+    assert (task.description, task.enabled) == ("说明", False)
+    assert not PeriodicTask.objects.filter(name="Old label").exists()
+
+
+def test_default_schedules_have_chinese_names_and_descriptions() -> None:
+    """The admin lists beat's tasks by name: a manager reads Chinese, the task path stays."""
+    tasks = PeriodicTask.objects.exclude(task__startswith="celery.")
+    assert tasks.count() >= 12
+    for task in tasks:
+        assert re.search(r"[\u4e00-\u9fff]", task.name), task.name
+        assert re.search(r"[\u4e00-\u9fff]", task.description), task.name
+        assert re.fullmatch(r"[a-z_.]+", task.task), task.task
