@@ -248,7 +248,7 @@ def _draw_label(canvas: Any, parcel: Parcel) -> None:
     for text in (
         f"订单：{', '.join(n.order.number for n in notes)}",
         f"包裹：{parcel.number}   重量：{parcel.weight_grams / 1000:.2f} kg",
-        f"件数：{sum(len(n.lines.all()) for n in notes)} 行"
+        f"件数：{sum(line.to_pack for n in notes for line in n.lines.all())} 件"
         + ("   合单" if len(notes) > 1 else ""),
     ):
         canvas.drawString(6 * mm, y, text[:40])

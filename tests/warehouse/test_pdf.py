@@ -92,3 +92,15 @@ def test_label_slip_and_manifest(
 
     text, _reader = text_of(client.get(f"/warehouse/waves/{released['wave'].pk}/labels.pdf"))
     assert parcel.waybill_number in text
+
+
+def test_the_label_counts_pieces_not_lines(
+    released: dict[str, Any], client: Client, keeper: Any, picker: Any, packer: Any
+) -> None:
+    pick_all(released["wave"], picker)
+    services.wave_sort(wave_id=released["wave"].pk, by=picker)
+    parcel = pack(released["first"], packer)  # two lines: 2 × SKU-1 and 1 × SKU-2
+    client.force_login(keeper)
+    text, _reader = text_of(client.get(f"/warehouse/parcels/{parcel.pk}/label.pdf"))
+    assert "件数：3 件" in text
+    assert "行" not in text
