@@ -230,6 +230,9 @@ def _past_orders(
                     )
                 )
             state = _final_state(age, rng)
+            if batch.cut_at > now and FULFILLED.get(state, 0) > FULFILLED[OrderState.ALLOCATED]:
+                # its batch is not cut yet: allocated at most, it cannot have left the warehouse
+                state = OrderState.ALLOCATED
             identified = accepted + timedelta(minutes=rng.choice([0, 3, 6, 9, 12, 20]))
             confirmed = identified + timedelta(minutes=rng.choice([5, 10, 15, 25, 40]))
             orders.append(

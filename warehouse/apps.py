@@ -13,7 +13,7 @@ class WarehouseConfig(AppConfig):
         from orders.signals import order_cancellation_requested, order_cancelled
 
         from . import receivers, selectors
-        from .demo import seed_warehouse
+        from .demo import seed_warehouse, seed_warehouse_history
 
         order_cancelled.connect(receivers.on_order_cancelled, dispatch_uid="warehouse.cancelled")
         order_cancellation_requested.connect(
@@ -138,3 +138,5 @@ class WarehouseConfig(AppConfig):
             )
         )
         register_seeder("warehouse", seed_warehouse, order=30)
+        # after the apps that write past orders as history (distribution 60, marketing 70)
+        register_seeder("warehouse_history", seed_warehouse_history, order=90)
