@@ -38,6 +38,19 @@ CATEGORIES = {
     "家居日用": ["收纳", "床品"],
     "数码配件": ["充电器", "数据线"],
 }
+# The tax category (税收分类简称) invoices print before each product's name.
+TAX_CATEGORIES = {
+    "面霜": "化妆品",
+    "洁面": "化妆品",
+    "面膜": "化妆品",
+    "茶叶": "茶叶",
+    "坚果": "坚果及籽类",
+    "饮用水": "饮料",
+    "收纳": "日用杂品",
+    "床品": "日用杂品",
+    "充电器": "计算机配套产品",
+    "数据线": "计算机配套产品",
+}
 # (brand index, top category, category, product, specification, offline price, units/month)
 PRODUCTS = [
     (0, "美妆个护", "面霜", "玻尿酸保湿面霜", "50g", "168.00", 900),
@@ -230,6 +243,7 @@ def _seed_one(
             "width_mm": 150,
             "height_mm": 80 + index % 60,
             "tax_rate": Decimal("0.13") if category.parent.name != "食品饮料" else Decimal("0.09"),
+            "tax_category": TAX_CATEGORIES[category.name],
             "origin": "浙江杭州",
             "shelf_life": "24个月" if category.parent.name != "数码配件" else "",
             "material": "",

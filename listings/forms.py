@@ -63,6 +63,14 @@ class BaseInfoForm(forms.Form):
         initial=Decimal("0.13"),
         help_text=_("0.13 for 13%."),
     )
+    tax_category = forms.CharField(
+        label=_("tax category"),
+        max_length=40,
+        help_text=_(
+            "The short name of the goods' tax classification, e.g. 日用杂品 or 化妆品: "
+            "invoices print it before the name (*日用杂品*枕头)."
+        ),
+    )
     origin = forms.CharField(label=_("place of origin"), max_length=100, required=False)
     shelf_life = forms.CharField(label=_("shelf life"), max_length=50, required=False)
     material = forms.CharField(label=_("ingredients / material"), max_length=500, required=False)

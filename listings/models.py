@@ -127,6 +127,15 @@ class Sku(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.17"))],
         help_text=_("0.13 for 13%."),
     )
+    tax_category = models.CharField(
+        _("tax category"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "The short name of the goods' tax classification, e.g. 日用杂品 or 化妆品: "
+            "invoices print it before the name (*日用杂品*枕头)."
+        ),
+    )
     state = FSMField(_("state"), default=SkuState.NEW, choices=SkuState.choices, protected=True)
     listed_at = models.DateTimeField(_("listed"), null=True, blank=True)
     delisted_at = models.DateTimeField(_("delisted"), null=True, blank=True)
@@ -147,6 +156,11 @@ class Sku(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @property
     def tax_rate_percent(self) -> str:
         return f"{self.tax_rate * 100:.0f}%"
+
+    @property
+    def invoice_name(self) -> str:
+        """The goods' name on an invoice: its tax category first, ``*日用杂品*枕头``."""
+        return f"*{self.tax_category}*{self.name}" if self.tax_category else self.name
 
     @transition(
         field=state,

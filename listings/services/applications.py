@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ecomops.accounts.roles import RoleCode
 from ecomops.errors import ConflictError, PermissionDeniedError
 from ecomops.fsm import transition
+from ecomops.money import format_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
@@ -62,6 +63,7 @@ BASE_INFO_FIELDS = (
     "width_mm",
     "height_mm",
     "tax_rate",
+    "tax_category",
     "origin",
     "shelf_life",
     "material",
@@ -71,6 +73,33 @@ BASE_INFO_FIELDS = (
 
 def _lock(application_id: int) -> ListingApplication:
     return ListingApplication.objects.select_for_update().get(pk=application_id)
+
+
+def _check_reference_prices(cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """The three reference prices rank: the base subsidy price is the floor the company
+    makes up to, the online guide price sits at or above it and at or below the offline
+    market price. Each price out of order is named on its own field."""
+    market = cleaned.get("offline_market_price")
+    guide = cleaned.get("online_guide_price")
+    subsidy = cleaned.get("base_subsidy_price")
+    if market is not None and guide is not None and guide > market:
+        errors.setdefault("online_guide_price", []).append(
+            _("The online guide price cannot be above the offline market price (%(market)s).")
+            % {"market": format_money(market)}
+        )
+    if guide is not None and subsidy is not None and subsidy > guide:
+        errors.setdefault("base_subsidy_price", []).append(
+            _("The online base subsidy price cannot be above the online guide price (%(guide)s).")
+            % {"guide": format_money(guide)}
+        )
+    elif guide is None and market is not None and subsidy is not None and subsidy > market:
+        errors.setdefault("base_subsidy_price", []).append(
+            _(
+                "The online base subsidy price cannot be above the offline market price "
+                "(%(market)s)."
+            )
+            % {"market": format_money(market)}
+        )
 
 
 def _clean_application_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +129,7 @@ def _clean_application_data(data: dict[str, Any]) -> dict[str, Any]:
                 errors.setdefault(field, []).append(unknown)
             else:
                 cleaned[field] = found
+    _check_reference_prices(cleaned, errors)
     sales = cleaned.get("offline_monthly_sales")
     if sales is not None and (not isinstance(sales, int) or sales < 0):
         errors.setdefault("offline_monthly_sales", []).append(
@@ -311,6 +341,17 @@ def _clean_base_info(data: dict[str, Any]) -> dict[str, Any]:
         errors.setdefault("tax_rate", []).append(
             _("Enter a VAT rate between 0 and 0.17 (0.13 for 13%).")
         )
+    # Invoices print it as *category*name, so the stars are ours to add.
+    tax_category = str(cleaned.get("tax_category") or "").strip().strip("*").strip()
+    if not tax_category:
+        errors.setdefault("tax_category", []).append(
+            _("Invoices need the goods' tax category, e.g. 日用杂品.")
+        )
+    elif "*" in tax_category:
+        errors.setdefault("tax_category", []).append(
+            _("Enter the short name only, without stars: 日用杂品, not *日用杂品*.")
+        )
+    cleaned["tax_category"] = tax_category
     if errors:
         raise ListingError(
             _("The base information sheet has errors: please correct the fields marked."),

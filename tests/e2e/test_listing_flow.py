@@ -90,6 +90,7 @@ def test_listing_application_from_submission_to_listed(
     page.fill("#id_barcode", barcode())
     page.fill("#id_name", "每日坚果礼盒 25g×30袋")
     page.fill("#id_weight_grams", "900")
+    page.fill("#id_tax_category", "坚果及籽类")
     page.click("button[type=submit].btn-primary")
     page.wait_for_load_state("networkidle")
     for kind, name in (("main", "main.jpg"), ("detail", "detail.jpg")):

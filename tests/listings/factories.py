@@ -70,6 +70,7 @@ def base_info(**overrides: Any) -> dict[str, Any]:
         "unit": "瓶",
         "weight_grams": 120,
         "tax_rate": Decimal("0.13"),
+        "tax_category": "化妆品",
     }
     data.update(overrides)
     return data
