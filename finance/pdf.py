@@ -33,6 +33,8 @@ INVOICE_PAGE = (240 * mm, 140 * mm)
 BROWN = colors.HexColor("#8B4513")
 INK = colors.HexColor("#1F2A44")
 KIND_TITLES = {"special": "增值税专用发票", "ordinary": "增值税普通发票"}
+# 全电发票 titles: the special one keeps 增值税 in its name, the ordinary one does not.
+ELECTRONIC_TITLES = {"special": "电子发票（增值税专用发票）", "ordinary": "电子发票（普通发票）"}
 
 
 def _money(value: Decimal | None) -> str:
@@ -54,9 +56,8 @@ def _draw_invoice(canvas: Any, invoice: Invoice) -> None:
     left, right = 8 * mm, width - 8 * mm
     canvas.setFont(font, 9)
     # Title with the double rule under it, in the invoice's brown.
-    title = KIND_TITLES.get(invoice.kind, "发票")
-    if invoice.electronic:
-        title = "电子发票（" + title.replace("增值税", "") + "）"
+    titles = ELECTRONIC_TITLES if invoice.electronic else KIND_TITLES
+    title = titles.get(invoice.kind, "发票")
     canvas.setFillColor(BROWN)
     canvas.setStrokeColor(BROWN)
     canvas.setFont(font, 17)
@@ -154,7 +155,7 @@ def _draw_invoice(canvas: Any, invoice: Invoice) -> None:
     for index, line in enumerate(shown):
         y = table_top - 9 * mm - index * row_height
         cells = [
-            f"*{line.description}",
+            line.description,
             line.specification,
             line.unit,
             str(line.quantity),
@@ -350,7 +351,7 @@ def reconciliation_pdf(run: ReconciliationRun, mismatches: Sequence[Mismatch]) -
                 [
                     [
                         str(labels.get(m.kind, m.kind)),
-                        m.channel.code if m.channel else "",
+                        m.channel.name if m.channel else "",
                         m.reference,
                         m.order.number if m.order else "",
                         _money(m.expected),

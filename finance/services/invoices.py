@@ -411,7 +411,7 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
             invoice=invoice,
             position=index,
             sku=line.sku,
-            description=line.sku.name,
+            description=line.sku.invoice_name[:200],
             specification=line.sku.specification,
             unit=line.sku.unit,
             quantity=line.quantity,
