@@ -813,7 +813,7 @@ class PackScan(models.Model):
 
 
 class ManifestState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("manifest state", "Open")
     SIGNED = "signed", _("Handed over")
 
 

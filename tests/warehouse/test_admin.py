@@ -134,7 +134,7 @@ def test_closing_a_batch_with_notes_still_inside_is_refused_with_a_message(
     batch = shipped["batch"]
     response = press(admin_client, batch, "hand_over")
     assert response.status_code == 302
-    assert any("have not left" in m or "has not left" in m for m in messages_of(response))
+    assert any("still has delivery notes" in m for m in messages_of(response))
     assert Batch.objects.get(pk=batch.pk).state == BatchState.RELEASED
     assert not StateLog.objects.for_(batch).filter(transition="hand_over").exists()
 

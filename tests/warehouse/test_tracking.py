@@ -182,7 +182,7 @@ def test_the_batch_is_handed_over_by_the_last_hand_over(
 ) -> None:
     batch = released["batch"]
     first = handed_over(released, picker, packer, keeper)
-    with pytest.raises(ApplicationError, match="1 delivery note of batch"):
+    with pytest.raises(ApplicationError, match=r"in the warehouse \(1\)"):
         services.batch_hand_over(batch_id=batch.pk, by=manager)
     assert Batch.objects.get(pk=batch.pk).state == BatchState.RELEASED
     second = pack(released["second"], packer)

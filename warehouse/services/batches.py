@@ -26,7 +26,6 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
@@ -318,14 +317,10 @@ def batch_hand_over(*, batch_id: int, by: Any) -> Batch:
             waiting = batch.notes.exclude(state__in=FINISHED_NOTE_STATES).count()
             if waiting:
                 raise BatchError(
-                    ngettext(
-                        "%(count)d delivery note of batch %(batch)s has not left the "
-                        "warehouse yet: the batch is handed over once every note is shipped "
-                        "or cancelled.",
-                        "%(count)d delivery notes of batch %(batch)s have not left the "
-                        "warehouse yet: the batch is handed over once every note is shipped "
-                        "or cancelled.",
-                        waiting,
+                    _(
+                        "Batch %(batch)s still has delivery notes in the warehouse "
+                        "(%(count)d): it is handed over once every note is shipped or "
+                        "cancelled."
                     )
                     % {"count": waiting, "batch": str(batch)}
                 )
