@@ -23,6 +23,7 @@ from ecomops.worktasks.models import TaskState, WorkTask
 from ecomops.worktasks.services import task_accept, task_complete, task_decline, task_report
 from listings.models import PriceKind, Sku, SkuPrice, SkuState
 from listings.selectors import with_current_price
+from listings.services.pricing import base_subsidy_price_of
 from orders.demo import HistoryOrder, completed_orders
 from orders.models import Channel, Customer
 
@@ -60,6 +61,15 @@ def _campaign_price(regular: Decimal, percent_off: int) -> Decimal:
     return (regular * (100 - percent_off) / 100).quantize(Decimal("1")) - Decimal("0.10")
 
 
+# A deep cut goes below the base subsidy price only with the business unit's agreement.
+BELOW_SUBSIDY_REASON = "大促让利，事业部已同意，差额按底价补贴结算"
+
+
+def _below_subsidy_reason(sku: Any, price: Decimal) -> str:
+    floor = base_subsidy_price_of(sku)
+    return BELOW_SUBSIDY_REASON if floor is not None and price < floor else ""
+
+
 def seed_marketing(log: Log) -> None:
     if Campaign.objects.filter(name__in=[PAST, RUNNING, COORDINATING]).exists():
         log("  marketing demo already there")
@@ -90,11 +100,13 @@ def _plans(campaign: Campaign, skus: list[Any], by: Any) -> CampaignPlan:
             created_by=by,
         )
         for index, sku in enumerate(skus):
+            price = _campaign_price(sku.regular_price, off)
             PlanLine.objects.create(
                 plan=plan,
                 sku=sku,
-                campaign_price=_campaign_price(sku.regular_price, off),
+                campaign_price=price,
                 target_units=300 - 50 * index,
+                below_subsidy_reason=_below_subsidy_reason(sku, price),
             )
         plans.append(plan)
     return plans[0]
@@ -170,6 +182,7 @@ def _past_campaign(skus: list[Any], log: Log) -> None:
             valid_until=end,
             source=campaign.price_source,
             reason=f"活动 {campaign.number} {PAST}",
+            below_subsidy_reason=line.below_subsidy_reason,
             changed_by=manager,
         )
     _window_orders(campaign, lines)

@@ -100,6 +100,12 @@ class PlanLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU code"), max_length=64)
     campaign_price = money_field(_("campaign price"))
     target_units = forms.IntegerField(label=_("target units"), min_value=0)
+    below_subsidy_reason = forms.CharField(
+        label=_("reason for pricing below the base subsidy price"),
+        max_length=300,
+        required=False,
+        help_text=_("Only needed when the campaign price is below the SKU's base subsidy price."),
+    )
 
 
 class PlanChoiceForm(forms.Form):

@@ -239,6 +239,9 @@ class PlanLine(models.Model):
     sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
     campaign_price = MoneyField(_("campaign price"))
     target_units = models.PositiveIntegerField(_("target units"), default=0)
+    below_subsidy_reason = models.CharField(
+        _("reason for pricing below the base subsidy price"), max_length=300, blank=True
+    )
 
     class Meta:
         ordering = ["plan", "pk"]

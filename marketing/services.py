@@ -27,7 +27,12 @@ from ecomops.worktasks.models import TaskState
 from ecomops.worktasks.services import task_cancel, task_dispatch
 from listings.models import Sku, SkuState
 from listings.selectors import sku_regular_price
-from listings.services import sku_promotion_price_set, sku_promotion_prices_end
+from listings.services import (
+    check_subsidy_floor,
+    sku_promotion_price_set,
+    sku_promotion_prices_end,
+)
+from listings.services.pricing import base_subsidy_price_of
 
 from . import pdf
 from .models import (
@@ -203,9 +208,16 @@ def plan_save(
 
 
 def plan_line_save(
-    *, plan_id: int, sku_code: str, campaign_price: Any, target_units: Any, by: Any
+    *,
+    plan_id: int,
+    sku_code: str,
+    campaign_price: Any,
+    target_units: Any,
+    by: Any,
+    below_subsidy_reason: str = "",
 ) -> PlanLine:
-    """Put a listed SKU into a plan at its campaign price (below its online price)."""
+    """Put a listed SKU into a plan at its campaign price (below its online price; below
+    its base subsidy price only with a reason, the rule of every price in listings)."""
     require_permission(by, RUN)
     code = (sku_code or "").strip()
     sku = Sku.objects.filter(code=code).first() if code else None
@@ -226,6 +238,9 @@ def plan_line_save(
             % {"price": format_money(price), "regular": format_money(regular)},
             campaign_price=_("Above the online price."),
         )
+    check_subsidy_floor(sku=sku, price=price, below_subsidy_reason=below_subsidy_reason)
+    floor = base_subsidy_price_of(sku)
+    reason = (below_subsidy_reason or "").strip() if floor is not None and price < floor else ""
     try:
         units = int(target_units)
     except (TypeError, ValueError):
@@ -240,7 +255,13 @@ def plan_line_save(
         campaign = _lock(plan.campaign_id)
         _planning(campaign)
         line, _created = PlanLine.objects.update_or_create(
-            plan=plan, sku=sku, defaults={"campaign_price": price, "target_units": units}
+            plan=plan,
+            sku=sku,
+            defaults={
+                "campaign_price": price,
+                "target_units": units,
+                "below_subsidy_reason": reason,
+            },
         )
     return line
 
@@ -537,6 +558,7 @@ def _go_live(campaign: Campaign, by: Any) -> None:
             source=campaign.price_source,
             reason=reason,
             by=acting_user(by),
+            below_subsidy_reason=line.below_subsidy_reason,
         )
 
 

@@ -276,6 +276,7 @@ def _line_form(plan: CampaignPlan, editing: PlanLine | None) -> PlanLineForm:
             sku=editing.sku.code,
             campaign_price=editing.campaign_price,
             target_units=editing.target_units,
+            below_subsidy_reason=editing.below_subsidy_reason,
         )
     return PlanLineForm(prefix="line", initial=initial, auto_id=f"id_plan{plan.pk}_%s")
 
@@ -625,6 +626,7 @@ def plan_line_save(request: HttpRequest, pk: int) -> HttpResponse:
             sku_code=data["sku"],
             campaign_price=data["campaign_price"],
             target_units=data["target_units"],
+            below_subsidy_reason=data["below_subsidy_reason"],
             by=request.user,
         ),
         done=_("%(sku)s saved in plan %(plan)s.")

@@ -24,6 +24,7 @@ from .catalog import (
     sku_list_online,
 )
 from .pricing import (
+    check_subsidy_floor,
     sales_target_suggest,
     sku_price_change,
     sku_promotion_price_set,
@@ -47,6 +48,7 @@ __all__ = [
     "application_withdraw",
     "brand_get_or_create",
     "category_get_or_create",
+    "check_subsidy_floor",
     "sales_target_suggest",
     "sku_delist",
     "sku_image_add",

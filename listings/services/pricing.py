@@ -40,8 +40,11 @@ def base_subsidy_price_of(sku: Sku) -> Decimal | None:
 
 
 def check_subsidy_floor(*, sku: Sku, price: Decimal, below_subsidy_reason: str) -> None:
+    """The one rule for every price a customer may pay (launch, change, promotion,
+    campaign): below the online base subsidy price agreed at listing only with a reason,
+    since the company makes up the difference to the business unit."""
     floor = base_subsidy_price_of(sku)
-    if floor is not None and price < floor and not below_subsidy_reason.strip():
+    if floor is not None and price < floor and not (below_subsidy_reason or "").strip():
         raise field_error(
             "below_subsidy_reason",
             _(
@@ -89,14 +92,17 @@ def sku_promotion_price_set(
     source: str,
     reason: str,
     by: Any | None = None,
+    below_subsidy_reason: str = "",
 ) -> SkuPrice:
-    """A campaign's dated promotional price, in effect from ``valid_from`` to ``valid_until``."""
+    """A campaign's dated promotional price, in effect from ``valid_from`` to ``valid_until``;
+    below the base subsidy price only with a reason, as any other price."""
     sku = Sku.objects.select_for_update().get(pk=sku_id)
     amount = check_price(price)
     if valid_until <= valid_from:
         raise field_error("valid_until", _("The promotion must end after it starts."))
     if not (reason or "").strip():
         raise ListingError(_("Say why the promotional price is set."))
+    check_subsidy_floor(sku=sku, price=amount, below_subsidy_reason=below_subsidy_reason)
     return SkuPrice.objects.create(
         sku=sku,
         kind=PriceKind.PROMOTION,
@@ -105,6 +111,7 @@ def sku_promotion_price_set(
         valid_until=valid_until,
         source=source,
         reason=reason.strip(),
+        below_subsidy_reason=(below_subsidy_reason or "").strip(),
         changed_by=by,
     )
 

@@ -53,6 +53,7 @@ def test_promotional_price_applies_inside_its_window_only(users):
         valid_until=start + timedelta(days=3),
         source="双十二",
         reason="大促",
+        below_subsidy_reason="大促让利，事业部同意",  # 99.00 is below the 120.00 floor
     )
     assert selectors.sku_online_price(sku=sku) == Decimal("139.00")
     assert selectors.sku_online_price(sku=sku, at=start + timedelta(hours=1)) == Decimal("99.00")
