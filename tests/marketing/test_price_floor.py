@@ -94,7 +94,7 @@ def test_going_live_hands_the_reason_to_the_promotional_price(promoter, workers,
 
 def test_a_promotional_price_below_the_floor_needs_a_reason_too(pillow):
     start = timezone.now() + timedelta(days=1)
-    window = {"valid_from": start, "valid_until": start + timedelta(days=2)}
+    window: dict[str, Any] = {"valid_from": start, "valid_until": start + timedelta(days=2)}
     with pytest.raises(ApplicationError) as refused:
         listing_services.sku_promotion_price_set(
             sku_id=pillow.pk, price="1.00", source="双十二", reason="大促", **window
