@@ -253,8 +253,7 @@ class _Demo:
             if final == "agreed":
                 continue
             partner.refresh_from_db()
-            big = final != "first_order_placed"
-            units = self.units_for(sku, Decimal("4000") if big else Decimal("3000"))
+            units = self.units_for(sku, Decimal("4000"))  # a first order reaches the minimum
             order = self.order(partner, units, sku=sku)
             agents.agent_first_order(partner_id=partner.pk, order_number=order.number, by=by)
             if final == "first_order_placed":

@@ -81,6 +81,28 @@ def agent_first_order(*, partner_id: int, order_number: str, by: Any) -> Partner
                 % {"number": number or "—", "partner": partner.shop_name},
                 {"fields": {"order_number": [_("Not an order of this agent.")]}},
             )
+        # An order under the minimum could never be paid up to it: refuse it now, not after.
+        minimum = first_order_minimum()
+        if order.total_amount < minimum:
+            missing = minimum - order.total_amount
+            message = _(
+                "Order %(number)s comes to %(total)s: %(missing)s short of the %(minimum)s an "
+                "agent's first order must reach."
+            ) % {
+                "number": order.number,
+                "total": format_money(order.total_amount),
+                "missing": format_money(missing),
+                "minimum": format_money(minimum),
+            }
+            raise AgentError(
+                message,
+                {
+                    "fields": {"order_number": [message]},
+                    "total": str(order.total_amount),
+                    "minimum": str(minimum),
+                    "missing": str(missing),
+                },
+            )
         transition(partner, "place_first_order", by=by, order=order, update_fields=["first_order"])
     return partner
 
