@@ -868,6 +868,10 @@ class Settlement(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
                 condition=Q(period_end__gte=models.F("period_start")),
                 name="finance_settlement_period",
             ),
+            # The company settles with its one business unit: a period is settled once.
+            models.UniqueConstraint(
+                fields=["period_start", "period_end"], name="finance_settlement_one_per_period"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -42,6 +42,34 @@ def _period(start: date, end: date) -> tuple[datetime, datetime]:
     return day_start(start), day_start(end + timedelta(days=1))
 
 
+def _refuse_settled_days(period_start: date, period_end: date) -> None:
+    """A day is settled once: the statement drawn up for a period (or one overlapping it)
+    stands, whatever its state, so the business unit is never paid twice for a shipment."""
+    settled = (
+        Settlement.objects.filter(period_start__lte=period_end, period_end__gte=period_start)
+        .order_by("period_start", "pk")
+        .first()
+    )
+    if settled is None:
+        return
+    message = _(
+        "Settlement %(number)s already covers %(start)s to %(end)s (%(state)s): a day is "
+        "settled once. Open it, or choose days after %(end)s."
+    ) % {
+        "number": settled.number,
+        "start": settled.period_start.isoformat(),
+        "end": settled.period_end.isoformat(),
+        "state": settled.get_state_display(),
+    }
+    raise SettlementError(
+        message,
+        {
+            "fields": {"period_start": [message]},
+            "settlement": settled.number,
+        },
+    )
+
+
 def settlement_draw_up(*, period_start: date, period_end: date, by: Any) -> Settlement:
     """A draft statement for the period, computed with grouped queries."""
     require(by, "finance.confirm_settlement_finance")
@@ -55,6 +83,7 @@ def settlement_draw_up(*, period_start: date, period_end: date, by: Any) -> Sett
             _("Settle only days that are over: the period must end before today."),
             {"fields": {"period_end": [_("Choose a day before today.")]}},
         )
+    _refuse_settled_days(period_start, period_end)
     start, end = _period(period_start, period_end)
     subsidy_per_unit = ExpressionWrapper(
         F("sku__application__base_subsidy_price") - F("unit_price"), output_field=MONEY
@@ -97,12 +126,17 @@ def settlement_draw_up(*, period_start: date, period_end: date, by: Any) -> Sett
         Sku.objects.filter(pk__in=rows).values_list("pk", "application__base_subsidy_price")
     )
     with transaction.atomic():
-        settlement = Settlement.objects.create(
-            number=next_number("ST"),
-            period_start=period_start,
-            period_end=period_end,
-            created_by=acting_user(by),
-        )
+        try:
+            with transaction.atomic():
+                settlement = Settlement.objects.create(
+                    number=next_number("ST"),
+                    period_start=period_start,
+                    period_end=period_end,
+                    created_by=acting_user(by),
+                )
+        except IntegrityError:  # drawn up at the same moment by someone else
+            _refuse_settled_days(period_start, period_end)
+            raise
         lines = [
             SettlementLine(
                 settlement=settlement,
