@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
@@ -216,3 +217,23 @@ def test_a_packed_parcel_of_a_cancelled_order_is_cancelled_with_a_log(
     assert parcel.state == ParcelState.CANCELLED
     (cancelled,) = logs(parcel)
     assert (cancelled.transition, cancelled.description) == ("cancel", "Cancellation requested")
+
+
+def test_the_pages_of_a_parcel_its_manifest_and_batch_show_their_transitions(
+    released: dict[str, Any], picker: Any, packer: Any, keeper: Any, manager: Any, client: Any
+) -> None:
+    parcel = handed_over(released, picker, packer, keeper)
+    services.parcel_report_exception(parcel_id=parcel.pk, reason="快递员电话：外箱破损", by=manager)
+    client.force_login(keeper)
+    page = client.get(reverse("warehouse:parcel_detail", args=[parcel.pk])).content.decode()
+    assert 'data-testid="timeline"' in page
+    assert "快递员电话：外箱破损" in page  # recorded by hand: no carrier event says it
+    assert Manifest.objects.get().number in page  # the hand-over's reason
+    for url in (
+        reverse("warehouse:manifest_detail", args=[Manifest.objects.get().pk]),
+        reverse("warehouse:batch_detail", args=[released["batch"].pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert 'data-testid="timeline"' in response.content.decode()
+        assert "Nothing recorded yet." not in response.content.decode()
