@@ -154,7 +154,7 @@ def review_queue_count() -> int:
 def review_queue_late_count() -> int:
     return (
         annotate_sla(ReturnRequest.objects.filter(state__in=REVIEW_STATES), REVIEW_CLOCK)
-        .filter(sla_breached=True)
+        .filter(sla_breached_at__isnull=False)
         .count()
     )
 
