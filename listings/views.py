@@ -127,6 +127,12 @@ def sku_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
+    # The application's page is for those who work applications (and its applicant).
+    application = getattr(sku, "application", None)
+    if application is not None and not selectors.user_can_see_application(
+        request.user, application
+    ):
+        application = None
     return render(
         request,
         "listings/sku_detail.html",
@@ -134,7 +140,7 @@ def sku_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sku": sku,
             "images": sku.images.all(),
             "prices": selectors.sku_price_history(sku=sku),
-            "application": getattr(sku, "application", None),
+            "application": application,
             "price_form": PriceChangeForm(),
             "delist_form": DelistForm(),
             "can_price": request.user.has_perm("listings.list_sku"),
@@ -471,7 +477,7 @@ def pricing(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: services.application_price(application_id=pk, by=request.user, **d),
         _("The price is set."),
     ):
-        if "publish" in request.POST:
+        if request.POST.get("action") == "publish":
             try:
                 services.application_publish(application_id=pk, by=request.user)
                 messages.success(

@@ -124,7 +124,7 @@ def test_listing_application_from_submission_to_listed(
     page.fill("#id_price", "125.00")
     page.fill("#id_promotion_plan", "上新首周首页推荐，满199减20。")
     screenshot(page, "05-pricing")
-    page.click("button[name=publish]")
+    page.click("button[name=action][value=publish]")
     page.wait_for_load_state("networkidle")
 
     from listings.models import ListingApplication
