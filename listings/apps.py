@@ -71,7 +71,15 @@ class ListingsConfig(AppConfig):
 
         section = _("Listings")
         for item in (
-            NavItem("listings.catalog", _("Catalog"), "listings:catalog", (), section, 10),
+            NavItem(
+                "listings.catalog",
+                _("Catalog"),
+                "listings:catalog",
+                (),
+                section,
+                10,
+                permission="listings.view_sku",
+            ),
             NavItem(
                 "listings.mine",
                 _("My applications"),

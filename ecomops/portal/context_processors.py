@@ -20,6 +20,6 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     codes = user_role_codes(user)
     return {
         "portal_roles": [ROLES[c] for c in codes],
-        "portal_nav": registry.nav_for(codes, is_staff=user.is_staff),
+        "portal_nav": registry.nav_for(codes, is_staff=user.is_staff, user=user),
         "unread_notifications_count": notification_unread_count(user=user),
     }

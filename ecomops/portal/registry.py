@@ -16,18 +16,30 @@ from django.utils.functional import Promise
 
 @dataclass(frozen=True)
 class NavItem:
+    """A sidebar entry. A user sees it when they hold one of ``roles`` (none: everyone)
+    and may open the page: ``permission`` is the one its view requires, ``allowed`` the
+    rule of a page that decides by more than a permission (both optional)."""
+
     key: str
     label: str | Promise
     url_name: str
     roles: tuple[str, ...] = ()  # empty: every signed-in user
     section: str | Promise = ""
     order: int = 100
+    permission: str = ""
+    allowed: Callable[[Any], bool] | None = None
 
     def url(self) -> str:
         try:
             return reverse(self.url_name)
         except NoReverseMatch:
             return "#"
+
+    def opens_for(self, user: Any) -> bool:
+        """Whether ``user`` may open the page this entry leads to."""
+        if self.permission and not user.has_perm(self.permission):
+            return False
+        return self.allowed is None or self.allowed(user)
 
 
 @dataclass(frozen=True)
@@ -64,14 +76,26 @@ def register_queue(queue: Queue) -> None:
     _QUEUES[queue.key] = queue
 
 
-def nav_for(role_codes: list[str], *, is_staff: bool = False) -> list[NavItem]:
+def nav_for(role_codes: list[str], *, is_staff: bool = False, user: Any = None) -> list[NavItem]:
+    """The entries for these roles (and, given ``user``, only those they may open), each
+    section's entries together: sections come in the order of their first entry, so a
+    section several apps add to (the warehouse, after-sales) shows once."""
     held = set(role_codes)
+
+    def offered(item: NavItem) -> bool:
+        for_role = not item.roles or bool(held.intersection(item.roles))
+        return for_role or (is_staff and "manager" in item.roles)
+
     items = [
-        item
-        for item in _NAV.values()
-        if not item.roles or held.intersection(item.roles) or (is_staff and "manager" in item.roles)
+        item for item in _NAV.values() if offered(item) and (user is None or item.opens_for(user))
     ]
-    return sorted(items, key=lambda i: (i.order, str(i.label)))
+    items.sort(key=lambda i: (i.order, str(i.label)))
+    # Sections are compared by their words in the active language, so two apps' lazy
+    # labels for one section are one section.
+    rank: dict[str, int] = {}
+    for position, item in enumerate(items):
+        rank.setdefault(str(item.section), position)
+    return sorted(items, key=lambda i: rank[str(i.section)])
 
 
 def queues_for_role(role: str) -> list[Queue]:

@@ -30,7 +30,8 @@ class StaffingConfig(AppConfig):
         )
         grant_manager_all_of("staffing")
 
-        # Every signed-in user sees the entry, so heads find it; the page decides.
+        # HR, managers, department heads and whoever asked for staff: no role says who
+        # heads a department, so the page's own rule decides who sees the entry.
         register_nav(
             NavItem(
                 key="staffing.requests",
@@ -39,6 +40,7 @@ class StaffingConfig(AppConfig):
                 roles=(),
                 section=_("Human resources"),
                 order=90,
+                allowed=selectors.has_access,
             )
         )
         register_queue(

@@ -11,9 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from ecomops.accounts.models import DepartmentHead
 from ecomops.accounts.roles import Department
 from ecomops.accounts.selectors import departments_headed
 
@@ -57,13 +59,20 @@ def may_request(user: Any, department: str) -> bool:
 
 
 def has_access(user: Any) -> bool:
-    """Whether ``user`` has any business on the staffing pages."""
+    """Whether ``user`` has any business on the staffing pages: HR and managers, the
+    heads of departments and whoever asked for staff. The portal asks this for its
+    sidebar on every page, so it costs one query at most."""
     if not _is_user(user):
         return False
+    if sees_all(user) or user.has_perm(REQUEST):
+        return True
+    heads = DepartmentHead.objects.filter(user=OuterRef("pk"))
+    asked = StaffingRequest.objects.filter(requested_by=OuterRef("pk"))
     return (
-        sees_all(user)
-        or bool(requestable_departments(user))
-        or StaffingRequest.objects.filter(requested_by=user).exists()
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .filter(Q(Exists(heads), is_active=True) | Q(Exists(asked)))
+        .exists()
     )
 
 

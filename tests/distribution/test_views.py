@@ -816,8 +816,9 @@ def _deals(by: Any, sku: Any, count: int) -> None:
         deal_with_lines(by, sku, site=site)
 
 
-# Session, user, permissions (2), roles, the unread notifications badge, then the page's own.
-PAGE_QUERIES = {"pipeline": 7, "partner_list": 8, "deal_board": 7, "home": 12}
+# Session, user, permissions (2), roles, the unread notifications badge, whether the user
+# may open the staffing requests (the sidebar), then the page's own.
+PAGE_QUERIES = {"pipeline": 8, "partner_list": 9, "deal_board": 8, "home": 13}
 # What each page shows once per row.
 ROW_MARK = {"pipeline": "店", "partner_list": "店", "deal_board": "夏季保湿团购", "home": "回电"}
 

@@ -87,13 +87,15 @@ def test_other_staff_get_a_clear_403(client: Client, head: Any, make_user: Any, 
     assert refreshed(request).state == StaffingState.REQUESTED
 
 
-def test_the_menu_entry_is_for_everyone_and_the_queues_for_hr_and_managers(
+def test_the_menu_entry_is_for_those_the_list_opens_to_and_the_queues_for_hr_and_managers(
     client: Client, head: Any, hr: Any, manager: Any, picker: Any
 ) -> None:
     requested(head, wanted_by=in_days(1))
     approved(head, hr, position="叉车司机", role="")
     login(client, picker)
-    assert url("list") in html(client.get(reverse("portal:home")))
+    assert url("list") not in html(client.get(reverse("portal:home")))
+    for user in (head, hr, manager):
+        assert url("list") in html(login(client, user).get(reverse("portal:home")))
     with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
         page = html(login(client, hr).get(reverse("portal:home")))
         card = re.search(r'data-queue="staffing.handle">(.*?)</a>', page, re.S)
