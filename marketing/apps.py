@@ -9,12 +9,13 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self) -> None:
-        from ecomops.accounts.roles import RoleCode, grant, grant_manager_all_of
+        from ecomops.accounts.roles import ROLES, RoleCode, grant, grant_manager_all_of
         from ecomops.demo import register_seeder
         from ecomops.portal.registry import NavItem, Queue, register_nav, register_queue
 
         from . import selectors
         from .demo import seed_marketing
+        from .models import TASK_DEPARTMENT
 
         see = {
             "marketing.view_campaign",
@@ -23,16 +24,11 @@ class MarketingConfig(AppConfig):
             "marketing.view_campaigntask",
         }
         grant(RoleCode.PROMOTION, see | {"marketing.run_campaign"})
-        # The departments a campaign hands work to see what it is about.
-        for role in (
-            RoleCode.SHOP_MANAGER,
-            RoleCode.DESIGNER,
-            RoleCode.SALES_REP,
-            RoleCode.WAREHOUSE_ADMIN,
-            RoleCode.PRESALES_SERVICE,
-            RoleCode.AFTERSALES_SERVICE,
-        ):
-            grant(role, {"marketing.view_campaign"})
+        # The departments a campaign hands work to see what it is about: a department task
+        # reaches every member of its department and links to its campaign.
+        for role in ROLES.values():
+            if role.department in TASK_DEPARTMENT.values():
+                grant(role.code, {"marketing.view_campaign"})
         grant_manager_all_of("marketing")
 
         section = _("Marketing")

@@ -33,6 +33,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from ecomops.accounts.fields import actor_field
+from ecomops.accounts.roles import Department
 from ecomops.money import MoneyField
 from ecomops.worktasks.models import WorkTask
 from listings.models import Sku
@@ -263,6 +264,15 @@ class TaskKind(models.TextChoices):
     SERVICE = "service", _("Service: train staff, publish reply scripts")
     DESIGN = "design", _("Design: campaign pages")
     PLATFORM = "platform", _("Shop manager: register on the platform")
+
+
+# The department each job is sent to; its members open the campaign from their task.
+TASK_DEPARTMENT: dict[str, str] = {
+    TaskKind.STOCK: Department.WAREHOUSE,
+    TaskKind.SERVICE: Department.SERVICE,
+    TaskKind.DESIGN: Department.ECOMMERCE,
+    TaskKind.PLATFORM: Department.ECOMMERCE,
+}
 
 
 class CampaignTask(models.Model):

@@ -37,6 +37,7 @@ from listings.services.pricing import base_subsidy_price_of
 from . import pdf
 from .models import (
     RUNNING_STATES,
+    TASK_DEPARTMENT,
     Campaign,
     CampaignPlan,
     CampaignState,
@@ -389,7 +390,7 @@ def _task_text(campaign: Campaign, kind: str, lines: list[PlanLine]) -> tuple[st
     }
     if kind == TaskKind.STOCK:
         return (
-            Department.WAREHOUSE,
+            TASK_DEPARTMENT[kind],
             RoleCode.WAREHOUSE_ADMIN,
             _("Prepare stock for campaign %(name)s") % {"name": campaign.name},
             f"{head}\n"
@@ -398,7 +399,7 @@ def _task_text(campaign: Campaign, kind: str, lines: list[PlanLine]) -> tuple[st
         )
     if kind == TaskKind.SERVICE:
         return (
-            Department.SERVICE,
+            TASK_DEPARTMENT[kind],
             "",
             _("Train staff and publish reply scripts for campaign %(name)s")
             % {"name": campaign.name},
@@ -410,7 +411,7 @@ def _task_text(campaign: Campaign, kind: str, lines: list[PlanLine]) -> tuple[st
         )
     if kind == TaskKind.DESIGN:
         return (
-            Department.ECOMMERCE,
+            TASK_DEPARTMENT[kind],
             RoleCode.DESIGNER,
             _("Campaign pages for %(name)s") % {"name": campaign.name},
             f"{head}\n"
@@ -420,7 +421,7 @@ def _task_text(campaign: Campaign, kind: str, lines: list[PlanLine]) -> tuple[st
             + f"\n{skus}",
         )
     return (
-        Department.ECOMMERCE,
+        TASK_DEPARTMENT[kind],
         RoleCode.SHOP_MANAGER,
         _("Register campaign %(name)s on the platform") % {"name": campaign.name},
         f"{head}\n"

@@ -622,8 +622,15 @@ def shop_open(*, opening_id: int, by: Any) -> ShopOpening:
     key = f"shop-opening:{opening.pk}:open"
     url = opening.get_absolute_url()
     notify_users(users=[opening.owner], title=title, body=channel.code, url=url, key=key)
-    for role in (RoleCode.SHOP_MANAGER, RoleCode.SALES_REP):
-        notify_role(role=role, title=title, body=channel.code, url=url, key=key)
+    notify_role(role=RoleCode.SHOP_MANAGER, title=title, body=channel.code, url=url, key=key)
+    # Sales reps take the shop's orders and do not see openings: they get the channel's page.
+    notify_role(
+        role=RoleCode.SALES_REP,
+        title=title,
+        body=channel.code,
+        url=channel.get_absolute_url(),
+        key=key,
+    )
     return opening
 
 

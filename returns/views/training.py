@@ -226,9 +226,11 @@ def _detail_page(
     user: Any = request.user
     is_trainee = onboarding.trainee_id == user.pk
     can_run = user.has_perm(RUN)
-    if not (is_trainee or can_run):
+    # The mentor is told how the trainee gets on and follows the track, without acting on it.
+    is_mentor = onboarding.mentor_id is not None and onboarding.mentor_id == user.pk
+    if not (is_trainee or can_run or is_mentor):
         raise PermissionDenied(
-            _("A training's page is for the trainee and the managers who train them.")
+            _("A training's page is for the trainee, their mentor and the managers who train them.")
         )
     state = onboarding.state
     readings = selectors.readings_with_facts(onboarding)

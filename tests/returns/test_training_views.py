@@ -197,7 +197,7 @@ def test_a_trainee_sees_their_own_track_and_no_one_elses(
     assert "Clear the trainee" not in page
     response = client.get(url("training_detail", theirs.pk))
     assert response.status_code == 403
-    assert "for the trainee and the managers" in html(response)
+    assert "for the trainee, their mentor and the managers" in html(response)
     first = theirs.readings.order_by("pk").first()
     assert first is not None
     response = client.post(url("training_tick", theirs.pk, first.product_id))
