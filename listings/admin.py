@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 
 from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
@@ -107,8 +108,22 @@ class ReviewRoundInline(ReadOnlyInline, admin.TabularInline[ReviewRound, Listing
     ]
 
 
+class ListingApplicationAdminForm(forms.ModelForm):
+    """A manager's correction keeps the reference prices in the order the portal demands."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        errors: dict[str, list[str]] = {}
+        services.check_reference_prices(cleaned, errors)
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
+
+
 @admin.register(ListingApplication)
 class ListingApplicationAdmin(ServiceTransitionAdmin, admin.ModelAdmin[ListingApplication]):
+    form = ListingApplicationAdminForm
     list_display = [
         "number",
         "product_name",

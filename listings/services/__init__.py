@@ -14,6 +14,7 @@ from .applications import (
     application_submit,
     application_update,
     application_withdraw,
+    check_reference_prices,
 )
 from .catalog import (
     ListingError,
@@ -48,6 +49,7 @@ __all__ = [
     "application_withdraw",
     "brand_get_or_create",
     "category_get_or_create",
+    "check_reference_prices",
     "check_subsidy_floor",
     "sales_target_suggest",
     "sku_delist",

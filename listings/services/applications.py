@@ -75,7 +75,7 @@ def _lock(application_id: int) -> ListingApplication:
     return ListingApplication.objects.select_for_update().get(pk=application_id)
 
 
-def _check_reference_prices(cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
+def check_reference_prices(cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
     """The three reference prices rank: the base subsidy price is the floor the company
     makes up to, the online guide price sits at or above it and at or below the offline
     market price. Each price out of order is named on its own field."""
@@ -129,7 +129,7 @@ def _clean_application_data(data: dict[str, Any]) -> dict[str, Any]:
                 errors.setdefault(field, []).append(unknown)
             else:
                 cleaned[field] = found
-    _check_reference_prices(cleaned, errors)
+    check_reference_prices(cleaned, errors)
     sales = cleaned.get("offline_monthly_sales")
     if sales is not None and (not isinstance(sales, int) or sales < 0):
         errors.setdefault("offline_monthly_sales", []).append(

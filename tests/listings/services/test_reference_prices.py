@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from ecomops.errors import ApplicationError
 from listings import services
@@ -75,3 +76,35 @@ def test_a_revision_is_checked_too(users):
     assert set(refused.value.extra["fields"]) == {"base_subsidy_price"}
     application.refresh_from_db()
     assert application.base_subsidy_price == Decimal("120.00")
+
+
+def test_the_form_shows_each_refusal_beside_its_price(client, users):
+    client.force_login(users["bu_applicant"])
+    data = application_data(**prices("100.00", "149.00", "200.00"))
+    form = {key: (value.pk if hasattr(value, "pk") else value) for key, value in data.items()}
+    response = client.post(reverse("listings:application_new"), form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    for field, words in (
+        ("online_guide_price", "above the offline market price (¥100.00)"),
+        ("base_subsidy_price", "above the online guide price (¥149.00)"),
+    ):
+        start = page.index(f'data-field="{field}"')
+        assert words in page[start : page.index("data-field=", start + 1)]
+    assert not ListingApplication.objects.exists()
+
+
+def test_a_managers_correction_in_the_admin_keeps_the_order(users, rf, admin_user):
+    from django.contrib import admin
+    from django.forms.models import model_to_dict
+
+    application = application_at("draft", users)
+    request = rf.get("/")
+    request.user = admin_user
+    form_class = admin.site._registry[ListingApplication].get_form(request, application)
+    data = {k: v for k, v in model_to_dict(application).items() if k in form_class.base_fields}
+    form = form_class({**data, "base_subsidy_price": "160.00"}, instance=application)
+    assert not form.is_valid()
+    assert "above the online guide price (¥149.00)" in form.errors["base_subsidy_price"][0]
+    form = form_class({**data, "base_subsidy_price": "110.00"}, instance=application)
+    assert form.is_valid(), form.errors
