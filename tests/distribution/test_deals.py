@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -447,27 +446,29 @@ def test_content_first_then_stock_also_prepares_the_deal(network_sales, keeper, 
     ).exists()
 
 
-def test_the_daily_task_takes_due_deals_live_and_runs_twice_harmlessly(network_sales, keeper, sku):
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        deal = prepared_deal(network_sales, sku, keeper, listing_date=DAY + timedelta(days=1))
-        assert tasks.daily_distribution() == {"expiring": 0, "live": 0}
-        traveller.move_to(on(DAY + timedelta(days=1), 0))
-        assert tasks.daily_distribution.delay().get() == {"expiring": 0, "live": 1}
-        assert tasks.daily_distribution() == {"expiring": 0, "live": 0}
+@pytest.mark.clock(MORNING)
+def test_the_daily_task_takes_due_deals_live_and_runs_twice_harmlessly(
+    network_sales, keeper, sku, clock
+):
+    deal = prepared_deal(network_sales, sku, keeper, listing_date=DAY + timedelta(days=1))
+    assert tasks.daily_distribution() == {"expiring": 0, "live": 0}
+    clock.move_to(on(DAY + timedelta(days=1), 0))
+    assert tasks.daily_distribution.delay().get() == {"expiring": 0, "live": 1}
+    assert tasks.daily_distribution() == {"expiring": 0, "live": 0}
     deal.refresh_from_db()
     assert deal.state == DealState.LIVE
 
 
-def test_nothing_sold_means_no_remittance(network_sales, keeper, sku):
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        deal = live_deal(network_sales, sku, keeper, days=1)
-        traveller.move_to(on(DAY + timedelta(days=1)))
-        deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
-        with pytest.raises(deals.DealError):
-            deals.deal_expect_remittance(deal_id=deal.pk, by=network_sales)
-        deal = deals.deal_expect_remittance(
-            deal_id=deal.pk, amount=Decimal("100.00"), due=DAY + timedelta(days=3), by=network_sales
-        )
+@pytest.mark.clock(MORNING)
+def test_nothing_sold_means_no_remittance(network_sales, keeper, sku, clock):
+    deal = live_deal(network_sales, sku, keeper, days=1)
+    clock.move_to(on(DAY + timedelta(days=1)))
+    deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
+    with pytest.raises(deals.DealError):
+        deals.deal_expect_remittance(deal_id=deal.pk, by=network_sales)
+    deal = deals.deal_expect_remittance(
+        deal_id=deal.pk, amount=Decimal("100.00"), due=DAY + timedelta(days=3), by=network_sales
+    )
     assert deal.remittance_amount == Decimal("100.00")
     assert Remittance.objects.get(reference=deal.number).amount_expected == Decimal("100.00")
 
@@ -484,46 +485,46 @@ def missing_remittances(day: date) -> list[str]:
     )
 
 
+@pytest.mark.clock(MORNING)
 def test_a_remittance_missing_after_its_due_date_is_a_reconciliation_mismatch(
-    network_sales, keeper, clerk, sku, django_capture_on_commit_callbacks
+    network_sales, keeper, clerk, sku, django_capture_on_commit_callbacks, clock
 ):
-    with time_machine.travel(MORNING, tick=False) as traveller:
-        deal = live_deal(network_sales, sku, keeper, days=1)
-        deal_order(deal, sku, 2)
-        traveller.move_to(on(DAY + timedelta(days=1)))
-        deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
-        deal = deals.deal_expect_remittance(
-            deal_id=deal.pk, due=DAY + timedelta(days=3), by=network_sales
+    deal = live_deal(network_sales, sku, keeper, days=1)
+    deal_order(deal, sku, 2)
+    clock.move_to(on(DAY + timedelta(days=1)))
+    deals.deal_all_shipped(deal_id=deal.pk, by=network_sales)
+    deal = deals.deal_expect_remittance(
+        deal_id=deal.pk, due=DAY + timedelta(days=3), by=network_sales
+    )
+
+    clock.move_to(on(DAY + timedelta(days=3), 2))
+    assert deal.number not in missing_remittances(DAY + timedelta(days=2))  # not due yet
+    clock.move_to(on(DAY + timedelta(days=4), 2))
+    run = reconcile(day=DAY + timedelta(days=3))
+    mismatch = run.mismatches.get(kind=MismatchKind.REMITTANCE_MISSING)
+    assert mismatch.reference == deal.number
+    assert mismatch.expected == Decimal("138.00")
+
+    clock.move_to(on(DAY + timedelta(days=4), 11))
+    remittance = Remittance.objects.get(reference=deal.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        remittance_receive(
+            remittance_id=remittance.pk,
+            bank_reference="B-LATE-1",
+            amount=Decimal("138.00"),
+            paid_at=timezone.now(),
+            by=clerk,
         )
-
-        traveller.move_to(on(DAY + timedelta(days=3), 2))
-        assert deal.number not in missing_remittances(DAY + timedelta(days=2))  # not due yet
-        traveller.move_to(on(DAY + timedelta(days=4), 2))
-        run = reconcile(day=DAY + timedelta(days=3))
-        mismatch = run.mismatches.get(kind=MismatchKind.REMITTANCE_MISSING)
-        assert mismatch.reference == deal.number
-        assert mismatch.expected == Decimal("138.00")
-
-        traveller.move_to(on(DAY + timedelta(days=4), 11))
-        remittance = Remittance.objects.get(reference=deal.number)
-        with django_capture_on_commit_callbacks(execute=True):
-            remittance_receive(
-                remittance_id=remittance.pk,
-                bank_reference="B-LATE-1",
-                amount=Decimal("138.00"),
-                paid_at=timezone.now(),
-                by=clerk,
-            )
-        traveller.move_to(on(DAY + timedelta(days=5), 2))
-        assert deal.number not in missing_remittances(DAY + timedelta(days=4))
+    clock.move_to(on(DAY + timedelta(days=5), 2))
+    assert deal.number not in missing_remittances(DAY + timedelta(days=4))
     deal.refresh_from_db()
     assert deal.state == DealState.REMITTED
 
 
+@pytest.mark.clock(MORNING)
 def test_a_remittance_for_another_reference_leaves_deals_alone(network_sales, keeper, sku):
     assert deals.deal_remitted(reference="GB-UNKNOWN") is None
-    with time_machine.travel(MORNING, tick=False):
-        deal = live_deal(network_sales, sku, keeper)
+    deal = live_deal(network_sales, sku, keeper)
     assert deals.deal_remitted(reference=deal.number) is None
     deal.refresh_from_db()
     assert deal.state == DealState.LIVE

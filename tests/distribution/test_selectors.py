@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from distribution.models import DealState, Partner, PartnerKind, PartnerState
@@ -48,17 +47,16 @@ def sold(partner: Partner, sku: Any, price: str, quantity: int, at: Any, **field
 
 
 @pytest.fixture
-def shops(specialist: Any, sku: Any) -> dict[str, Partner]:
-    with time_machine.travel(NOW, tick=False):
-        agent = agreed_agent(specialist, sku)
-        distributor = applicant(specialist)
-        distributors.distributor_screen(
-            partner_id=distributor.pk, decision="accepted", by=specialist
-        )
-        distributor.refresh_from_db()
+def shops(clock: Any, specialist: Any, sku: Any) -> dict[str, Partner]:
+    """An agreed agent and an accepted distributor, at the test's pinned clock."""
+    agent = agreed_agent(specialist, sku)
+    distributor = applicant(specialist)
+    distributors.distributor_screen(partner_id=distributor.pk, decision="accepted", by=specialist)
+    distributor.refresh_from_db()
     return {"agent": agent, "distributor": distributor}
 
 
+@pytest.mark.clock(NOW)
 def test_partner_sales_by_month_sums_partner_orders_per_kind(shops, sku, sku2):
     agent, distributor = shops["agent"], shops["distributor"]
     october_last_minute = local_datetime(date(2026, 10, 31), time(23, 30))
@@ -80,15 +78,15 @@ def test_partner_sales_by_month_sums_partner_orders_per_kind(shops, sku, sku2):
     assert chart["max"] == Decimal("800.00")
 
 
+@pytest.mark.clock(NOW)
 def test_partner_sales_of_one_partner(shops, sku, sku2):
     agent = shops["agent"]
-    with time_machine.travel(NOW, tick=False):
-        sold(agent, sku, "80.00", 10, local_datetime(date(2026, 10, 5), time(9)))
-        sold(agent, sku2, "90.00", 2, NOW - timedelta(hours=1))
-        sold(agent, sku, "80.00", 1, NOW - timedelta(hours=2))
-        sold(agent, sku, "80.00", 50, NOW - timedelta(hours=3), state=OrderState.CANCELLED)
-        sold(shops["distributor"], sku, "99.00", 4, NOW - timedelta(hours=1))
-        figures = selectors.partner_sales(agent, months=2)
+    sold(agent, sku, "80.00", 10, local_datetime(date(2026, 10, 5), time(9)))
+    sold(agent, sku2, "90.00", 2, NOW - timedelta(hours=1))
+    sold(agent, sku, "80.00", 1, NOW - timedelta(hours=2))
+    sold(agent, sku, "80.00", 50, NOW - timedelta(hours=3), state=OrderState.CANCELLED)
+    sold(shops["distributor"], sku, "99.00", 4, NOW - timedelta(hours=1))
+    figures = selectors.partner_sales(agent, months=2)
     assert [row["month"] for row in figures["months"]] == [date(2026, 10, 1), date(2026, 11, 1)]
     assert [(r["orders"], r["units"], r["revenue"]) for r in figures["months"]] == [
         (1, 10, Decimal("800.00")),
@@ -107,23 +105,25 @@ def test_a_partner_without_a_channel_has_no_sales(specialist):
     assert selectors.partner_sales(make_partner(specialist))["totals"] == {}
 
 
-def test_deal_results_count_the_window_only(network_sales, keeper, sku, sku2):
-    start = local_datetime(date(2026, 12, 1), time(10))
-    with time_machine.travel(start, tick=False) as traveller:
-        deal = live_deal(network_sales, sku, keeper, days=2)
-        deals_line(deal, sku2, network_sales)
-        before = priced_order(
-            [(sku, 9, "69.00")],
-            channel=deal.partner.channel,
-            placed_at=start - timedelta(days=1),
-            needs_invoice=False,
-        )
-        deal_order(deal, sku, 3)
-        deal_order(deal, sku, 4, state=OrderState.CANCELLED)
-        traveller.move_to(start + timedelta(days=1))
-        deal_order(deal, sku2, 2)
-        traveller.move_to(start + timedelta(days=2))
-        deal_order(deal, sku, 5)  # the day after the last day
+DEAL_START = local_datetime(date(2026, 12, 1), time(10))
+
+
+@pytest.mark.clock(DEAL_START)
+def test_deal_results_count_the_window_only(network_sales, keeper, sku, sku2, clock):
+    deal = live_deal(network_sales, sku, keeper, days=2)
+    deals_line(deal, sku2, network_sales)
+    before = priced_order(
+        [(sku, 9, "69.00")],
+        channel=deal.partner.channel,
+        placed_at=DEAL_START - timedelta(days=1),
+        needs_invoice=False,
+    )
+    deal_order(deal, sku, 3)
+    deal_order(deal, sku, 4, state=OrderState.CANCELLED)
+    clock.move_to(DEAL_START + timedelta(days=1))
+    deal_order(deal, sku2, 2)
+    clock.move_to(DEAL_START + timedelta(days=2))
+    deal_order(deal, sku, 5)  # the day after the last day
     results = deal_selectors.deal_results(deal)
     assert results["orders"] == 2
     assert results["units"] == 5
@@ -197,16 +197,16 @@ def test_first_order_status_shows_what_is_missing(specialist, clerk, sku):
     }
 
 
+@pytest.mark.clock(NOW)
 def test_the_deal_board_and_what_waits_on_us(network_sales, keeper, sku):
-    with time_machine.travel(NOW, tick=False):
-        live = live_deal(network_sales, sku, keeper)
-        cancelled = deals.deal_create(
-            partner_id=live.partner_id, title="取消的", owner=network_sales, by=network_sales
-        )
-        deals.deal_cancel(deal_id=cancelled.pk, why="不做了", by=network_sales)
-        contacted = deals.deal_create(
-            partner_id=live.partner_id, title="洽谈中", owner=network_sales, by=network_sales
-        )
+    live = live_deal(network_sales, sku, keeper)
+    cancelled = deals.deal_create(
+        partner_id=live.partner_id, title="取消的", owner=network_sales, by=network_sales
+    )
+    deals.deal_cancel(deal_id=cancelled.pk, why="不做了", by=network_sales)
+    contacted = deals.deal_create(
+        partner_id=live.partner_id, title="洽谈中", owner=network_sales, by=network_sales
+    )
     board = {c["state"]: [d.pk for d in c["deals"]] for c in deal_selectors.deal_board()}
     assert DealState.CANCELLED not in board
     assert board[DealState.LIVE] == [live.pk]

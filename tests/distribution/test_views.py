@@ -739,24 +739,24 @@ def test_a_deal_from_proposal_to_close_through_the_pages(
     assert "Remitted → Closed" in page
 
 
+@pytest.mark.clock(MORNING)
 def test_lines_are_fixed_once_proposed(network_sales: Any, sku: Any, client: Client) -> None:
-    with time_machine.travel(MORNING, tick=False):
-        deal = scheduled_deal(network_sales, sku)
-        login(client, network_sales)
-        page = html(client.get(deal.get_absolute_url()))
-        assert 'id="line-form"' not in page
-        response = client.post(
-            url("deal_line_save", deal.pk),
-            {
-                "line-sku": sku.pk,
-                "line-group_price": "59.00",
-                "line-min_quantity": "10",
-                "line-estimated_quantity": "10",
-            },
-        )
-        assert response.status_code == 200
-        assert "already proposed" in html(response)
-        assert deal.lines.get().group_price == Decimal("69.00")
+    deal = scheduled_deal(network_sales, sku)
+    login(client, network_sales)
+    page = html(client.get(deal.get_absolute_url()))
+    assert 'id="line-form"' not in page
+    response = client.post(
+        url("deal_line_save", deal.pk),
+        {
+            "line-sku": sku.pk,
+            "line-group_price": "59.00",
+            "line-min_quantity": "10",
+            "line-estimated_quantity": "10",
+        },
+    )
+    assert response.status_code == 200
+    assert "already proposed" in html(response)
+    assert deal.lines.get().group_price == Decimal("69.00")
 
 
 def test_a_deal_is_cancelled_with_a_reason(network_sales: Any, sku: Any, client: Client) -> None:
@@ -774,19 +774,19 @@ def test_a_deal_is_cancelled_with_a_reason(network_sales: Any, sku: Any, client:
     assert deal.cancel_reason == "网站改期"
 
 
+@pytest.mark.clock(MORNING)
 def test_the_warehouse_only_confirms_stock(
     network_sales: Any, keeper: Any, sku: Any, client: Client
 ) -> None:
-    with time_machine.travel(MORNING, tick=False):
-        deal = scheduled_deal(network_sales, sku)
-        deal_services.deal_stock_request(deal_id=deal.pk, by=network_sales)
-        login(client, keeper)
-        page = html(client.get(deal.get_absolute_url()))
-        assert 'id="step-stock_confirm"' in page
-        assert 'id="step-content_ready"' not in page
-        assert deal_step(client, deal, "content_ready", note="图片").status_code == 403
-        assert deal_step(client, deal, "stock_confirm").status_code == 302
-        assert refreshed(deal).stock_prepared_by == keeper
+    deal = scheduled_deal(network_sales, sku)
+    deal_services.deal_stock_request(deal_id=deal.pk, by=network_sales)
+    login(client, keeper)
+    page = html(client.get(deal.get_absolute_url()))
+    assert 'id="step-stock_confirm"' in page
+    assert 'id="step-content_ready"' not in page
+    assert deal_step(client, deal, "content_ready", note="图片").status_code == 403
+    assert deal_step(client, deal, "stock_confirm").status_code == 302
+    assert refreshed(deal).stock_prepared_by == keeper
 
 
 # --- Query counts do not grow with the rows --------------------------------------------------

@@ -7,7 +7,6 @@ from datetime import date, time
 from decimal import Decimal
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
@@ -134,38 +133,38 @@ def test_requests_before_15_are_due_the_same_day(requested, due):
     assert services.invoice_due_at(requested) == due
 
 
-def test_request_starts_the_clock_and_issuing_stops_it(clerk, sku):
+@pytest.mark.clock(local_datetime(MONDAY, time(11)))
+def test_request_starts_the_clock_and_issuing_stops_it(clerk, sku, clock):
     order = priced_order([(sku, 1, "100.00")])
-    with time_machine.travel(local_datetime(MONDAY, time(11)), tick=False):
-        request = services.invoice_request_create(order=order, source="service", by=None)
-    clock = SlaClock.objects.get(object_id=request.pk, policy__code="invoice_issued")
-    assert clock.due_at == local_datetime(MONDAY, time(18))
-    with time_machine.travel(local_datetime(MONDAY, time(13)), tick=False):
-        services.invoice_issue(request_id=request.pk, by=clerk)
-    clock.refresh_from_db()
-    assert clock.stopped_at == local_datetime(MONDAY, time(13))
+    request = services.invoice_request_create(order=order, source="service", by=None)
+    sla = SlaClock.objects.get(object_id=request.pk, policy__code="invoice_issued")
+    assert sla.due_at == local_datetime(MONDAY, time(18))
+    clock.move_to(local_datetime(MONDAY, time(13)))
+    services.invoice_issue(request_id=request.pk, by=clerk)
+    sla.refresh_from_db()
+    assert sla.stopped_at == local_datetime(MONDAY, time(13))
 
 
-def test_the_15_oclock_check_tells_finance_once_what_is_left(clerk, sku):
+@pytest.mark.clock(local_datetime(MONDAY, time(10)))
+def test_the_15_oclock_check_tells_finance_once_what_is_left(clerk, sku, clock):
     order = priced_order([(sku, 1, "100.00")])
     other = priced_order([(sku, 1, "50.00")])
-    with time_machine.travel(local_datetime(MONDAY, time(10)), tick=False):
-        services.invoice_request_create(order=order, source="service", by=None)
-    with time_machine.travel(local_datetime(MONDAY, time(16)), tick=False):
-        services.invoice_request_create(order=other, source="service", by=None)  # due tomorrow
-    with time_machine.travel(local_datetime(MONDAY, time(15)), tick=False):
-        assert services.invoice_requests_check_due() == 1
-        assert services.invoice_requests_check_due() == 1
+    services.invoice_request_create(order=order, source="service", by=None)
+    clock.move_to(local_datetime(MONDAY, time(16)))
+    services.invoice_request_create(order=other, source="service", by=None)  # due tomorrow
+    clock.move_to(local_datetime(MONDAY, time(15)))
+    assert services.invoice_requests_check_due() == 1
+    assert services.invoice_requests_check_due() == 1
     notes = Notification.objects.filter(recipient=clerk)
     assert notes.count() == 1
     assert "1 invoice requests must still be issued today" in notes.get().title
 
 
+@pytest.mark.clock(local_datetime(date(2026, 11, 29), time(15)))
 def test_the_check_does_nothing_on_a_sunday(clerk, sku):
     order = priced_order([(sku, 1, "100.00")])
     services.invoice_request_create(order=order, source="service", by=None)
-    with time_machine.travel(local_datetime(date(2026, 11, 29), time(15)), tick=False):
-        assert services.invoice_requests_check_due() == 0
+    assert services.invoice_requests_check_due() == 0
 
 
 def test_rejected_request_goes_back_to_the_requester_and_can_be_resubmitted(clerk, service, sku):

@@ -20,11 +20,12 @@ from finance.models import Mismatch, MismatchKind, ReconciliationRun, RedLetterR
 from orders.models import OrderState
 from tests.finance.factories import invoice_for, make_channel, pay, priced_order
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
 DAY = date(2026, 11, 20)  # a Friday
 NOON = local_datetime(DAY, time(12))
 NEXT_MORNING = local_datetime(DAY + timedelta(days=1), time(2))
+
+# The day's SKUs and users exist by its noon, when the day's business happens.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock(NOON)]
 
 
 def shipped_order(sku: Any, price: str = "100.00", **fields: Any) -> Any:
