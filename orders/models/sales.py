@@ -335,7 +335,30 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         default=0,
         help_text=_("How often the order was not ready by its batch's cut and rolled over."),
     )
-    total_amount = MoneyField(_("total"))
+    # Money as the platform charged it (docs/orders.md "Money"): total = goods at unit
+    # prices - discount + shipping; paid may be less (platform-funded vouchers).
+    goods_amount = MoneyField(
+        _("goods amount"),
+        default=Decimal("0.00"),
+        help_text=_("The lines at their unit prices, before the discount."),
+    )
+    discount_amount = MoneyField(
+        _("discount"),
+        default=Decimal("0.00"),
+        help_text=_("Shop and platform discounts and coupons, shared over the lines."),
+    )
+    shipping_fee = MoneyField(_("shipping fee"), default=Decimal("0.00"))
+    total_amount = MoneyField(
+        _("total"), help_text=_("What the buyer owes: goods - discount + shipping.")
+    )
+    paid_amount = MoneyField(
+        _("paid amount"),
+        default=Decimal("0.00"),
+        help_text=_(
+            "What the buyer actually paid; less than the total when the platform funds a "
+            "voucher, nothing yet for an unpaid on-account order."
+        ),
+    )
     needs_invoice = models.BooleanField(_("needs an invoice"), default=False)
     invoice_kind = models.CharField(
         _("invoice kind"), max_length=10, choices=InvoiceKind.choices, blank=True
@@ -396,6 +419,17 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0), name="orders_order_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(goods_amount__gte=0)
+                & Q(discount_amount__gte=0)
+                & Q(shipping_fee__gte=0)
+                & Q(paid_amount__gte=0),
+                name="orders_order_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__lte=models.F("goods_amount")),
+                name="orders_order_discount_within_goods",
             ),
         ]
         indexes = [
@@ -564,7 +598,12 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     unit_price = MoneyField(_("unit price"))
     list_price = MoneyField(_("listed price"))
-    amount = MoneyField(_("amount"))
+    amount = MoneyField(_("amount"), help_text=_("Quantity × unit price."))
+    discount_share = MoneyField(
+        _("discount share"),
+        default=Decimal("0.00"),
+        help_text=_("This line's share of the order's discount (分摊)."),
+    )
 
     class Meta:
         ordering = ["order", "position"]
@@ -573,10 +612,19 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orders_line_unique_pos"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_pos"),
+            models.CheckConstraint(
+                condition=Q(discount_share__gte=0) & Q(discount_share__lte=models.F("amount")),
+                name="orders_line_discount_share_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.position} {self.sku.code} × {self.quantity}"
+
+    @property
+    def net_amount(self) -> Decimal:
+        """What the buyer pays for this line: its amount less its share of the discount."""
+        return self.amount - self.discount_share
 
 
 class OrderPush(models.Model):
