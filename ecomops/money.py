@@ -6,6 +6,7 @@ China's rules for bills do, for invoices and authorization letters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,6 +34,40 @@ def summed_money(value: Decimal | float | int | str | None) -> Decimal:
     """A database ``Sum`` of amounts as exact CNY: ZERO for no rows. SQLite sums decimals
     as floats, so the value goes through text to keep the fen exact."""
     return to_money(Decimal(str(value))) if value is not None else ZERO
+
+
+def allocate_proportionally(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """``total`` shared over ``weights`` in proportion, to the fen, adding up exactly.
+
+    分摊 of an order discount over its lines: each share is first cut down to the fen,
+    then the fen left over go one each to the shares with the largest remainders
+    (ties: the earlier weight), the largest-remainder method. With every weight zero the
+    total is shared equally. ``allocate_proportionally(Decimal("10.00"), [1, 1, 1])`` →
+    3.34, 3.33, 3.33.
+    """
+    total = to_money(total)
+    if total < 0:
+        raise ValueError("the total to share must not be negative")
+    if not weights:
+        if total:
+            raise ValueError("a total cannot be shared over no weights")
+        return []
+    if any(Decimal(w) < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    fen_total = int(total * 100)
+    weight_sum = sum((Decimal(w) for w in weights), Decimal(0))
+    basis = [Decimal(w) for w in weights] if weight_sum else [Decimal(1)] * len(weights)
+    basis_sum = weight_sum or Decimal(len(weights))
+    floors: list[int] = []
+    remainders: list[tuple[Decimal, int]] = []
+    for index, weight in enumerate(basis):
+        whole, rest = divmod(fen_total * weight, basis_sum)
+        floors.append(int(whole))
+        remainders.append((rest, index))
+    left_over = fen_total - sum(floors)
+    for _rest, index in sorted(remainders, key=lambda r: (-r[0], r[1]))[:left_over]:
+        floors[index] += 1
+    return [(Decimal(fen) / 100).quantize(CENT) for fen in floors]
 
 
 def _group_words(group: int) -> str:

@@ -1,8 +1,9 @@
+import random
 from decimal import Decimal
 
 import pytest
 
-from ecomops.money import amount_in_words, to_money
+from ecomops.money import allocate_proportionally, amount_in_words, to_money
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,62 @@ def test_to_money_rounds_half_up_to_the_fen():
 def test_to_money_refuses_floats():
     with pytest.raises(TypeError):
         to_money(0.1)  # type: ignore[arg-type]
+
+
+# --- 分摊: allocate_proportionally ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "shares"),
+    [
+        ("10.00", ["1", "1", "1"], ["3.34", "3.33", "3.33"]),
+        ("0.01", ["5.00", "5.00"], ["0.01", "0.00"]),
+        ("0.02", ["1.00", "1.00", "1.00"], ["0.01", "0.01", "0.00"]),
+        ("20.00", ["99.00", "1.00"], ["19.80", "0.20"]),
+        ("10.00", ["33.33", "33.33", "33.34"], ["3.33", "3.33", "3.34"]),
+        ("5.00", ["29.90"], ["5.00"]),
+        ("0.00", ["12.00", "8.00"], ["0.00", "0.00"]),
+        # Every weight zero: shared equally.
+        ("7.00", ["0", "0"], ["3.50", "3.50"]),
+        # A zero-weight line gets nothing while others weigh something.
+        ("3.00", ["0.00", "10.00", "20.00"], ["0.00", "1.00", "2.00"]),
+        # Discount equal to the goods: every line's share is its whole amount.
+        ("100.03", ["33.01", "0.01", "67.01"], ["33.01", "0.01", "67.01"]),
+    ],
+)
+def test_allocate_proportionally_adds_up_exactly(total, weights, shares):
+    result = allocate_proportionally(Decimal(total), [Decimal(w) for w in weights])
+
+    assert result == [Decimal(s) for s in shares]
+    assert sum(result) == Decimal(total)
+    assert all(share.as_tuple().exponent == -2 for share in result)
+
+
+def test_allocate_proportionally_over_nothing():
+    assert allocate_proportionally(Decimal("0.00"), []) == []
+    with pytest.raises(ValueError, match="no weights"):
+        allocate_proportionally(Decimal("1.00"), [])
+    with pytest.raises(ValueError, match="negative"):
+        allocate_proportionally(Decimal("1.00"), [Decimal("-1")])
+    with pytest.raises(ValueError, match="negative"):
+        allocate_proportionally(Decimal("-1.00"), [Decimal("1")])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_allocate_proportionally_properties_on_random_orders(seed):
+    """Property check over random orders (hypothesis-style, seeded so it repeats)."""
+    rng = random.Random(seed)
+    amounts = [Decimal(rng.randint(0, 500_000)) / 100 for _ in range(rng.randint(1, 12))]
+    if not any(amounts):
+        amounts[0] = Decimal("0.01")
+    goods = sum(amounts)
+    discount = Decimal(rng.randint(0, int(goods * 100))) / 100
+
+    shares = allocate_proportionally(discount, amounts)
+
+    assert sum(shares) == discount
+    for share, amount in zip(shares, amounts, strict=True):
+        assert Decimal(0) <= share <= amount
+        exact = discount * amount / goods
+        # Within one fen of the exact proportional share.
+        assert abs(share - exact) < Decimal("0.01")
