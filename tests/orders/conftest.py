@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 
 from tests.orders.factories import listed_sku, make_channel
-from tests.timeutil import at
 
 
 @pytest.fixture
@@ -28,14 +25,6 @@ def client() -> Any:
 
 
 # --- Shop openings (tests/orders/test_shop_*.py) ---------------------------------------------
-
-
-@pytest.fixture
-def monday_morning() -> Iterator[None]:
-    """Monday 23 November 2026, 10:00 in company time: a working morning, far from any
-    holiday, so the shop tests never depend on the real clock."""
-    with time_machine.travel(at(2026, 11, 23, 10), tick=False):
-        yield
 
 
 @pytest.fixture

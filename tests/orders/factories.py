@@ -28,6 +28,7 @@ from orders.services import (
     shop_step_complete,
 )
 from tests.listings.factories import BrandFactory, CategoryFactory, barcode
+from tests.timeutil import at
 
 # Valid check characters (GB 11643 / GB 32100).
 ID_NUMBER = "11010519491231002X"
@@ -140,6 +141,10 @@ def push(
 
 
 # --- Shop opening (开店) -------------------------------------------------------------------
+
+# The shop tests' clock (``@pytest.mark.clock(SHOP_MORNING)``): Monday 23 November 2026, 10:00
+# in company time, a working morning far from any holiday.
+SHOP_MORNING = at(2026, 11, 23, 10)
 
 
 def ensure_opening_processes() -> None:

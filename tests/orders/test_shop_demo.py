@@ -3,10 +3,7 @@ adds nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import time_machine
 from django.utils import timezone
 
 from ecomops.demo import seed_users
@@ -17,13 +14,7 @@ from orders.selectors import documents_expiring, shop_review_progress
 from tests.orders.factories import ensure_opening_processes
 from tests.timeutil import at
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _monday_morning() -> Iterator[None]:
-    with time_machine.travel(at(2026, 11, 23, 7), tick=False):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(at(2026, 11, 23, 7))]
 
 
 def test_demo_has_an_open_shop_and_one_in_review_and_runs_twice() -> None:

@@ -15,9 +15,21 @@ from orders.services import (
     shop_open,
     shop_opening_abandon,
 )
-from tests.orders.factories import approved, listed_sku, order_data, push, set_up, submitted
+from tests.orders.factories import (
+    SHOP_MORNING,
+    approved,
+    listed_sku,
+    order_data,
+    push,
+    set_up,
+    submitted,
+)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(SHOP_MORNING),
+]
 
 
 @pytest.fixture

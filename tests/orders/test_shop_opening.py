@@ -35,6 +35,7 @@ from orders.services import (
     shop_step_complete,
 )
 from tests.orders.factories import (
+    SHOP_MORNING,
     approved,
     document_type_id,
     ensure_opening_processes,
@@ -52,7 +53,11 @@ from tests.orders.factories import (
 )
 from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(SHOP_MORNING),
+]
 
 REJECTION = "商标注册证与申请品牌不一致"
 

@@ -21,6 +21,7 @@ from orders.services import (
     shop_step_complete,
 )
 from tests.orders.factories import (
+    SHOP_MORNING,
     approved,
     document_type_id,
     ensure_opening_processes,
@@ -31,7 +32,11 @@ from tests.orders.factories import (
     with_documents,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(SHOP_MORNING),
+]
 
 DESIGN_ITEMS = ("product_photos", "descriptions", "shop_decoration")
 

@@ -19,6 +19,7 @@ from ecomops.portal.registry import nav_for, queue
 from orders.models import OpeningState, ReviewDecision, ShopDocument, ShopOpening
 from orders.services import shop_open, shop_opening_abandon, shop_review_reject
 from tests.orders.factories import (
+    SHOP_MORNING,
     approved,
     document_type_id,
     ensure_opening_processes,
@@ -32,7 +33,11 @@ from tests.orders.factories import (
 )
 from tests.timeutil import at
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "monday_morning")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(SHOP_MORNING),
+]
 
 
 @pytest.fixture

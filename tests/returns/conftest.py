@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 
 from tests.finance.factories import sku_with_tax
-from tests.returns.training_factories import WEDNESDAY
 from tests.warehouse.factories import make_warehouse
 
 
@@ -56,11 +53,3 @@ def sku2(db: None) -> Any:
 @pytest.fixture
 def client() -> Client:
     return Client(HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def training_wednesday() -> Iterator[None]:
-    """The training tests' working Wednesday (``training_factories.WEDNESDAY``), pinned so
-    they never depend on the real clock."""
-    with time_machine.travel(WEDNESDAY, tick=False):
-        yield

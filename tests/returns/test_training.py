@@ -19,6 +19,7 @@ from returns.services import cases as case_services
 from returns.services import training as services
 from tests.returns.factories import delivered_order, open_return
 from tests.returns.training_factories import (
+    WEDNESDAY,
     answers,
     catalog,
     in_sharing,
@@ -28,7 +29,11 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(WEDNESDAY),
+]
 
 
 @pytest.fixture

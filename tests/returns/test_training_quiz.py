@@ -20,6 +20,7 @@ from returns.selectors.training import ScriptFacts, SkuFacts
 from returns.services import training as services
 from returns.services.training import QuestionCandidate
 from tests.returns.training_factories import (
+    WEDNESDAY,
     ReplyScriptFactory,
     answers,
     catalog,
@@ -29,7 +30,11 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(WEDNESDAY),
+]
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from returns.models import (
 )
 from returns.services import training as services
 from tests.returns.training_factories import (
+    WEDNESDAY,
     catalog,
     in_sharing,
     read_all,
@@ -36,7 +37,11 @@ from tests.returns.training_factories import (
     start,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english", "training_wednesday")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("english"),
+    pytest.mark.clock(WEDNESDAY),
+]
 
 
 @pytest.fixture
