@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint typecheck imports migrations-check deploy-check pytest e2e bench \
-        messages install clean
+.PHONY: run test lint typecheck imports migrations-check deploy-check pytest test-dates e2e \
+        bench messages install clean
 
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
@@ -49,6 +49,25 @@ deploy-check: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The suite on days other than today, on SQLite, browser tests aside: libfaketime moves the
+# clock of the whole process to a Monday of a year beyond the packaged holiday data (the
+# calendar falls back to Monday-Saturday), to 23:50 on New Year's Eve and to a Sunday night.
+# The moments are company time (TZ); tests pinned with @pytest.mark.clock keep their own.
+TEST_DATES := 2027-07-05T10:30:00 2026-12-31T23:50:00 2026-12-13T22:30:00
+
+test-dates: $(STAMP)
+	@command -v faketime >/dev/null 2>&1 || \
+		{ echo "make test-dates needs libfaketime: apt-get install faketime" >&2; exit 1; }
+	@failed=""; \
+	for moment in $(TEST_DATES); do \
+		echo "==> pytest with the clock at $$moment (Asia/Shanghai)"; \
+		env -u DATABASE_URL TZ=Asia/Shanghai FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			faketime -f "@$$(echo $$moment | tr T ' ')" \
+			$(BIN)/pytest -m "not e2e" -n $(PYTEST_WORKERS) --dist loadfile \
+			|| failed="$$failed $$moment"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-dates failed at:$$failed" >&2; exit 1; fi
 
 e2e: $(STAMP)
 	$(BIN)/pytest -m e2e
