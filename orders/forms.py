@@ -135,17 +135,48 @@ class MappingForm(forms.Form):
     sku_code = forms.CharField(label=_("Our SKU code"), max_length=40)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ExportFilesField(forms.FileField):
+    """The export's files in one field: the two reports, a workbook, or one zip."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,.xlsx,.zip,.txt"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)]
+
+
 class ImportForm(forms.Form):
     channel = forms.ModelChoiceField(
-        label=_("Channel"), queryset=Channel.objects.filter(active=True).order_by("code")
+        label=_("Channel"),
+        queryset=Channel.objects.filter(
+            active=True, kind__in=["tmall", "taobao", "jd", "pinduoduo", "douyin"]
+        ).order_by("code"),
+        help_text=_("The export is read in the layout of the channel's platform."),
     )
-    file = forms.FileField(
-        label=_("Order export (CSV)"),
+    exports = ExportFilesField(
+        label=_("Export files"),
         help_text=_(
-            "The seller centre's order export saved as CSV, one row per order line: 订单编号, "
-            "收货人姓名, 联系手机, 收货地址, 商家编码, 购买数量, 价格, 订单创建时间, …"
+            "As downloaded from the seller centre: Taobao/Tmall the order report "
+            "(ExportOrderList…) and the item report (ExportOrderDetailList…) together, as CSV "
+            "or xlsx, or both in one zip; JD, Pinduoduo and Douyin shop their order export. "
+            "Select several files at once."
         ),
     )
+
+
+class ImportMappingForm(forms.Form):
+    """Map an unknown code of an upload to one of our listed SKUs (by code or name)."""
+
+    code = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    sku_code = forms.CharField(label=_("Our SKU"), max_length=64)
 
 
 class ManualOrderForm(forms.Form):

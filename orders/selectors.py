@@ -18,6 +18,7 @@ from ecomops.accounts.selectors import user_role_codes
 from ecomops.calendar import add_working_days, working_days_between
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
+from listings.models import Sku, SkuState
 
 from .models import (
     RUNNING_OPENING_STATES,
@@ -320,6 +321,11 @@ def imports_recent() -> QuerySet[OrderImport]:
     return OrderImport.objects.select_related("channel", "uploaded_by").order_by("-uploaded_at")[
         :20
     ]
+
+
+def skus_to_map_to() -> QuerySet[Sku]:
+    """The listed SKUs an unknown platform code may be mapped to, for the import's picker."""
+    return Sku.objects.filter(state=SkuState.LISTED).only("code", "name").order_by("code")[:2000]
 
 
 def previous_import(order_import: OrderImport) -> OrderImport | None:

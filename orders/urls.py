@@ -20,6 +20,7 @@ urlpatterns = [
     path("mappings/<int:pk>/remove/", views.mapping_remove, name="mapping_remove"),
     path("import/", views.import_new, name="import_new"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/map/", views.import_map_code, name="import_map_code"),
     # Shop opening (开店)
     path("shops/", shops.shop_list, name="shop_list"),
     path("shops/new/", shops.shop_new, name="shop_new"),

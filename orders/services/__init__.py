@@ -14,7 +14,17 @@ from .customers import (
     order_identify,
     order_identify_new_customer,
 )
-from .imports import ImportFileError, import_preview, import_run, import_upload
+from .imports import (
+    ImportFileError,
+    ImportOutcome,
+    ImportPlan,
+    import_map_code,
+    import_plan,
+    import_preview,
+    import_run,
+    import_upload,
+    orders_import,
+)
 from .intake import (
     ChannelClosedError,
     IntakeConflict,
@@ -64,6 +74,8 @@ __all__ = [
     "ChannelError",
     "CustomerError",
     "ImportFileError",
+    "ImportOutcome",
+    "ImportPlan",
     "IntakeConflict",
     "IntakeError",
     "IntakeResult",
@@ -76,6 +88,8 @@ __all__ = [
     "customer_create",
     "customer_merge",
     "customer_update",
+    "import_map_code",
+    "import_plan",
     "import_preview",
     "import_run",
     "import_upload",
@@ -97,6 +111,7 @@ __all__ = [
     "order_release_hold",
     "order_ship",
     "orders_bulk",
+    "orders_import",
     "orders_release_many",
     "orders_roll_over",
     "prepare_order",

@@ -1,336 +1,535 @@
-"""Platform export import (订单导入): upload, preview with row errors, import all or nothing.
+"""Platform export import (订单导入, issue 20 §2): the seller centre's own files, all or nothing.
 
-The file is a Taobao/Tmall order export saved as CSV (UTF-8, or GB18030 as the seller
-centre writes it), one row per order line; rows with the same 订单编号 are one order.
-Each order goes through the same checks as an API push (``prepare_order``), so a row
-error reads like an API field error. Importing creates every order or none, and an order
-already imported (same channel and order number, same content) is skipped, so importing
-the same file twice creates nothing twice.
+The files are read by ``platform_exports.read_export`` for the platform of the channel's kind
+(Tmall/Taobao order report + item report as two CSVs in any order, xlsx or one zip; JD;
+Pinduoduo; Douyin shop). ``import_plan`` then looks at the database set-based and stores
+nothing: every SKU code of the file is resolved at once (the channel's mappings, our codes),
+and the orders already in are looked up in chunks. A data error fails the whole file, naming
+file, row, order number and column: whatever the reader refuses, and a code that is neither
+one of ours nor mapped for the channel (the portal's preview lets the operator map it in
+place, then import).
+
+Importing (``import_run`` for an upload kept by the portal, ``orders_import`` for
+``manage.py import_orders``) runs the plan and the intake of each new order in one
+transaction, with the plan's SKU resolver: each order's rules are checked once, by the
+intake itself (refused, or parked where the channel parks). Any refusal stores nothing.
+
+An order already in is skipped when the file says the same, and reported as changed when it
+does not: the change is not applied here (issue 20 §4 will act on a platform state moving to
+closed or refunding). An order in any other state than paid and awaiting shipment is skipped
+with its reason.
 """
 
 from __future__ import annotations
 
-import csv
+import base64
 import hashlib
-import io
-import re
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import IO, Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ecomops.errors import ApplicationError, PermissionDeniedError
+from ecomops.errors import ApplicationError, require_permission
 
-from ..models import Channel, Order, OrderImport, OrderSource
+from ..models import Channel, ChannelSkuMapping, Order, OrderImport, OrderSource
+from .channels import channel_mapping_add
 from .intake import (
     IntakeError,
-    OrderPayload,
     SkuResolver,
     canonical_payload,
     differing_fields,
     order_intake,
     payload_hash,
-    prepare_order,
+)
+from .platform_exports import (
+    CLOSED,
+    MAX_FILE_BYTES,
+    REFUNDING,
+    ExportFileError,
+    read_export,
 )
 
-# Column headers of the platform export, by what we read from them.
-COLUMNS = {
-    "external_id": "订单编号",
-    "buyer": "买家会员名",
-    "receiver": "收货人姓名",
-    "phone": "联系手机",
-    "address": "收货地址",
-    "sku": "商家编码",
-    "quantity": "购买数量",
-    "unit_price": "价格",
-    "paid_amount": "买家实际支付金额",
-    "paid_at": "订单付款时间",
-    "placed_at": "订单创建时间",
-    "buyer_note": "买家留言",
+PERMISSION = "orders.key_in_order"
+
+# The reader of a channel's exports, by the channel's kind.
+PLATFORM_OF_KIND = {
+    "tmall": "taobao",
+    "taobao": "taobao",
+    "jd": "jd",
+    "pinduoduo": "pinduoduo",
+    "douyin": "douyin",
 }
-REQUIRED_COLUMNS = ("external_id", "receiver", "phone", "address", "sku", "quantity", "placed_at")
-MAX_BYTES = 50 * 1024 * 1024
-_POSTCODE_RE = re.compile(r"[（(]\s*(\d{6})\s*[)）]\s*$")
+# Where each platform's export writes our SKU code (named in an unknown code's error).
+SKU_COLUMN = {
+    "taobao": "商家编码",
+    "jd": "商家SKUID",
+    "pinduoduo": "商家编码-SKU维度",
+    "douyin": "商家编码",
+}
+# Orders already in are looked up this many order numbers at a time (SQLite's variable cap).
+_LOOKUP_CHUNK = 5000
+_FORMAT = "ecomops-import-files/1"
+
+# What becomes of an order of the file.
+NEW = "new"  # in the plan: will be created
+CREATED = "created"
+PARKED = "parked"  # created into the exception queue (异常订单)
+EXISTING = "existing"  # already in with the same content: skipped
+CHANGED = "changed"  # already in, the file says something else: reported, not applied
+SKIPPED = "skipped"  # not paid and awaiting shipment on the platform: skipped with its reason
 
 
 class ImportFileError(ApplicationError):
-    """The file cannot be read as a platform export (encoding, columns, size)."""
+    """The upload cannot be taken: no file, a file too large, a channel without exports."""
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass
-class RowResult:
-    row: int  # 2 = the first row under the header, as a spreadsheet numbers it
+class PlannedOrder:
+    """One order of the file and what becomes of it."""
+
     external_id: str
-    status: str  # "new" | "existing" | "error"
-    messages: list[str] = field(default_factory=list)
+    status: str
+    platform_state: str
+    file_name: str
+    rows: list[int]
+    payload: dict[str, Any] | None = None  # NEW only
+    reason: str = ""  # SKIPPED: why; CHANGED: the platform state's reason, if it moved
+    differences: list[str] = field(default_factory=list)  # CHANGED: the fields that differ
+    warnings: list[str] = field(default_factory=list)
+    order_id: int | None = None  # the order in our system (already in, or created)
+    order_number: str = ""
+    messages: list[str] = field(default_factory=list)  # PARKED: the reasons
+
+    @property
+    def line_count(self) -> int:
+        return len(self.payload["lines"]) if self.payload else 0
 
 
 @dataclass
-class ImportPreview:
-    rows: list[RowResult]
-    orders: list[tuple[str, OrderPayload]]  # (status, payload) per order, file order
+class UnknownCode:
+    """A SKU code of the file that is neither one of ours nor mapped for the channel."""
+
+    code: str
+    external_ids: list[str]
+    file_name: str
+    row: int
+    column: str
+    channel_code: str
 
     @property
-    def error_rows(self) -> list[RowResult]:
-        return [r for r in self.rows if r.status == "error"]
-
-    @property
-    def new_count(self) -> int:
-        return sum(1 for status, _payload in self.orders if status == "new")
-
-    @property
-    def existing_count(self) -> int:
-        return sum(1 for status, _payload in self.orders if status == "existing")
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(_("The file is neither UTF-8 nor GB18030 text."))
-
-
-def _parse_time(text: str) -> datetime | str | None:
-    text = text.strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
-        try:
-            return timezone.make_aware(datetime.strptime(text, fmt))  # noqa: DTZ007
-        except ValueError:
-            continue
-    return text  # intake reports it as a bad date
-
-
-def split_address(text: str) -> dict[str, str]:
-    """ "浙江省 杭州市 西湖区 文三路 100号(310012)" → province, city, district, street, postcode."""
-    text = (text or "").strip()
-    postcode = ""
-    match = _POSTCODE_RE.search(text)
-    if match:
-        postcode = match.group(1)
-        text = text[: match.start()].strip()
-    parts = text.split()
-    province = parts[0] if parts else ""
-    city = parts[1] if len(parts) > 1 else ""
-    district = parts[2] if len(parts) > 3 else ""
-    street = " ".join(parts[3:] if len(parts) > 3 else parts[2:])
-    return {
-        "province": province,
-        "city": city,
-        "district": district,
-        "street_address": street,
-        "postcode": postcode,
-    }
-
-
-def _quantity(text: str) -> int | str:
-    try:
-        return int(text.strip())
-    except ValueError:
-        return text
-
-
-def read_rows(content: str) -> list[dict[str, str]]:
-    """The file's rows keyed by our names; ``ImportFileError`` if columns are missing."""
-    reader = csv.DictReader(io.StringIO(content))
-    headers = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = headers
-    missing = [key for key in REQUIRED_COLUMNS if COLUMNS[key] not in headers]
-    if missing:
-        raise ImportFileError(
-            _("The file lacks the columns %(columns)s of a platform order export.")
-            % {"columns": ", ".join(COLUMNS[key] for key in missing)}
-        )
-    return [
-        {key: (raw.get(header) or "").strip() for key, header in COLUMNS.items()} for raw in reader
-    ]
-
-
-def _group(rows: list[dict[str, str]]) -> list[tuple[str, list[tuple[int, dict[str, str]]]]]:
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for index, row in enumerate(rows):
-        groups.setdefault(row["external_id"], []).append((index + 2, row))
-    return list(groups.items())
-
-
-def _payload(rows: list[dict[str, str]]) -> OrderPayload:
-    first = rows[0]
-    address = split_address(first["address"])
-    note = first["buyer_note"]
-    if first["buyer"]:
-        note = (note + "\n" if note else "") + _("Buyer account: %(buyer)s") % {
-            "buyer": first["buyer"]
+    def message(self) -> str:
+        problem = _(
+            "unknown SKU code %(code)s: neither one of our SKU codes nor mapped for channel "
+            "%(channel)s."
+        ) % {"code": self.code, "channel": self.channel_code}
+        return _("%(file)s, row %(row)s, order %(order)s, column %(column)s: %(problem)s") % {
+            "file": self.file_name,
+            "row": self.row,
+            "order": self.external_ids[0],
+            "column": self.column,
+            "problem": problem,
         }
-    return {
-        "external_id": first["external_id"],
-        "placed_at": _parse_time(first["placed_at"]),
-        "paid_at": _parse_time(first["paid_at"]),
-        "customer": {
-            "kind": "individual",
-            "name": first["receiver"],
-            "phone": first["phone"],
-            **address,
-        },
-        "shipping_address": {"name": first["receiver"], "phone": first["phone"], **address},
-        "lines": [
-            {"sku": r["sku"], "quantity": _quantity(r["quantity"]), "unit_price": r["unit_price"]}
-            for r in rows
-        ],
-        "needs_invoice": False,
-        "buyer_note": note,
-    }
 
 
-def _row_for(path: str, rows: list[tuple[int, dict[str, str]]]) -> int:
-    match = re.match(r"lines\[(\d+)\]", path)
-    if match and int(match.group(1)) < len(rows):
-        return rows[int(match.group(1))][0]
-    return rows[0][0]
+@dataclass
+class ImportPlan:
+    """What importing the files would do; ``orders`` in file order, skipped ones last."""
 
+    platform: str
+    channel: Channel
+    orders: list[PlannedOrder]
+    unknown_codes: list[UnknownCode]
+    resolver: SkuResolver
+    row_count: int = 0
 
-def _paid_amount_error(rows: list[dict[str, str]], payload: OrderPayload) -> str | None:
-    paid = next((r["paid_amount"] for r in rows if r["paid_amount"]), "")
-    if not paid:
-        return None
-    lines = canonical_payload(payload)["lines"]
-    try:
-        total = sum(
-            (Decimal(line["unit_price"]) * int(line["quantity"]) for line in lines), Decimal("0")
+    def of(self, *statuses: str) -> list[PlannedOrder]:
+        return [order for order in self.orders if order.status in statuses]
+
+    def count(self, status: str) -> int:
+        return sum(1 for order in self.orders if order.status == status)
+
+    @property
+    def new(self) -> list[PlannedOrder]:
+        return self.of(NEW)
+
+    @property
+    def created(self) -> list[PlannedOrder]:
+        return self.of(CREATED, PARKED)
+
+    @property
+    def existing(self) -> list[PlannedOrder]:
+        return self.of(EXISTING)
+
+    @property
+    def changed(self) -> list[PlannedOrder]:
+        return self.of(CHANGED)
+
+    @property
+    def skipped(self) -> list[PlannedOrder]:
+        return self.of(SKIPPED)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.unknown_codes)
+
+    def raise_errors(self) -> None:
+        """Refuse the whole file when a code is unknown, naming every such code."""
+        if not self.unknown_codes:
+            return
+        first = self.unknown_codes[0]
+        message = "\n".join(code.message for code in self.unknown_codes)
+        raise ExportFileError(
+            message,
+            {
+                "file": first.file_name,
+                "row": first.row,
+                "column": first.column,
+                "external_id": first.external_ids[0],
+                "codes": [code.code for code in self.unknown_codes],
+            },
         )
-        if Decimal(paid).quantize(Decimal("0.01")) != total.quantize(Decimal("0.01")):
-            return _("The amount paid %(paid)s is not the sum of the lines %(total)s.") % {
-                "paid": paid,
-                "total": total.quantize(Decimal("0.01")),
-            }
-    except (ArithmeticError, ValueError, TypeError):
-        return None  # the line checks report the unreadable numbers
-    return None
 
 
-def import_preview(*, channel: Channel, content: str) -> ImportPreview:
-    """Check every order of the file as intake would, without storing anything."""
-    rows = read_rows(content)
-    resolver = SkuResolver(channel)
-    groups = _group(rows)
-    existing = {
-        o.external_id: o
-        for o in Order.objects.filter(
-            channel=channel, external_id__in=[key for key, _rows in groups]
-        ).only("external_id", "payload", "payload_hash", "number")
-    }
-    results: list[RowResult] = []
-    orders: list[tuple[str, OrderPayload]] = []
-    for external_id, numbered in groups:
-        plain = [row for _n, row in numbered]
-        payload = _payload(plain)
-        errors: dict[int, list[str]] = {}
-        status = "new"
-        accepted = existing.get(external_id)
-        if not external_id:
-            errors.setdefault(numbered[0][0], []).append(_("The order number is empty."))
-        elif accepted is not None:
-            canonical = canonical_payload(payload)
-            if payload_hash(canonical) == accepted.payload_hash:
-                status = "existing"
-            else:
-                fields = differing_fields(accepted.payload, canonical)
-                errors.setdefault(numbered[0][0], []).append(
-                    _("Order %(number)s was already imported with different %(fields)s.")
-                    % {"number": accepted.number, "fields": ", ".join(fields)}
-                )
-        else:
-            try:
-                prepare_order(channel, payload, resolver)
-            except IntakeError as exc:
-                for path, messages in exc.extra.get("fields", {}).items():
-                    errors.setdefault(_row_for(path, numbered), []).extend(
-                        f"{path}: {m}" for m in messages
-                    )
-            amount_error = _paid_amount_error(plain, payload)
-            if amount_error:
-                errors.setdefault(numbered[0][0], []).append(amount_error)
-        if errors:
-            status = "error"
-        orders.append((status, payload))
-        for number, _row in numbered:
-            results.append(
-                RowResult(
-                    row=number,
-                    external_id=external_id,
-                    status="error"
-                    if number in errors
-                    else ("existing" if status == "existing" else "new"),
-                    messages=errors.get(number, []),
-                )
+@dataclass
+class ImportOutcome:
+    order_import: OrderImport | None
+    plan: ImportPlan | None  # None: the upload had been imported already
+
+
+# --- Planning ----------------------------------------------------------------------------
+
+
+def channel_platform(channel: Channel) -> str:
+    """The platform whose exports the channel imports; refused for a channel of our own."""
+    platform = PLATFORM_OF_KIND.get(channel.kind)
+    if platform is None:
+        raise ImportFileError(
+            _(
+                "Channel %(channel)s is a %(kind)s: only marketplace channels (Tmall, Taobao, "
+                "JD, Pinduoduo, Douyin) import the seller centre's exports."
             )
-    return ImportPreview(rows=results, orders=orders)
+            % {"channel": channel.code, "kind": channel.get_kind_display()}
+        )
+    return platform
 
 
-def import_upload(*, channel: Channel, upload: IO[bytes], file_name: str, by: Any) -> OrderImport:
-    """Store an uploaded export for preview; the file must be readable and have the columns."""
-    if not by.has_perm("orders.key_in_order"):
-        raise PermissionDeniedError(_("You are not allowed to import orders."))
-    raw = upload.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise ImportFileError(_("The file is larger than 50 MB: split it."))
-    content = _decode(raw)
-    rows = read_rows(content)
-    if not rows:
-        raise ImportFileError(_("The file has a header but no orders."))
-    preview = import_preview(channel=channel, content=content)
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _orders_in(channel: Channel, external_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(external_ids, _LOOKUP_CHUNK):
+        for row in Order.objects.filter(channel=channel, external_id__in=chunk).values(
+            "id", "external_id", "number", "payload_hash"
+        ):
+            found[row["external_id"]] = row
+    return found
+
+
+def _payloads_of(order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    payloads: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(order_ids), _LOOKUP_CHUNK):
+        chunk = order_ids[start : start + _LOOKUP_CHUNK]
+        payloads.update(Order.objects.filter(pk__in=chunk).values_list("pk", "payload"))
+    return payloads
+
+
+def import_plan(*, channel: Channel, files: list[tuple[str, bytes]]) -> ImportPlan:
+    """What importing ``files`` into ``channel`` would do; ``ExportFileError`` for a file that
+    cannot be read. Unknown codes are listed in the plan (``raise_errors`` refuses them)."""
+    platform = channel_platform(channel)
+    parsed = read_export(platform, files)
+    resolver = SkuResolver(channel)
+    column = SKU_COLUMN[platform]
+
+    # Every code of the file at once: the channel's mapping, then our own codes.
+    first_seen: dict[str, UnknownCode] = {}
+    for exported in parsed.orders:
+        line_file = exported.line_file_name or exported.file_name
+        for index, line in enumerate(exported.payload["lines"]):
+            code = line.get("sku") or ""
+            if not code:
+                continue
+            seen = first_seen.get(code)
+            if seen is None:
+                rows = exported.line_rows or exported.rows
+                first_seen[code] = UnknownCode(
+                    code=code,
+                    external_ids=[exported.payload["external_id"]],
+                    file_name=line_file,
+                    row=rows[index] if index < len(rows) else rows[0],
+                    column=column,
+                    channel_code=channel.code,
+                )
+            elif seen.external_ids[-1] != exported.payload["external_id"]:
+                seen.external_ids.append(exported.payload["external_id"])
+    unknown: list[UnknownCode] = []
+    if first_seen:
+        _orderable, internal, known = resolver.resolve(list(first_seen), timezone.now())
+        unknown = [seen for code, seen in first_seen.items() if internal[code] not in known]
+
+    in_already = _orders_in(channel, list(parsed.states))
+    planned: list[PlannedOrder] = []
+    differing: list[PlannedOrder] = []
+    for exported in parsed.orders:
+        external_id = exported.payload["external_id"]
+        item = PlannedOrder(
+            external_id=external_id,
+            status=NEW,
+            platform_state=exported.platform_state,
+            file_name=exported.file_name,
+            rows=exported.rows,
+            payload=exported.payload,
+            warnings=exported.warnings,
+        )
+        accepted = in_already.get(external_id)
+        if accepted is not None:
+            item.order_id, item.order_number = accepted["id"], accepted["number"]
+            if payload_hash(canonical_payload(exported.payload)) == accepted["payload_hash"]:
+                item.status = EXISTING
+            else:
+                item.status = CHANGED
+                differing.append(item)
+        planned.append(item)
+    for skipped in parsed.skipped:
+        item = PlannedOrder(
+            external_id=skipped.external_id,
+            status=SKIPPED,
+            platform_state=skipped.platform_state,
+            file_name=skipped.file_name,
+            rows=skipped.rows,
+            reason=skipped.reason,
+        )
+        accepted = in_already.get(skipped.external_id)
+        if accepted is not None:
+            item.order_id, item.order_number = accepted["id"], accepted["number"]
+            if skipped.state in (CLOSED, REFUNDING):
+                # The platform closed or is refunding an order we have: a person must know.
+                item.status = CHANGED
+        planned.append(item)
+    if differing:
+        payloads = _payloads_of([item.order_id for item in differing if item.order_id])
+        for item in differing:
+            if item.order_id is None or item.payload is None:
+                continue
+            item.differences = differing_fields(
+                payloads.get(item.order_id) or {}, canonical_payload(item.payload)
+            )
+    row_count = sum(len(order.rows) for order in parsed.orders) + sum(
+        len(order.rows) for order in parsed.skipped
+    )
+    return ImportPlan(
+        platform=platform,
+        channel=channel,
+        orders=planned,
+        unknown_codes=unknown,
+        resolver=resolver,
+        row_count=row_count,
+    )
+
+
+# --- Importing ---------------------------------------------------------------------------
+
+
+def _parked_reasons(order: Order) -> list[str] | None:
+    """The reasons an order was parked in the exception queue for; None when it was not."""
+    if getattr(order, "state", "") != "exception":
+        return None
+    reasons = getattr(order, "exceptions", None)
+    if reasons is None:
+        return []
+    return [str(getattr(reason, "message", reason)) for reason in reasons.all()]
+
+
+def _refusal(item: PlannedOrder, exc: IntakeError) -> ExportFileError:
+    fields = exc.extra.get("fields", {}) if isinstance(exc.extra, dict) else {}
+    problems = "; ".join(
+        f"{path}: {' '.join(str(m) for m in messages)}" for path, messages in fields.items()
+    )
+    message = _("%(file)s, row %(row)s, order %(order)s: not accepted: %(problems)s") % {
+        "file": item.file_name,
+        "row": item.rows[0] if item.rows else "-",
+        "order": item.external_id,
+        "problems": problems or exc.message,
+    }
+    return ExportFileError(
+        message,
+        {
+            "file": item.file_name,
+            "row": item.rows[0] if item.rows else None,
+            "column": "",
+            "external_id": item.external_id,
+            "fields": fields,
+        },
+    )
+
+
+def _execute(plan: ImportPlan, *, by: Any) -> None:
+    """Create the plan's new orders through the intake (inside the caller's transaction);
+    a refused order raises, so the caller's transaction stores nothing."""
+    plan.raise_errors()
+    for item in plan.new:
+        if item.payload is None:
+            continue
+        try:
+            result = order_intake(
+                channel=plan.channel,
+                data=item.payload,
+                source=OrderSource.IMPORT,
+                by=by,
+                resolver=plan.resolver,
+            )
+        except IntakeError as exc:
+            raise _refusal(item, exc) from exc
+        item.order_id, item.order_number = result.order.pk, result.order.number
+        reasons = _parked_reasons(result.order)
+        if reasons is None:
+            item.status = CREATED
+        else:
+            item.status, item.messages = PARKED, reasons
+
+
+def _sha256(files: list[tuple[str, bytes]]) -> str:
+    """One checksum for the upload, whatever order its files were given in."""
+    digests = sorted(hashlib.sha256(data).hexdigest() for _name, data in files)
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
+def _pack(files: list[tuple[str, bytes]]) -> str:
+    """The uploaded files' raw bytes, kept as text (the record's content is a text field)."""
+    return json.dumps(
+        {
+            "format": _FORMAT,
+            "files": [
+                {"name": name, "data": base64.b64encode(data).decode("ascii")}
+                for name, data in files
+            ],
+        }
+    )
+
+
+def stored_files(order_import: OrderImport) -> list[tuple[str, bytes]]:
+    """The files of an upload as they were uploaded (an import of before issue 20 kept the
+    decoded text of its one CSV)."""
+    content = order_import.content
+    if content.startswith("{"):
+        try:
+            packed = json.loads(content)
+        except ValueError:
+            packed = None
+        if isinstance(packed, dict) and packed.get("format") == _FORMAT:
+            return [(f["name"], base64.b64decode(f["data"])) for f in packed["files"]]
+    return [(order_import.file_name, content.encode("utf-8-sig"))]
+
+
+def _record(
+    *, channel: Channel, files: list[tuple[str, bytes]], plan: ImportPlan, by: Any
+) -> OrderImport:
     return OrderImport.objects.create(
         channel=channel,
-        file_name=file_name[:200],
-        file_sha256=hashlib.sha256(raw).hexdigest(),
-        content=content,
-        row_count=len(rows),
-        order_count=len(preview.orders),
-        error_count=len(preview.error_rows),
+        file_name=", ".join(name for name, _data in files)[:200],
+        file_sha256=_sha256(files),
+        content=_pack(files),
+        row_count=plan.row_count,
+        order_count=len(plan.orders),
+        error_count=len(plan.unknown_codes),
         uploaded_by=by,
     )
 
 
-def import_run(*, import_id: int, by: Any) -> OrderImport:
-    """Create every new order of the file, or none when any row has an error."""
-    if not by.has_perm("orders.key_in_order"):
-        raise PermissionDeniedError(_("You are not allowed to import orders."))
+def _mark_imported(order_import: OrderImport, plan: ImportPlan) -> None:
+    order_import.state = OrderImport.State.IMPORTED
+    order_import.created_count = len(plan.created)
+    order_import.skipped_count = len(plan.orders) - len(plan.created)
+    order_import.error_count = 0
+    order_import.imported_at = timezone.now()
+    order_import.save(
+        update_fields=["state", "created_count", "skipped_count", "error_count", "imported_at"]
+    )
+
+
+def read_uploads(uploads: Sequence[tuple[str, _Readable]]) -> list[tuple[str, bytes]]:
+    """The uploaded files' bytes, each at most 50 MB."""
+    files: list[tuple[str, bytes]] = []
+    for name, upload in uploads:
+        data = upload.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ImportFileError(
+                _("%(file)s is larger than 50 MB: export fewer days at a time.") % {"file": name}
+            )
+        files.append((name, data))
+    if not files:
+        raise ImportFileError(_("Choose the export files to upload."))
+    return files
+
+
+def import_upload(
+    *, channel: Channel, uploads: Sequence[tuple[str, _Readable]], by: Any
+) -> OrderImport:
+    """Keep an upload for its preview. A file that is no readable export is refused and
+    nothing is kept; unknown codes are kept, for the operator to map them in place."""
+    require_permission(by, PERMISSION, _("You are not allowed to import orders."))
+    files = read_uploads(uploads)
+    plan = import_plan(channel=channel, files=files)
+    if not plan.orders:
+        raise ImportFileError(_("The export has a header but no orders."))
+    return _record(channel=channel, files=files, plan=plan, by=by)
+
+
+def import_preview(*, order_import: OrderImport) -> ImportPlan:
+    """The stored upload planned again, as the database stands now (a code mapped since
+    the upload is no longer unknown; an order imported since is already in)."""
+    return import_plan(channel=order_import.channel, files=stored_files(order_import))
+
+
+def import_map_code(*, import_id: int, code: str, sku_code: str, by: Any) -> ChannelSkuMapping:
+    """Map an unknown code of an upload to one of our SKUs for the upload's channel (the
+    channel's own mapping service decides who may)."""
+    order_import = OrderImport.objects.select_related("channel").get(pk=import_id)
+    return channel_mapping_add(
+        channel_id=order_import.channel_id, outer_id=code, sku_code=sku_code, by=by
+    )
+
+
+def import_run(*, import_id: int, by: Any) -> ImportOutcome:
+    """Create every new order of a stored upload, or none when anything is refused."""
+    require_permission(by, PERMISSION, _("You are not allowed to import orders."))
     with transaction.atomic():
         order_import = OrderImport.objects.select_for_update().get(pk=import_id)
         if order_import.state == OrderImport.State.IMPORTED:
-            return order_import
-        channel = order_import.channel
-        preview = import_preview(channel=channel, content=order_import.content)
-        if preview.error_rows:
-            raise ApplicationError(
-                _(
-                    "%(count)d rows have errors: nothing was imported. Correct the file and "
-                    "upload it again."
-                )
-                % {"count": len(preview.error_rows)},
-                {"rows": [r.row for r in preview.error_rows]},
-            )
-        resolver = SkuResolver(channel)
-        created = 0
-        for status, payload in preview.orders:
-            if status != "new":
-                continue
-            result = order_intake(
-                channel=channel, data=payload, source=OrderSource.IMPORT, by=by, resolver=resolver
-            )
-            created += int(result.created)
-        order_import.state = OrderImport.State.IMPORTED
-        order_import.created_count = created
-        order_import.skipped_count = len(preview.orders) - created
-        order_import.error_count = 0
-        order_import.imported_at = timezone.now()
-        order_import.save(
-            update_fields=["state", "created_count", "skipped_count", "error_count", "imported_at"]
-        )
-    return order_import
+            return ImportOutcome(order_import=order_import, plan=None)
+        plan = import_preview(order_import=order_import)
+        _execute(plan, by=by)
+        _mark_imported(order_import, plan)
+    return ImportOutcome(order_import=order_import, plan=plan)
+
+
+def orders_import(
+    *, channel: Channel, files: list[tuple[str, bytes]], by: Any = None, dry_run: bool = False
+) -> ImportOutcome:
+    """``manage.py import_orders``: plan and import ``files`` in one transaction (``by=None``
+    is the system, as for a signed push). With ``dry_run`` nothing is written and the plan's
+    unknown codes are listed, not raised. A person's import is kept as an ``OrderImport``."""
+    require_permission(by, PERMISSION, _("You are not allowed to import orders."))
+    if dry_run:
+        return ImportOutcome(order_import=None, plan=import_plan(channel=channel, files=files))
+    with transaction.atomic():
+        plan = import_plan(channel=channel, files=files)
+        _execute(plan, by=by)
+        order_import = None
+        if by is not None:
+            order_import = _record(channel=channel, files=files, plan=plan, by=by)
+            _mark_imported(order_import, plan)
+    return ImportOutcome(order_import=order_import, plan=plan)

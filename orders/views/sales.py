@@ -23,6 +23,7 @@ from ..forms import (
     CustomerSearchForm,
     HoldForm,
     ImportForm,
+    ImportMappingForm,
     ManualOrderForm,
     MappingForm,
     MergeForm,
@@ -371,16 +372,14 @@ def mapping_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def import_new(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
         try:
             order_import = services.import_upload(
                 channel=form.cleaned_data["channel"],
-                upload=upload,
-                file_name=upload.name,
+                uploads=[(upload.name or "", upload) for upload in form.cleaned_data["exports"]],
                 by=request.user,
             )
         except ApplicationError as exc:
-            form.add_error("file", exc.message)
+            form.add_error("exports", exc.message)
         else:
             return redirect(order_import)
     return render(
@@ -396,32 +395,70 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order_import = get_object_or_404(OrderImport.objects.select_related("channel"), pk=pk)
     if request.method == "POST":
         try:
-            done = services.import_run(import_id=pk, by=request.user)
+            outcome = services.import_run(import_id=pk, by=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
+            done = outcome.order_import or order_import
+            parked = len(outcome.plan.of("parked")) if outcome.plan else 0
             messages.success(
                 request,
-                _("%(created)d orders imported, %(skipped)d were already there.")
-                % {"created": done.created_count, "skipped": done.skipped_count},
+                _(
+                    "%(created)d orders created (%(parked)d of them parked in the exception "
+                    "queue), %(skipped)d skipped."
+                )
+                % {
+                    "created": done.created_count,
+                    "parked": parked,
+                    "skipped": done.skipped_count,
+                },
             )
         return redirect(order_import)
-    preview = None
+    plan = None
+    error = ""
     if order_import.state == OrderImport.State.PREVIEWED:
-        preview = services.import_preview(
-            channel=order_import.channel, content=order_import.content
-        )
+        try:
+            plan = services.import_preview(order_import=order_import)
+        except ApplicationError as exc:
+            error = exc.message
+    can_map = request.user.has_perm("orders.manage_channel")
     return render(
         request,
         "orders/import_detail.html",
         {
             "order_import": order_import,
-            "preview": preview,
-            "rows": preview.rows[:500] if preview else [],
-            "error_rows": preview.error_rows[:500] if preview else [],
+            "plan": plan,
+            "error": error,
+            "new_orders": plan.new[:500] if plan else [],
+            "existing_orders": plan.existing[:500] if plan else [],
+            "changed_orders": plan.changed[:500] if plan else [],
+            "skipped_orders": plan.skipped[:500] if plan else [],
+            "can_map": can_map,
+            "sku_choices": selectors.skus_to_map_to() if can_map and plan else [],
             "previous": selectors.previous_import(order_import),
         },
     )
+
+
+@login_required
+@permission_required("orders.key_in_order", raise_exception=True)
+@require_POST
+def import_map_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map an unknown code of the upload for its channel; the preview then runs again."""
+    order_import = get_object_or_404(OrderImport, pk=pk)
+    form = ImportMappingForm(request.POST)
+    if form.is_valid():
+        code, sku_code = form.cleaned_data["code"], form.cleaned_data["sku_code"]
+        _act(
+            request,
+            lambda: services.import_map_code(
+                import_id=pk, code=code, sku_code=sku_code, by=request.user
+            ),
+            _("%(code)s is mapped to %(sku)s for this channel.") % {"code": code, "sku": sku_code},
+        )
+    else:
+        messages.error(request, _("Choose one of our SKUs for the code."))
+    return redirect(order_import)
 
 
 # --- Figures ---------------------------------------------------------------------------------
