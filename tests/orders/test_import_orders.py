@@ -16,10 +16,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from listings.models import Sku, SkuState
 from orders.models import ChannelSkuMapping, Order, OrderImport
+from orders.services import import_plan
+from tests.orders.export_generator import taobao_pair
 from tests.orders.factories import listed_sku, make_channel
 from tests.orders.test_platform_exports import (
     DOUYIN,
@@ -451,3 +455,20 @@ def test_portal_mapping_needs_the_channel_permission(
     )
     assert response.status_code == 302
     assert not ChannelSkuMapping.objects.filter(outer_id="TB-NEW-7").exists()
+
+
+# --- Set-based ------------------------------------------------------------------------------
+
+
+def test_planning_a_file_costs_the_same_queries_for_ten_or_a_hundred_orders(tmall: Any) -> None:
+    """Every SKU code of the file is resolved at once and the orders already in are looked up
+    together: planning makes no query per order or per line."""
+    counts = []
+    for lines in (20, 200):
+        with CaptureQueriesContext(connection) as queries:
+            plan = import_plan(channel=tmall, files=taobao_pair(lines))
+        assert len(plan.new) == lines // 2 - lines // 20  # every tenth order is closed
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert counts[0] <= 5
