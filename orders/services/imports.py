@@ -393,7 +393,9 @@ def _execute(plan: ImportPlan, *, by: Any) -> None:
             raise _refusal(item, exc) from exc
         item.order_id, item.order_number = result.order.pk, result.order.number
         reasons = _parked_reasons(result.order)
-        if reasons is None:
+        if not result.created:  # another import of the same order committed meanwhile
+            item.status = EXISTING
+        elif reasons is None:
             item.status = CREATED
         else:
             item.status, item.messages = PARKED, reasons
