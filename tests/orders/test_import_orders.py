@@ -339,19 +339,36 @@ def test_a_refused_order_stores_none_of_the_file(tmp_path: Path, clock: Any, sku
     """On a channel that refuses rule breakers, one refusal rolls back the orders already
     created in the same run."""
     channel = make_channel(code="tmall-refusing", kind="tmall")
+    if hasattr(channel, "intake_policy"):
+        channel.intake_policy = "refuse"
+        channel.save(update_fields=["intake_policy"])
     ChannelSkuMapping.objects.create(
         channel=channel, outer_id="TB-OUTER-88", sku=listed_sku("SKU00004", "30.00")
     )
-    # SKU00003 is known but not listed any more: the intake refuses (or parks) order 457.
+    # SKU00003 is known but not listed any more: the intake refuses order 457.
     Sku.objects.filter(pk=skus["SKU00003"].pk).update(state=SkuState.DELISTED)
-    if hasattr(channel, "intake_policy"):
-        pytest.skip("a parking channel parks instead (tested by the exception queue)")
 
     message = refused(channel, write(tmp_path, taobao_files()))
 
-    assert PAID_457 in message
+    assert f"{ORDERS_CSV}, row 3, order {PAID_457}: not accepted" in message
     assert "lines[0].sku" in message
     assert Order.objects.count() == 0
+
+
+def test_a_parking_channel_parks_a_rule_breaker_with_its_reasons(
+    tmall: Any, skus: Any, tmp_path: Path
+) -> None:
+    if not hasattr(tmall, "intake_policy"):
+        pytest.skip("the channel's intake policy comes with the exception queue")
+    Sku.objects.filter(pk=skus["SKU00003"].pk).update(state=SkuState.DELISTED)
+
+    output = run(tmall, write(tmp_path, taobao_files()))
+
+    parked = Order.objects.get(external_id=PAID_457)
+    assert parked.state == "exception"
+    assert f"parked {parked.number}: " in line_of(output, PAID_457)
+    assert "SKU00003" in line_of(output, PAID_457)
+    assert "1 created, 1 parked" in output
 
 
 # --- The portal ----------------------------------------------------------------------------
