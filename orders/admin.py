@@ -19,6 +19,7 @@ from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWritten
 from . import services
 from .forms import HoldForm
 from .models import (
+    BlacklistEntry,
     Channel,
     ChannelSkuMapping,
     Customer,
@@ -28,6 +29,7 @@ from .models import (
     OpeningStep,
     OpeningStepRecord,
     Order,
+    OrderException,
     OrderImport,
     OrderLine,
     OrderPush,
@@ -47,8 +49,16 @@ class ChannelSkuMappingInline(admin.TabularInline[ChannelSkuMapping, Channel]):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin[Channel]):
-    list_display = ["code", "name", "kind", "payment_terms", "price_tolerance_percent", "active"]
-    list_filter = ["kind", "payment_terms", "active"]
+    list_display = [
+        "code",
+        "name",
+        "kind",
+        "payment_terms",
+        "intake_policy",
+        "price_tolerance_percent",
+        "active",
+    ]
+    list_filter = ["kind", "payment_terms", "intake_policy", "active"]
     search_fields = ["code", "name"]
     inlines = [ChannelSkuMappingInline]
 
@@ -90,6 +100,22 @@ class OrderPushInline(ReadOnlyInline, admin.TabularInline[OrderPush, Order]):
     fields = ["received_at", "source", "outcome", "differing_fields"]
 
 
+class OrderExceptionInline(ReadOnlyInline, admin.TabularInline[OrderException, Order]):
+    """异常原因: why the order was parked and how each reason was resolved."""
+
+    model = OrderException
+    fields = [
+        "code",
+        "field",
+        "message",
+        "found_at",
+        "resolved_at",
+        "resolution",
+        "resolved_by",
+        "resolution_note",
+    ]
+
+
 @admin.register(Order)
 class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
     list_display = [
@@ -108,7 +134,7 @@ class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
     search_fields = ["number", "external_id", "receiver_phone", "receiver_name", "customer__name"]
     date_hierarchy = "accepted_at"
     raw_id_fields = ["customer"]
-    inlines = [OrderLineInline, OrderPushInline, StateLogInline]
+    inlines = [OrderLineInline, OrderExceptionInline, OrderPushInline, StateLogInline]
     fsm_fields = ["state"]
     fsm_forms = {"hold": HoldForm, "cancel": ReasonForm}
     fsm_services = {
@@ -124,6 +150,9 @@ class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
         "cancel": lambda obj, request, data: services.order_cancel(
             order_id=obj.pk, by=request.user, reason=data["reason"]
         ),
+        "release_exception": lambda obj, request, data: services.order_exception_release(
+            order_id=obj.pk, by=request.user
+        ),
     }
 
     def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
@@ -131,6 +160,21 @@ class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
 
     def has_add_permission(self, request: Any) -> bool:
         return False  # orders come in through intake (API, import, keyed in)
+
+
+@admin.register(BlacklistEntry)
+class BlacklistEntryAdmin(admin.ModelAdmin[BlacklistEntry]):
+    """黑名单: kept by service staff in the portal; managers see and correct it here."""
+
+    list_display = ["kind", "value", "reason", "added_by", "created_at", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["value", "reason"]
+    readonly_fields = ["added_by", "created_at", "removed_at", "removed_by"]
+
+    def save_model(self, request: Any, obj: BlacklistEntry, form: Any, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(OrderImport)

@@ -22,7 +22,7 @@ from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, veri
 from ecomops.errors import ApplicationError
 
 from . import services
-from .models import Channel, CustomerKind, InvoiceKind, Order
+from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -88,12 +88,24 @@ class OrderInSerializer(serializers.Serializer):
     needs_invoice = serializers.BooleanField(default=False)
     invoice = InvoiceInSerializer(required=False, allow_null=True)
     buyer_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    buyer_account = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The buyer's platform account (买家会员名), checked against the blacklist.",
+    )
 
 
 class BatchOutSerializer(serializers.Serializer):
     date = serializers.DateField()
     slot = serializers.IntegerField(help_text="12 or 15: the cut hour.")
     ship_by = serializers.DateField()
+
+
+class ReasonOutSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ExceptionCode.choices)
+    field = serializers.CharField(help_text="Field path, e.g. `lines[0].sku`.")
+    message = serializers.CharField()
 
 
 class OrderAcceptedSerializer(serializers.Serializer):
@@ -104,6 +116,10 @@ class OrderAcceptedSerializer(serializers.Serializer):
     accepted_at = serializers.DateTimeField()
     batch = BatchOutSerializer()
     customer_identified = serializers.BooleanField()
+    reasons = ReasonOutSerializer(
+        many=True,
+        help_text="Why the order is parked (state `exception`, 异常订单); empty otherwise.",
+    )
 
 
 ERROR = inline_serializer(
@@ -162,6 +178,10 @@ def accepted_body(order: Order) -> dict[str, Any]:
             "ship_by": order.ship_by.isoformat(),
         },
         "customer_identified": order.customer_id is not None,
+        "reasons": [
+            {"code": e.code, "field": e.field, "message": e.message}
+            for e in order.exceptions.filter(resolved_at__isnull=True).order_by("pk")
+        ],
     }
 
 
@@ -176,7 +196,10 @@ class ChannelOrderIntake(SignedEndpoint):
             "300 s) and `X-Ecomops-Signature` = hex HMAC-SHA256 of `timestamp + '.' + raw "
             "body`. Idempotent on (channel, external_id): the same push again answers 200 "
             "with the same order; different content for an accepted id answers 409 naming "
-            "the fields that differ. 400 lists every bad field; nothing is stored."
+            "the fields that differ. 400 lists every bad field; nothing is stored. On a "
+            "channel that parks orders (the marketplaces), a paid order breaking only business "
+            "rules (unknown or unlisted SKU, price, address or phone, amounts, blacklist, "
+            "possible duplicate) answers 201 with state `exception` and its `reasons`."
         ),
         request=OrderInSerializer,
         parameters=[

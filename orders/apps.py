@@ -37,6 +37,20 @@ class OrdersConfig(AppConfig):
         )
         for role in (RoleCode.PRESALES_SERVICE, RoleCode.AFTERSALES_SERVICE):
             grant(role, view | {"orders.key_in_order"})
+        # The exception queue (异常订单): owned by pre-sales service (its SLA policy's owner),
+        # worked by after-sales service and sales reps too; service staff keep the blacklist.
+        exception_queue = {"orders.resolve_exception", "orders.view_orderexception"}
+        for role in (RoleCode.PRESALES_SERVICE, RoleCode.AFTERSALES_SERVICE):
+            grant(
+                role,
+                exception_queue
+                | {
+                    "orders.view_blacklistentry",
+                    "orders.add_blacklistentry",
+                    "orders.change_blacklistentry",
+                },
+            )
+        grant(RoleCode.SALES_REP, exception_queue | {"orders.view_blacklistentry"})
         grant(
             RoleCode.SHOP_MANAGER, view | {"orders.manage_channel", "orders.view_channelskumapping"}
         )
@@ -169,8 +183,48 @@ class OrdersConfig(AppConfig):
                 section,
                 27,
             ),
+            NavItem(
+                "orders.exceptions",
+                _("Exception queue"),
+                "orders:exception_queue",
+                (
+                    RoleCode.PRESALES_SERVICE,
+                    RoleCode.AFTERSALES_SERVICE,
+                    RoleCode.SALES_REP,
+                    RoleCode.MANAGER,
+                ),
+                section,
+                22,
+                permission="orders.resolve_exception",
+            ),
+            NavItem(
+                "orders.blacklist",
+                _("Blacklist"),
+                "orders:blacklist",
+                (
+                    RoleCode.PRESALES_SERVICE,
+                    RoleCode.AFTERSALES_SERVICE,
+                    RoleCode.SALES_REP,
+                    RoleCode.MANAGER,
+                ),
+                section,
+                24,
+                permission="orders.view_blacklistentry",
+            ),
         ):
             register_nav(item)
+        register_queue(
+            Queue(
+                key="orders.exceptions",
+                title=_("Parked orders to fix"),
+                roles=(RoleCode.PRESALES_SERVICE, RoleCode.AFTERSALES_SERVICE, RoleCode.SALES_REP),
+                url_name="orders:exception_queue",
+                count=lambda user: selectors.exception_queue_count(),
+                late_count=lambda user: selectors.exception_queue_late_count(),
+                description=_("Paid marketplace orders that break a rule; 2 working hours"),
+                order=4,
+            )
+        )
         register_queue(
             Queue(
                 key="orders.identify",

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,15 +23,19 @@ from listings.models import Sku, SkuState
 
 from .models import (
     RUNNING_OPENING_STATES,
+    BlacklistEntry,
+    BlacklistKind,
     Channel,
     ChannelSkuMapping,
     Customer,
     CustomerChange,
+    ExceptionCode,
     OpeningDocumentType,
     OpeningProcess,
     OpeningState,
     OpeningStepRecord,
     Order,
+    OrderException,
     OrderImport,
     OrderState,
     ReviewDecision,
@@ -42,6 +47,7 @@ from .models import (
 IDENTIFICATION_CLOCK = "customer_identification"
 SALES_ORDER_CLOCK = "sales_order"
 DELIVERY_NOTE_CLOCK = "delivery_note"
+EXCEPTION_CLOCK = "order_exception"
 ORDER_CLOCKS = (IDENTIFICATION_CLOCK, SALES_ORDER_CLOCK, DELIVERY_NOTE_CLOCK)
 
 # Candidates scoring below this are not worth the rep's time.
@@ -664,3 +670,130 @@ def shop_opening_of_channel(channel: Channel) -> ShopOpening | None:
 def shop_state_of_channel(channel: Channel) -> str | None:
     """The state of the channel's shop opening, or None when it was not opened here."""
     return ShopOpening.objects.filter(channel_id=channel.pk).values_list("state", flat=True).first()
+
+
+# --- The exception queue (异常订单) and the blacklist ---------------------------------------
+
+
+def _address_key(text: str) -> str:
+    return "".join(text.split())
+
+
+def blacklist_hits(*, buyer_account: str, phones: set[str], address: str) -> list[BlacklistEntry]:
+    """Active blacklist entries matching the buyer account, one of the phones or the address
+    (spaces ignored)."""
+    wanted = Q(kind=BlacklistKind.PHONE, value__in=phones)
+    if buyer_account:
+        wanted |= Q(kind=BlacklistKind.BUYER, value=buyer_account)
+    hits = list(BlacklistEntry.objects.filter(active=True).filter(wanted).order_by("pk"))
+    key = _address_key(address)
+    if key:
+        hits += [
+            entry
+            for entry in BlacklistEntry.objects.filter(active=True, kind=BlacklistKind.ADDRESS)
+            if _address_key(entry.value) == key
+        ]
+    return hits
+
+
+def duplicate_window_hours() -> int:
+    return int(getattr(settings, "ORDERS_DUPLICATE_WINDOW_HOURS", 24))
+
+
+def goods_key(lines: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The goods of a payload as (code as sent, quantity), in one order."""
+    return sorted((str(line.get("sku", "")), int(line.get("quantity") or 0)) for line in lines)
+
+
+def possible_duplicates(
+    *,
+    channel: Channel,
+    buyer_account: str,
+    phone: str,
+    address: str,
+    goods: list[tuple[str, int]],
+    placed_at: datetime,
+    external_id: str,
+    before_pk: int | None = None,
+) -> list[Order]:
+    """Orders of the channel (not cancelled) placed within the duplicate window of
+    ``placed_at`` by the same buyer account or phone, to the same address, for the same
+    goods. ``before_pk``: only orders received before that one."""
+    window = timedelta(hours=duplicate_window_hours())
+    same_buyer = Q(receiver_phone=phone) if phone else Q(pk__in=[])
+    if buyer_account:
+        same_buyer |= Q(payload__buyer_account=buyer_account)
+    candidates = (
+        Order.objects.filter(
+            channel=channel,
+            placed_at__gte=placed_at - window,
+            placed_at__lte=placed_at + window,
+        )
+        .filter(same_buyer)
+        .exclude(state=OrderState.CANCELLED)
+        .exclude(external_id=external_id)
+        .order_by("pk")
+    )
+    if before_pk is not None:
+        candidates = candidates.filter(pk__lt=before_pk)
+    key = _address_key(address)
+    return [
+        order
+        for order in candidates[:50]
+        if _address_key(order.ship_address) == key
+        and goods_key(order.payload.get("lines") or []) == goods
+    ]
+
+
+def exception_queue() -> QuerySet[Order]:
+    """Parked orders with their open reasons, sorted by time left on their clock."""
+    open_reasons = OrderException.objects.filter(resolved_at__isnull=True).order_by("pk")
+    return (
+        annotate_sla(Order.objects.filter(state=OrderState.EXCEPTION), EXCEPTION_CLOCK)
+        .select_related("channel")
+        .prefetch_related(Prefetch("exceptions", queryset=open_reasons, to_attr="open_reasons"))
+        .order_by(F("sla_due_at").asc(nulls_last=True), "pk")
+    )
+
+
+def exception_queue_count() -> int:
+    return Order.objects.filter(state=OrderState.EXCEPTION).count()
+
+
+def exception_queue_late_count() -> int:
+    return queue_late_count(EXCEPTION_CLOCK)
+
+
+def open_exceptions(order: Order) -> QuerySet[OrderException]:
+    return order.exceptions.filter(resolved_at__isnull=True).order_by("pk")
+
+
+def parked_orders_waiting_for_code(*, channel: Channel, code: str) -> QuerySet[Order]:
+    """Parked orders of ``channel`` with an open unknown/unlisted SKU reason on ``code``."""
+    waiting = OrderException.objects.filter(
+        resolved_at__isnull=True,
+        code__in=[ExceptionCode.SKU_UNKNOWN, ExceptionCode.SKU_NOT_LISTED],
+        order__channel=channel,
+        order__state=OrderState.EXCEPTION,
+    ).values_list("order_id", "field")
+    ids = []
+    for order_id, path in waiting:
+        order = Order.objects.only("payload").get(pk=order_id)
+        index = _line_index(path)
+        lines = order.payload.get("lines") or []
+        if index is not None and index < len(lines) and lines[index].get("sku") == code:
+            ids.append(order_id)
+    return Order.objects.filter(pk__in=ids).order_by("pk")
+
+
+def _line_index(path: str) -> int | None:
+    if not path.startswith("lines["):
+        return None
+    try:
+        return int(path[len("lines[") : path.index("]")])
+    except ValueError:
+        return None
+
+
+def blacklist_entries(*, active: bool = True) -> QuerySet[BlacklistEntry]:
+    return BlacklistEntry.objects.filter(active=active).select_related("added_by", "removed_by")

@@ -1,9 +1,18 @@
 """Channels, shops, customers and sales orders; one module per sub-domain."""
 
+from .exceptions import (
+    APPROVABLE_CODES,
+    BlacklistEntry,
+    BlacklistKind,
+    ExceptionCode,
+    ExceptionResolution,
+    OrderException,
+)
 from .sales import (
     CANCELLABLE_STATES,
     CUSTOMER_FIELDS,
     HOLDABLE_STATES,
+    MARKETPLACE_KINDS,
     OPEN_STATES,
     PRE_WAREHOUSE_STATES,
     Channel,
@@ -13,6 +22,7 @@ from .sales import (
     CustomerChange,
     CustomerKind,
     HoldKind,
+    IntakePolicy,
     InvoiceKind,
     Order,
     OrderImport,
@@ -38,20 +48,27 @@ from .shops import (
 )
 
 __all__ = [
+    "APPROVABLE_CODES",
     "CANCELLABLE_STATES",
     "CUSTOMER_FIELDS",
     "HOLDABLE_STATES",
+    "MARKETPLACE_KINDS",
     "OPEN_STATES",
     "PRE_WAREHOUSE_STATES",
     "RUNNING_OPENING_STATES",
     "RUN_SHOP_OPENING",
+    "BlacklistEntry",
+    "BlacklistKind",
     "Channel",
     "ChannelKind",
     "ChannelSkuMapping",
     "Customer",
     "CustomerChange",
     "CustomerKind",
+    "ExceptionCode",
+    "ExceptionResolution",
     "HoldKind",
+    "IntakePolicy",
     "InvoiceKind",
     "OpeningDocumentType",
     "OpeningProcess",
@@ -59,6 +76,7 @@ __all__ = [
     "OpeningStep",
     "OpeningStepRecord",
     "Order",
+    "OrderException",
     "OrderImport",
     "OrderLine",
     "OrderPush",

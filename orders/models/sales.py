@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -43,6 +44,25 @@ class ChannelKind(models.TextChoices):
     DISTRIBUTOR = "distributor", _("Distributor")
     AGENT = "agent", _("Agent")
     MANUAL = "manual", _("Manual entry")
+    JD = "jd", _("JD")
+    PINDUODUO = "pinduoduo", _("Pinduoduo")
+    DOUYIN = "douyin", _("Douyin shop")
+
+
+# Marketplaces: their buyers have paid before the order reaches us, so a doubtful order is
+# parked in the exception queue rather than refused (docs/orders.md "Exception queue").
+MARKETPLACE_KINDS = (
+    ChannelKind.TMALL,
+    ChannelKind.TAOBAO,
+    ChannelKind.JD,
+    ChannelKind.PINDUODUO,
+    ChannelKind.DOUYIN,
+)
+
+
+class IntakePolicy(models.TextChoices):
+    REFUSE = "refuse", _("Refuse the order (400)")
+    PARK = "park", _("Park it in the exception queue")
 
 
 class PaymentTerms(models.TextChoices):
@@ -83,6 +103,16 @@ class Channel(models.Model):
             "is refused, in percent of the listed price."
         ),
     )
+    intake_policy = models.CharField(
+        _("orders breaking a rule"),
+        max_length=10,
+        choices=IntakePolicy.choices,
+        default=IntakePolicy.REFUSE,
+        help_text=_(
+            "Marketplaces park a paid order that breaks a business rule in the exception "
+            "queue (异常订单); channels that push on account have it refused."
+        ),
+    )
     merge_parcels = models.BooleanField(
         _("merge parcels"),
         default=True,
@@ -106,6 +136,10 @@ class Channel(models.Model):
     @property
     def is_on_account(self) -> bool:
         return self.payment_terms == PaymentTerms.ON_ACCOUNT
+
+    @property
+    def parks_orders(self) -> bool:
+        return self.intake_policy == IntakePolicy.PARK
 
 
 class ChannelSkuMapping(models.Model):
@@ -259,6 +293,7 @@ class OrderState(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     ON_HOLD = "on_hold", _("On hold")
     CANCELLED = "cancelled", _("Cancelled")
+    EXCEPTION = "exception", pgettext_lazy("order state", "Exception")
 
 
 # States in which the sales rep still owns the order (no warehouse work has started).
@@ -284,6 +319,14 @@ class OrderSource(models.TextChoices):
 class InvoiceKind(models.TextChoices):
     ORDINARY = "ordinary", _("Ordinary invoice")
     SPECIAL = "special", _("Special VAT invoice")
+
+
+def _may_cancel(order: models.Model, user: Any) -> bool:
+    """A parked order is cancelled by whoever works the exception queue; any other by the
+    sales rep."""
+    if getattr(order, "state", None) == OrderState.EXCEPTION:
+        return bool(user.has_perm("orders.resolve_exception"))
+    return bool(user.has_perm("orders.confirm_order"))
 
 
 def _cancellation_requested(order: models.Model) -> bool:
@@ -412,6 +455,7 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             ("confirm_order", _("Can confirm, hold and cancel orders")),
             ("key_in_order", _("Can key in and import orders")),
             ("fulfil_order", _("Can move orders through the warehouse states")),
+            ("resolve_exception", _("Can fix, release and cancel parked orders")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -510,9 +554,20 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state,
-        source=list(CANCELLABLE_STATES),
+        source=OrderState.EXCEPTION,
+        target=OrderState.RECEIVED,
+        permission="orders.resolve_exception",
+        custom={"label": _("release from the exception queue")},
+    )
+    def release_exception(self, *, at: datetime) -> None:
+        # Accepted into the normal flow now: the cutoff batch is counted from here.
+        self.accepted_at = at
+
+    @transition(
+        field=state,
+        source=[*CANCELLABLE_STATES, OrderState.EXCEPTION],
         target=OrderState.CANCELLED,
-        permission="orders.confirm_order",
+        permission=_may_cancel,
         custom={"label": _("cancel")},
     )
     def cancel(self, *, at: datetime, why: str) -> None:

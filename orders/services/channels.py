@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ecomops.errors import ApplicationError, require_permission
 from listings.models import Sku
 
-from ..models import Channel, ChannelSkuMapping, new_channel_secret
+from ..models import Channel, ChannelSkuMapping, IntakePolicy, new_channel_secret
 
 PERMISSION = "orders.manage_channel"
 
@@ -57,4 +57,21 @@ def channel_secret_rotate(*, channel_id: int, by: Any) -> Channel:
         channel = Channel.objects.select_for_update().get(pk=channel_id)
         channel.secret = new_channel_secret()
         channel.save(update_fields=["secret"])
+    return channel
+
+
+def channel_intake_policy_set(*, channel_id: int, policy: str, by: Any) -> Channel:
+    """Whether a paid order breaking a business rule is refused (400) or parked in the
+    exception queue (marketplaces, whose buyers have paid already)."""
+    require_permission(by, PERMISSION, _("You are not allowed to manage channels."))
+    if policy not in IntakePolicy.values:
+        raise ChannelError(
+            _("Choose refuse or park."),
+            {"fields": {"intake_policy": [_("Choose refuse or park.")]}},
+        )
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel_id)
+        if channel.intake_policy != policy:
+            channel.intake_policy = policy
+            channel.save(update_fields=["intake_policy"])
     return channel

@@ -12,6 +12,11 @@ staff all become the same *payload* (plain dict, see ``OrderPayload``) and go th
 3. the order is created with its cutoff batch (``ecomops.cutoffs.batch_for``), the
    customer identified when an exact match exists, and the SLA clocks started.
 
+A channel whose ``intake_policy`` is *park* (the marketplaces: the buyer has paid) gets a
+paid order that breaks only business rules (see ``Reason``) accepted in the ``exception``
+state with every reason found, without lines; ``orders.services.exceptions`` re-checks it
+and creates its lines when a person releases it. Structural errors stay refusals.
+
 Two identical pushes at the same moment create one order: the (channel, external id)
 constraint refuses the second insert, which then answers as a repeat.
 """
@@ -21,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -38,6 +44,7 @@ from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedErro
 from ecomops.fsm import transition
 from ecomops.money import to_money
 from ecomops.numbering.services import next_number
+from ecomops.sla.services import sla_clock_start
 from ecomops.validators import (
     normalize_credit_code,
     normalize_mobile,
@@ -51,18 +58,28 @@ from listings.models import Sku
 from listings.selectors import orderable_skus_by_code
 
 from ..models import (
+    BlacklistKind,
     Channel,
     Customer,
     CustomerKind,
     InvoiceKind,
     OpeningState,
     Order,
+    OrderException,
     OrderLine,
     OrderPush,
     OrderSource,
+    OrderState,
 )
-from ..selectors import exact_customer_match, shop_state_of_channel
-from .clocks import clocks_on_identified, clocks_on_received
+from ..selectors import (
+    blacklist_hits,
+    duplicate_window_hours,
+    exact_customer_match,
+    goods_key,
+    possible_duplicates,
+    shop_state_of_channel,
+)
+from .clocks import EXCEPTION_CLOCK, clocks_on_identified, clocks_on_received
 
 OrderPayload = dict[str, Any]
 FieldErrors = dict[str, list[str]]
@@ -107,6 +124,16 @@ class IntakeResult:
     created: bool
 
 
+@dataclass(frozen=True)
+class Reason:
+    """A business rule an order breaks: refused (400) on most channels, parked on the
+    marketplaces as an ``OrderException`` with this code."""
+
+    code: str
+    field: str
+    message: str
+
+
 @dataclass
 class _Prepared:
     payload: OrderPayload  # canonical, JSON-ready
@@ -116,6 +143,9 @@ class _Prepared:
     skus: list[Sku] = field(default_factory=list)
     list_prices: list[Decimal] = field(default_factory=list)
     total: Decimal = Decimal("0.00")
+    # Business rules broken, when the order may be parked (``park=True``); then ``skus``
+    # and ``list_prices`` are incomplete and no lines can be created yet.
+    reasons: list[Reason] = field(default_factory=list)
 
 
 # --- Normalizing -------------------------------------------------------------------------
@@ -168,7 +198,7 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
     needs_invoice = bool(data.get("needs_invoice"))
     canonical_invoice = {key: _text(invoice.get(key)) for key in INVOICE_KEYS}
     canonical_invoice["tax_id"] = normalize_credit_code(canonical_invoice["tax_id"])
-    return {
+    canonical: OrderPayload = {
         "external_id": _text(data.get("external_id")),
         "placed_at": _when(data.get("placed_at")),
         "paid_at": _when(data.get("paid_at")),
@@ -186,6 +216,10 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
         "invoice": canonical_invoice if needs_invoice else {},
         "buyer_note": _text(data.get("buyer_note")),
     }
+    # 买家会员名: only when sent, so payloads without it keep the hash they were accepted with.
+    if _text(data.get("buyer_account")):
+        canonical["buyer_account"] = _text(data.get("buyer_account"))
+    return canonical
 
 
 def payload_hash(payload: OrderPayload) -> str:
@@ -221,11 +255,33 @@ def differing_fields(accepted: OrderPayload, pushed: OrderPayload) -> list[str]:
 
 
 class FieldErrorCollector:
+    """Every error by field path; those from business rules also kept as ``reasons``
+    (``reason()``, or ``add()`` inside ``with errors.as_reason(code)``)."""
+
     def __init__(self) -> None:
         self.fields: FieldErrors = {}
+        self.reasons: list[Reason] = []
+        self.structural = False
+        self._reason_code: str | None = None
 
     def add(self, path: str, message: str) -> None:
+        if self._reason_code is not None:
+            self.reason(self._reason_code, path, message)
+            return
+        self.structural = True
         self.fields.setdefault(path, []).append(str(message))
+
+    def reason(self, code: str, path: str, message: str) -> None:
+        self.fields.setdefault(path, []).append(str(message))
+        self.reasons.append(Reason(code=code, field=path, message=str(message)))
+
+    @contextmanager
+    def as_reason(self, code: str) -> Iterator[None]:
+        previous, self._reason_code = self._reason_code, code
+        try:
+            yield
+        finally:
+            self._reason_code = previous
 
     def check(self, path: str, validator: Any, value: str) -> None:
         try:
@@ -329,7 +385,8 @@ def check_customer(
         return
     errors.required(f"{prefix}name", customer["name"])
     if kind == CustomerKind.INDIVIDUAL:
-        _check_phone(errors, f"{prefix}phone", customer["phone"], landline_ok=False)
+        with errors.as_reason("address"):
+            _check_phone(errors, f"{prefix}phone", customer["phone"], landline_ok=False)
         if customer["id_number"]:
             errors.check(f"{prefix}id_number", validate_resident_id, customer["id_number"])
     else:
@@ -343,11 +400,12 @@ def check_customer(
 
 
 def _check_shipping(errors: FieldErrorCollector, shipping: dict[str, str]) -> None:
-    for key in ("name", "province", "city", "street_address"):
-        errors.required(f"shipping_address.{key}", shipping[key])
-    _check_phone(errors, "shipping_address.phone", shipping["phone"], landline_ok=True)
-    if shipping["postcode"]:
-        errors.check("shipping_address.postcode", validate_postcode, shipping["postcode"])
+    with errors.as_reason("address"):
+        for key in ("name", "province", "city", "street_address"):
+            errors.required(f"shipping_address.{key}", shipping[key])
+        _check_phone(errors, "shipping_address.phone", shipping["phone"], landline_ok=True)
+        if shipping["postcode"]:
+            errors.check("shipping_address.postcode", validate_postcode, shipping["postcode"])
 
 
 def _check_invoice(errors: FieldErrorCollector, invoice: dict[str, str]) -> None:
@@ -388,12 +446,14 @@ def _check_lines(
         if not sent:
             errors.add(f"{path}.sku", _("This field is required."))
         elif sku is None and internal.get(sent) in existing:
-            errors.add(
+            errors.reason(
+                "sku_not_listed",
                 f"{path}.sku",
                 _("SKU %(code)s is not listed: it cannot be ordered.") % {"code": sent},
             )
         elif sku is None:
-            errors.add(
+            errors.reason(
+                "sku_unknown",
                 f"{path}.sku",
                 _(
                     "Unknown SKU %(code)s: neither one of our SKU codes nor mapped for "
@@ -417,7 +477,8 @@ def _check_lines(
         listed = to_money(sku.order_price)  # type: ignore[attr-defined]
         allowed = (listed * tolerance / 100).quantize(Decimal("0.01"))
         if abs(unit_price - listed) > allowed:
-            errors.add(
+            errors.reason(
+                "price",
                 f"{path}.unit_price",
                 _(
                     "The unit price %(price)s differs from the listed price %(listed)s by more "
@@ -430,10 +491,73 @@ def _check_lines(
     return skus, prices
 
 
+def _check_blacklist(errors: FieldErrorCollector, payload: OrderPayload) -> None:
+    shipping = payload["shipping_address"]
+    phones = {p for p in (shipping["phone"], payload["customer"]["phone"]) if p}
+    address = "".join(shipping[k] for k in ("province", "city", "district", "street_address"))
+    for entry in blacklist_hits(
+        buyer_account=payload.get("buyer_account", ""), phones=phones, address=address
+    ):
+        path = {
+            BlacklistKind.BUYER: "buyer_account",
+            BlacklistKind.PHONE: "shipping_address.phone",
+            BlacklistKind.ADDRESS: "shipping_address",
+        }[BlacklistKind(entry.kind)]
+        errors.reason(
+            "blacklist",
+            path,
+            _("%(kind)s %(value)s is on the blacklist: %(reason)s")
+            % {"kind": entry.get_kind_display(), "value": entry.value, "reason": entry.reason},
+        )
+
+
+def _check_duplicate(
+    errors: FieldErrorCollector,
+    channel: Channel,
+    payload: OrderPayload,
+    placed_at: datetime,
+    parked: Order | None,
+) -> None:
+    shipping = payload["shipping_address"]
+    for other in possible_duplicates(
+        channel=channel,
+        buyer_account=payload.get("buyer_account", ""),
+        phone=shipping["phone"],
+        address="".join(shipping[k] for k in ("province", "city", "district", "street_address")),
+        goods=goods_key(payload["lines"]),
+        placed_at=placed_at,
+        external_id=payload["external_id"],
+        before_pk=parked.pk if parked is not None else None,
+    ):
+        errors.reason(
+            "duplicate",
+            "external_id",
+            _(
+                "Possibly the same order as %(number)s (%(external_id)s): same buyer, address "
+                "and goods placed within %(hours)s hours."
+            )
+            % {
+                "number": other.number,
+                "external_id": other.external_id,
+                "hours": duplicate_window_hours(),
+            },
+        )
+
+
 def prepare_order(
-    channel: Channel, data: OrderPayload, resolver: SkuResolver | None = None
+    channel: Channel,
+    data: OrderPayload,
+    resolver: SkuResolver | None = None,
+    *,
+    park: bool = False,
+    parked: Order | None = None,
 ) -> _Prepared:
-    """Check ``data`` against every rule; ``IntakeError`` lists all that is wrong."""
+    """Check ``data`` against every rule; ``IntakeError`` lists all that is wrong.
+
+    With ``park`` (a marketplace channel), a paid order breaking only business rules comes
+    back with its ``reasons`` instead, checked against the blacklist and earlier orders
+    too; ``parked`` is the order being re-checked (it is no duplicate of itself).
+    """
     payload = canonical_payload(data)
     errors = FieldErrorCollector()
     external_id = payload["external_id"]
@@ -452,7 +576,11 @@ def prepare_order(
     skus, prices = _check_lines(
         errors, channel, resolver or SkuResolver(channel), payload["lines"], placed_at
     )
-    if errors.fields:
+    park = park and paid_at is not None and not errors.structural
+    if park and placed_at is not None:
+        _check_blacklist(errors, payload)
+        _check_duplicate(errors, channel, payload, placed_at, parked)
+    if errors.fields and not park:
         raise IntakeError(_("The order was not accepted."), {"fields": errors.fields})
     if placed_at is None:  # reported above; keeps the type checker informed
         raise IntakeError(_("The order was not accepted."), {"fields": {"placed_at": []}})
@@ -469,6 +597,7 @@ def prepare_order(
         skus=skus,
         list_prices=prices,
         total=to_money(total),
+        reasons=errors.reasons,
     )
 
 
@@ -548,7 +677,7 @@ def order_intake(
     existing = _existing(channel, payload["external_id"])
     if existing is not None:
         return _answer_existing(existing, payload, digest, source)
-    prepared = prepare_order(channel, data, resolver)
+    prepared = prepare_order(channel, data, resolver, park=channel.parks_orders)
     try:
         with transaction.atomic():
             order = _create(channel, prepared, source=source, by=by)
@@ -606,7 +735,42 @@ def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> O
         payload=payload,
         payload_hash=prepared.payload_hash,
         created_by=acting_user(by),
+        **({"state": OrderState.EXCEPTION} if prepared.reasons else {}),
     )
+    OrderPush.objects.create(
+        order=order,
+        source=source,
+        outcome=OrderPush.Outcome.CREATED,
+        payload_hash=prepared.payload_hash,
+    )
+    if prepared.reasons:
+        _park(order, prepared.reasons)
+        return order
+    create_lines(order, prepared)
+    clocks_on_received(order)
+    match = exact_customer_match(payload["customer"])
+    if match is not None:
+        identify_automatically(order, match)
+    return order
+
+
+def _park(order: Order, reasons: list[Reason]) -> None:
+    """异常订单: kept with every reason found, on the exception queue's clock."""
+    now = timezone.now()
+    OrderException.objects.bulk_create(
+        [
+            OrderException(
+                order=order, code=r.code, field=r.field, message=r.message[:500], found_at=now
+            )
+            for r in reasons
+        ]
+    )
+    sla_clock_start(code=EXCEPTION_CLOCK, obj=order, started_at=order.received_at)
+
+
+def create_lines(order: Order, prepared: _Prepared) -> None:
+    """The order's lines from a prepared payload with every SKU resolved."""
+    payload = prepared.payload
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -624,20 +788,9 @@ def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> O
             )
         ]
     )
-    OrderPush.objects.create(
-        order=order,
-        source=source,
-        outcome=OrderPush.Outcome.CREATED,
-        payload_hash=prepared.payload_hash,
-    )
-    clocks_on_received(order)
-    match = exact_customer_match(payload["customer"])
-    if match is not None:
-        _identify_automatically(order, match)
-    return order
 
 
-def _identify_automatically(order: Order, customer: Customer) -> None:
+def identify_automatically(order: Order, customer: Customer) -> None:
     now = timezone.now()
     transition(
         order,
