@@ -28,11 +28,15 @@ from listings.models import Sku
 from listings.selectors import orderable_skus
 
 from .models import (
+    MARKETPLACE_KINDS,
+    BlacklistEntry,
+    BlacklistKind,
     Channel,
     ChannelKind,
     ChannelSkuMapping,
     Customer,
     CustomerKind,
+    IntakePolicy,
     Order,
     OrderLine,
     OrderSource,
@@ -483,6 +487,10 @@ def seed_orders(log: Callable[[str], None]) -> None:
                     "payment_terms": terms,
                     "price_tolerance_percent": tolerance,
                     "secret": DEMO_SECRET.format(code=code),
+                    # Marketplace buyers have paid: doubtful orders are parked, not refused.
+                    "intake_policy": IntakePolicy.PARK
+                    if kind in MARKETPLACE_KINDS
+                    else IntakePolicy.REFUSE,
                 },
             )
             channels.append(channel)
@@ -503,3 +511,72 @@ def seed_orders(log: Callable[[str], None]) -> None:
         count = _past_orders(rng, channels, customers, skus)
         log(f"  orders: {len(channels)} channels, {len(customers)} customers, {count} past orders")
     _today_orders(rng, channels, customers, skus, log)
+    _parked_orders(channels, skus, log)
+
+
+def _parked_orders(channels: list[Channel], skus: list[Any], log: Callable[[str], None]) -> None:
+    """A few paid Tmall orders in the exception queue (异常订单): an unknown platform code,
+    a price far below the listed one, a masked phone, a blacklisted buyer."""
+    tmall = next((c for c in channels if c.code == "tmall"), None)
+    if tmall is None or not skus:
+        return
+    BlacklistEntry.objects.get_or_create(
+        kind=BlacklistKind.BUYER,
+        value="tb_refund_hunter",
+        active=True,
+        defaults={"reason": "多次恶意退款（退款不退货）"},
+    )
+    now = timezone.now()
+    sku = skus[0]
+    customer = {
+        "kind": "individual",
+        "name": "周婷",
+        "phone": "13512345678",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "street_address": "文三路90号",
+        "postcode": "310012",
+    }
+    cases: list[tuple[str, dict[str, Any], list[dict[str, Any]], str]] = [
+        (
+            "EXC-UNKNOWN",
+            customer,
+            [{"sku": "TM-NEW-2026", "quantity": 1, "unit_price": sku.current_price}],
+            "",
+        ),
+        (
+            "EXC-PRICE",
+            customer,
+            [{"sku": sku.code, "quantity": 3, "unit_price": Decimal("1.00")}],
+            "",
+        ),
+        (
+            "EXC-PHONE",
+            {**customer, "phone": "135****5678", "name": "吴磊"},
+            [{"sku": sku.code, "quantity": 1, "unit_price": sku.current_price}],
+            "",
+        ),
+        (
+            "EXC-BLACKLIST",
+            {**customer, "name": "郑浩", "phone": "13698765432"},
+            [{"sku": sku.code, "quantity": 2, "unit_price": sku.current_price}],
+            "tb_refund_hunter",
+        ),
+    ]
+    made = 0
+    for suffix, person, lines, buyer in cases:
+        placed = now - timedelta(minutes=20)
+        data = {
+            "external_id": f"DEMO-{suffix}-{timezone.localdate():%Y%m%d}",
+            "placed_at": placed,
+            "paid_at": placed + timedelta(seconds=30),
+            "customer": person,
+            "lines": lines,
+            "buyer_account": buyer,
+        }
+        try:
+            made += int(order_intake(channel=tmall, data=data, source=OrderSource.API).created)
+        except ApplicationError as exc:
+            log(f"  orders: parked demo order {suffix} refused: {exc.message}")
+    log(f"  orders: {made} orders parked in the exception queue")

@@ -4,6 +4,7 @@ parked with every reason (201), fixed or approved, re-checked, released or cance
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -362,3 +363,17 @@ def test_only_queue_staff_may_fix_release_or_cancel(
     assert Order.objects.get(pk=order.pk).state == OrderState.EXCEPTION
     assert not BlacklistEntry.objects.exists()
     assert OrderException.objects.filter(order=order, resolved_at=None).count() == 1
+
+
+def test_the_demo_parks_one_order_per_kind_of_reason_and_runs_twice(tmall: Any, sku: Any) -> None:
+    from orders.demo import _parked_orders
+
+    lines: list[str] = []
+    sku.current_price = Decimal("99.00")
+    for _run in range(2):
+        _parked_orders([tmall], [sku], lines.append)
+    parked = Order.objects.filter(state=OrderState.EXCEPTION)
+    assert parked.count() == 4
+    codes = set(OrderException.objects.values_list("code", flat=True))
+    assert codes == {"sku_unknown", "price", "address", "blacklist"}
+    assert lines[-1].endswith("0 orders parked in the exception queue")
