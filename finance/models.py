@@ -408,13 +408,22 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
-    """A line of an invoice: tax-inclusive total from the order, net and tax rounded here."""
+    """A line of an invoice: tax-inclusive total from the order (an order line net of its
+    discount share, or the freight charged), net and tax rounded here."""
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice")
     )
     position = models.PositiveSmallIntegerField(_("line"))
-    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("SKU"))
+    sku = models.ForeignKey(
+        Sku,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("SKU"),
+        help_text=_("Empty on the freight line (运费)."),
+    )
     description = models.CharField(_("goods or services"), max_length=200)
     specification = models.CharField(
         pgettext_lazy("invoice", "specification"), max_length=200, blank=True

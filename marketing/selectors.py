@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ecomops.money import ZERO, summed_money
@@ -16,6 +16,9 @@ from orders.extensions import returned_units
 from orders.models import Order, OrderLine, OrderState
 
 from .models import RUNNING_STATES, Campaign, CampaignPlan, CampaignState, CampaignTask, PlanLine
+
+# Revenue is what buyers paid for the goods: each order line net of its discount share.
+NET_LINE_AMOUNT = F("amount") - F("discount_share")
 
 
 def _percent(part: Decimal | int, whole: Decimal | int) -> str | None:
@@ -161,7 +164,9 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     by_sku_channel = list(
         sold_lines.values("sku_id", "order__channel__code", "order__channel__name")
         .annotate(
-            orders=Count("order", distinct=True), units=Sum("quantity"), revenue=Sum("amount")
+            orders=Count("order", distinct=True),
+            units=Sum("quantity"),
+            revenue=Sum(NET_LINE_AMOUNT),
         )
         .order_by("sku_id", "order__channel__code")
     )
@@ -171,7 +176,9 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
     for row in (
         sold_lines.values("sku_id")
         .annotate(
-            orders=Count("order", distinct=True), units=Sum("quantity"), revenue=Sum("amount")
+            orders=Count("order", distinct=True),
+            units=Sum("quantity"),
+            revenue=Sum(NET_LINE_AMOUNT),
         )
         .order_by()
     ):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from ecomops.calendar import day_start
 from ecomops.money import summed_money
@@ -22,6 +22,9 @@ from ..models import (
     DealState,
     DocumentKind,
 )
+
+# Revenue is what buyers paid for the goods: each order line net of its discount share.
+NET_LINE_AMOUNT = F("amount") - F("discount_share")
 
 
 def deal_orders(deal: Deal) -> QuerySet[Order]:
@@ -44,7 +47,7 @@ def deal_results(deal: Deal) -> dict[str, Any]:
         row["sku_id"]: row
         for row in OrderLine.objects.filter(order__in=orders)
         .values("sku_id")
-        .annotate(units=Sum("quantity"), revenue=Sum("amount"))
+        .annotate(units=Sum("quantity"), revenue=Sum(NET_LINE_AMOUNT))
         .order_by()
     }
     rows = []
@@ -62,7 +65,7 @@ def deal_results(deal: Deal) -> dict[str, Any]:
             }
         )
     totals = OrderLine.objects.filter(order__in=orders).aggregate(
-        units=Sum("quantity"), revenue=Sum("amount")
+        units=Sum("quantity"), revenue=Sum(NET_LINE_AMOUNT)
     )
     return {
         "orders": orders.count(),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -32,6 +32,9 @@ from ..models import (
     ProgrammeVersion,
     Screening,
 )
+
+# Revenue is what buyers paid for the goods: each order line net of its discount share.
+NET_LINE_AMOUNT = F("amount") - F("discount_share")
 
 # --- Agents' first order -----------------------------------------------------------------
 
@@ -286,7 +289,7 @@ def partner_sales_by_month(*, months: int = 12, today: date | None = None) -> di
         .exclude(order__state=OrderState.CANCELLED)
         .annotate(month=TruncMonth("order__placed_at"))
         .values("month", "order__channel__partner__kind")
-        .annotate(revenue=Sum("amount"))
+        .annotate(revenue=Sum(NET_LINE_AMOUNT))
         .order_by()
     )
     values: dict[str, dict[date, Decimal]] = defaultdict(dict)
@@ -322,7 +325,9 @@ def partner_sales(partner: Partner, *, months: int = 12) -> dict[str, Any]:
         .annotate(month=TruncMonth("order__placed_at"))
         .values("month")
         .annotate(
-            orders=Count("order", distinct=True), units=Sum("quantity"), revenue=Sum("amount")
+            orders=Count("order", distinct=True),
+            units=Sum("quantity"),
+            revenue=Sum(NET_LINE_AMOUNT),
         )
         .order_by()
     }
@@ -338,10 +343,10 @@ def partner_sales(partner: Partner, *, months: int = 12) -> dict[str, Any]:
     top = [
         {**row, "revenue": summed_money(row["revenue"])}
         for row in lines.values("sku__code", "sku__name")
-        .annotate(units=Sum("quantity"), revenue=Sum("amount"))
+        .annotate(units=Sum("quantity"), revenue=Sum(NET_LINE_AMOUNT))
         .order_by("-units", "sku__code")[:10]
     ]
-    totals = lines.aggregate(units=Sum("quantity"), revenue=Sum("amount"))
+    totals = lines.aggregate(units=Sum("quantity"), revenue=Sum(NET_LINE_AMOUNT))
     return {
         "months": month_rows,
         "top_skus": top,

@@ -51,6 +51,11 @@ UNIT_PRICE = Decimal("0.000001")
 PHONE = re.compile(r"(?:\d[\d\- ]{6,}\d)")
 ACCOUNT = re.compile(r"\d[\d ]{6,32}\d")
 PACKED_NOTE_STATES = (NoteState.PACKED, NoteState.SHIPPED, NoteState.DELIVERED, NoteState.CANCELLED)
+# The freight line (运费): a seller of goods that delivers them makes a mixed sale (混合销售,
+# Caishui [2016] No. 36, annex 1, art. 40), so the postage is taxed as the sale of the goods, at the
+# rate of the order's main goods, under the transport service's tax category name.
+FREIGHT_DESCRIPTION = "*运输服务*运费"
+FREIGHT_UNIT = "次"
 
 
 class InvoiceError(ApplicationError):
@@ -351,7 +356,9 @@ def order_can_take_parcel_insert(order: Order) -> bool:
 def invoice_issue(
     *, request_id: int, by: Any, delivery_method: str | None = None, at: datetime | None = None
 ) -> Invoice:
-    """Issue the request's invoice: numbered, a line per order line with its SKU's tax rate.
+    """Issue the request's invoice: numbered, a line per order line with its SKU's tax rate
+    at the line's net amount (less its share of the discount), and a freight line (运费)
+    when the order charged postage, so the invoice's total is the order's total.
 
     An electronic invoice is e-mailed with its PDF (after commit) and counts as delivered
     when sent; a paper one goes into the parcel (the pack station shows it) or by post.
@@ -383,11 +390,17 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
     lines = list(request.order.lines.select_related("sku", "sku__product").order_by("position"))
     if not lines:
         raise InvoiceError(_("Order %(number)s has no lines.") % {"number": request.order.number})
+    order = request.order
+    # Each line at what the buyer pays for it: its amount less its share of the discount.
     rows = []
     for line in lines:
         rate = line.sku.tax_rate
-        net, tax = line_amounts(line.amount, rate)
+        net, tax = line_amounts(line.net_amount, rate)
         rows.append((line, rate, net, tax))
+    freight: tuple[Decimal, Decimal, Decimal] | None = None
+    if order.shipping_fee > 0:
+        main = max(lines, key=lambda line: (line.net_amount, -line.position))
+        freight = (main.sku.tax_rate, *line_amounts(order.shipping_fee, main.sku.tax_rate))
     invoice = Invoice.objects.create(
         number=next_invoice_number(request.kind),
         kind=request.kind,
@@ -398,9 +411,9 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
         buyer_tax_id=request.tax_id,
         buyer_address_phone=request.address_phone,
         buyer_bank_account=request.bank_account,
-        amount_net=sum((r[2] for r in rows), ZERO),
-        tax_amount=sum((r[3] for r in rows), ZERO),
-        total_amount=sum((r[0].amount for r in rows), ZERO),
+        amount_net=sum((r[2] for r in rows), ZERO) + (freight[1] if freight else ZERO),
+        tax_amount=sum((r[3] for r in rows), ZERO) + (freight[2] if freight else ZERO),
+        total_amount=sum((r[0].net_amount for r in rows), ZERO) + order.shipping_fee,
         issued_at=now,
         issued_by=acting_user(by),
         delivery_method=method,
@@ -419,10 +432,25 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
             amount_net=net,
             tax_rate=rate,
             tax_amount=tax,
-            total_amount=line.amount,
+            total_amount=line.net_amount,
         )
         for index, (line, rate, net, tax) in enumerate(rows, start=1)
     )
+    if freight is not None:
+        rate, net, tax = freight
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=len(rows) + 1,
+            sku=None,
+            description=FREIGHT_DESCRIPTION,
+            unit=FREIGHT_UNIT,
+            quantity=1,
+            unit_price_net=net,
+            amount_net=net,
+            tax_rate=rate,
+            tax_amount=tax,
+            total_amount=order.shipping_fee,
+        )
     return invoice
 
 

@@ -64,6 +64,11 @@ _ALLOCATED = """
     GROUP BY a.order_id
 """
 
+# What the payments of an order should come to: on a prepaid channel the amount the buyer
+# actually paid on the platform (less than the total when the platform funded a voucher),
+# on account the total (goods - discount + shipping). Never the sum of the lines.
+_EXPECTED = "CASE WHEN c.payment_terms = %(prepaid)s THEN o.paid_amount ELSE o.total_amount END"
+
 CHECKS: dict[str, str] = {
     MismatchKind.SHIPPED_NOT_INVOICED: """
         SELECT %(run)s, %(kind)s, o.channel_id, o.id, NULL, NULL, NULL, NULL,
@@ -90,7 +95,7 @@ CHECKS: dict[str, str] = {
     """,
     MismatchKind.PAID_AMOUNT: f"""
         SELECT %(run)s, %(kind)s, o.channel_id, o.id, pay.last_id, NULL, NULL, NULL,
-               o.number, o.total_amount, COALESCE(pay.paid, 0)
+               o.number, {_EXPECTED}, COALESCE(pay.paid, 0)
         FROM orders_order o
         JOIN orders_channel c ON c.id = o.channel_id
         LEFT JOIN ({_ALLOCATED}) pay ON pay.order_id = o.id
@@ -99,11 +104,11 @@ CHECKS: dict[str, str] = {
           AND c.kind <> %(group_buying)s
           AND (
               (c.payment_terms = %(prepaid)s
-               AND ABS(COALESCE(pay.paid, 0) - o.total_amount) > 0.005)
+               AND ABS(COALESCE(pay.paid, 0) - o.paid_amount) > 0.005)
               OR COALESCE(pay.paid, 0) - o.total_amount > 0.005
           )
           AND NOT (COALESCE(pay.payments, 0) >= 2
-                   AND COALESCE(pay.paid, 0) - o.total_amount > 0.005)
+                   AND COALESCE(pay.paid, 0) - {_EXPECTED} > 0.005)
     """,  # noqa: S608 (constant SQL; every value is a parameter)
     MismatchKind.PAYMENT_WITHOUT_ORDER: """
         SELECT %(run)s, %(kind)s, p.channel_id, NULL, p.id, NULL, NULL, NULL,
@@ -120,10 +125,11 @@ CHECKS: dict[str, str] = {
     """,
     MismatchKind.DUPLICATE_PAYMENT: f"""
         SELECT %(run)s, %(kind)s, o.channel_id, o.id, pay.last_id, NULL, NULL, NULL,
-               o.number, o.total_amount, pay.paid
+               o.number, {_EXPECTED}, pay.paid
         FROM ({_ALLOCATED}) pay
         JOIN orders_order o ON o.id = pay.order_id
-        WHERE pay.payments >= 2 AND pay.paid - o.total_amount > 0.005
+        JOIN orders_channel c ON c.id = o.channel_id
+        WHERE pay.payments >= 2 AND pay.paid - {_EXPECTED} > 0.005
     """,  # noqa: S608 (constant SQL; every value is a parameter)
     MismatchKind.REFUND_WITHOUT_RED_LETTER: """
         SELECT %(run)s, %(kind)s, o.channel_id, o.id, NULL, NULL, r.id, NULL,

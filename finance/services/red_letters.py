@@ -84,6 +84,8 @@ def red_letter_request(
             quantities: dict[str, int] = {}
             amount = ZERO
             for line in invoice.lines.all():
+                if line.sku_id is None:  # the freight line: no goods come back for it
+                    continue
                 left = line.quantity - taken.get(line.position, 0)
                 units = min(left, wanted.get(line.sku_id, 0))
                 if units <= 0:

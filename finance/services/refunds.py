@@ -1,5 +1,7 @@
 """Refunds: requested (from an approved return, or by a manager with a reason) → approved →
-paid with the reference; the live refunds of an order never exceed what was paid for it."""
+paid with the reference; the live refunds of an order never exceed what was paid for it,
+nor what the buyer was charged (``Order.paid_amount``, or the total of an on-account
+order), and those of a SKU never exceed its lines' net amounts (less the discount share)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +23,7 @@ from ecomops.money import ZERO, format_money, to_money
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_number
 from listings.models import Sku
-from orders.models import Order
+from orders.models import Order, OrderLine
 
 from ..models import LIVE_REFUND_STATES, Refund, RefundLine, RefundSource
 from ..signals import refund_paid, refund_rejected
@@ -50,12 +52,64 @@ def order_refunded_amount(order_id: int, *, exclude_pk: int | None = None) -> De
     return to_money(refunds.aggregate(s=Sum("amount"))["s"] or ZERO)
 
 
+def charged_amount(order: Order) -> Decimal:
+    """What the buyer pays for the order: the amount paid on the platform (less than the
+    total when the platform funded a voucher), or the total of an on-account order, which
+    is paid later by transfer."""
+    return order.paid_amount if order.paid_at is not None else order.total_amount
+
+
+def _refund_cap(order: Order) -> Decimal:
+    return min(order_paid_amount(order.pk), charged_amount(order))
+
+
 def refundable_amount(order_id: int) -> Decimal:
-    return order_paid_amount(order_id) - order_refunded_amount(order_id)
+    order = Order.objects.get(pk=order_id)
+    return max(_refund_cap(order) - order_refunded_amount(order_id), ZERO)
+
+
+def _check_line_caps(order: Order, items: Sequence[RefundItem]) -> None:
+    """The refunds of a SKU stay within what its lines cost the buyer net of the discount."""
+    wanted: dict[int, Decimal] = {}
+    for item in items:
+        wanted[item.sku.pk] = wanted.get(item.sku.pk, ZERO) + to_money(item.amount)
+    if not wanted:
+        return
+    net = {
+        row["sku_id"]: to_money(row["net"])
+        for row in OrderLine.objects.filter(order=order, sku_id__in=wanted)
+        .values("sku_id")
+        .annotate(net=Sum(F("amount") - F("discount_share")))
+    }
+    refunded = {
+        row["sku__id"]: to_money(row["s"])
+        for row in RefundLine.objects.filter(
+            refund__order=order, refund__state__in=LIVE_REFUND_STATES, sku_id__in=wanted
+        )
+        .values("sku__id")
+        .annotate(s=Sum("amount"))
+    }
+    for item in items:
+        sku_id = item.sku.pk
+        left = net.get(sku_id, ZERO) - refunded.get(sku_id, ZERO)
+        if wanted[sku_id] > left:
+            raise RefundError(
+                _(
+                    "%(sku)s cost the buyer %(net)s on order %(number)s after the discount: "
+                    "at most %(left)s can be refunded for it."
+                )
+                % {
+                    "sku": item.sku.code,
+                    "net": format_money(net.get(sku_id, ZERO)),
+                    "number": order.number,
+                    "left": format_money(max(left, ZERO)),
+                },
+                {"fields": {"amount": [_("More than the line's net amount.")]}},
+            )
 
 
 def _check_cap(order: Order, amount: Decimal, *, exclude_pk: int | None = None) -> None:
-    paid = order_paid_amount(order.pk)
+    paid = _refund_cap(order)
     refunded = order_refunded_amount(order.pk, exclude_pk=exclude_pk)
     if refunded + amount > paid:
         raise RefundError(
@@ -105,6 +159,7 @@ def refund_request(
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         _check_cap(order, amount)
+        _check_line_caps(order, items)
         if (
             source_reference
             and Refund.objects.filter(

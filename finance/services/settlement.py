@@ -1,6 +1,7 @@
 """Settlement with the business unit for a period (结算).
 
-Per SKU: units and sales shipped in the period, units and amounts refunded for returned
+Per SKU: units and sales shipped in the period (sales net of each line's share of the
+order discount; postage is not a SKU's sale), units and amounts refunded for returned
 goods (refund lines paid in the period), and the subsidy: where a unit sold below the
 online base subsidy price agreed at listing, the company makes up the difference. The
 business unit is owed sales - returns + subsidies. Finance draws it up; finance and the
@@ -93,7 +94,8 @@ def settlement_draw_up(*, period_start: date, period_end: date, by: Any) -> Sett
         .values("sku_id")
         .annotate(
             units=Sum("quantity"),
-            sales=Sum("amount"),
+            # What the buyers paid for the goods: each line net of its discount share.
+            sales=Sum(ExpressionWrapper(F("amount") - F("discount_share"), output_field=MONEY)),
             subsidy=Coalesce(
                 Sum(
                     ExpressionWrapper(subsidy_per_unit * F("quantity"), output_field=MONEY),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -13,9 +13,9 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from ecomops.calendar import day_start
-from ecomops.money import ZERO, to_money
+from ecomops.money import CENT, ZERO
 from ecomops.sla.selectors import annotate_sla
-from orders.models import Order
+from orders.models import Order, OrderLine
 from warehouse.models import Location
 from warehouse.selectors import shipped_quantities
 
@@ -274,10 +274,19 @@ def order_returns(order: Order) -> QuerySet[ReturnRequest]:
     return ReturnRequest.objects.filter(order=order).order_by("-opened_at")
 
 
+def net_value_of(order_line: OrderLine, units: int) -> Decimal:
+    """What ``units`` of an order line cost the buyer: the line's net amount (less its
+    share of the order's discount) per unit. All its units are exactly the net amount; a
+    part is rounded down to the fen, so partial returns never add up to more."""
+    if units >= order_line.quantity:
+        return order_line.net_amount
+    return (order_line.net_amount * units / order_line.quantity).quantize(CENT, rounding=ROUND_DOWN)
+
+
 def refund_amount_for(request: ReturnRequest) -> Decimal:
-    """What the accepted units of a request are worth (at the order's unit prices)."""
+    """What the accepted units of a request are worth (what the buyer paid for them)."""
     total = ZERO
     for line in request.lines.all():  # prefetched with their order lines by request_detail
         units = line.quantity if not request.needs_goods else line.accepted_quantity
-        total += to_money(line.order_line.unit_price * units)
+        total += net_value_of(line.order_line, units)
     return total

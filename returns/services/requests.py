@@ -28,7 +28,7 @@ from ecomops.errors import (
     require_permission,
 )
 from ecomops.fsm import transition
-from ecomops.money import ZERO, format_money, to_money
+from ecomops.money import ZERO, format_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
@@ -55,7 +55,7 @@ from ..models import (
     ReturnRequest,
     ReturnState,
 )
-from ..selectors.requests import returned_quantities, window_is_closed
+from ..selectors.requests import net_value_of, returned_quantities, window_is_closed
 from .training import require_cleared_for_customers
 
 
@@ -512,12 +512,10 @@ def _write_off_location(locations: dict[int, Location], line_id: int) -> Locatio
 
 
 def _refund_items(accepted: dict[ReturnLine, int]) -> list[RefundItem]:
+    """Each returned SKU at what the buyer paid for those units: the line's net amount (less
+    its share of the order's discount) per unit (``net_value_of``)."""
     return [
-        RefundItem(
-            sku=line.sku,
-            quantity=units,
-            amount=to_money(line.order_line.unit_price * units),
-        )
+        RefundItem(sku=line.sku, quantity=units, amount=net_value_of(line.order_line, units))
         for line, units in accepted.items()
     ]
 

@@ -50,7 +50,11 @@ def priced_order(
             unit_price=Decimal(price), list_price=Decimal(price), amount=amount
         )
         total += amount
-    Order.objects.filter(pk=order.pk).update(total_amount=total)
+    Order.objects.filter(pk=order.pk).update(
+        total_amount=total,
+        goods_amount=total,
+        paid_amount=total if order.paid_at else Decimal("0.00"),
+    )
     order.refresh_from_db()
     return order
 

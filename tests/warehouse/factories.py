@@ -105,6 +105,11 @@ def make_order(
         "payload_hash": f"h{number}",
     }
     values.update(fields)
+    # No discount or postage: goods = total, paid in full when paid (issue 20 §1).
+    values.setdefault("goods_amount", values["total_amount"])
+    values.setdefault(
+        "paid_amount", values["total_amount"] if values["paid_at"] else Decimal("0.00")
+    )
     order = Order.objects.create(**values)
     for position, (sku, quantity) in enumerate(lines, start=1):
         OrderLine.objects.create(
