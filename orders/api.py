@@ -63,6 +63,17 @@ class LineInSerializer(serializers.Serializer):
     )
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=(
+            "This line's share of the order's discount (分摊), when the platform states it. "
+            "Given for one line, a line without it has 0; the lines' discounts must add up "
+            "to `discount_amount`. Left out: the discount is shared over the lines in "
+            "proportion to their amounts, to the fen."
+        ),
+    )
 
 
 class InvoiceInSerializer(serializers.Serializer):
@@ -94,6 +105,39 @@ class OrderInSerializer(serializers.Serializer):
         max_length=100,
         help_text="The buyer's platform account (买家会员名), checked against the blacklist.",
     )
+    shipping_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Postage the buyer is charged (运费). Default 0.",
+    )
+    discount_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=(
+            "Shop and platform discounts and coupons together; at most the goods amount "
+            "(Σ quantity × unit_price). Default 0, or the sum of the lines' discounts."
+        ),
+    )
+    total_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=(
+            "What the buyer owes, for checking: when sent it must equal goods - "
+            "discount_amount + shipping_fee."
+        ),
+    )
+    paid_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text=(
+            "What the buyer actually paid: at most the total, less when the platform funds "
+            "a voucher. Default: the total when `paid_at` is given, else 0."
+        ),
+    )
 
 
 class BatchOutSerializer(serializers.Serializer):
@@ -108,6 +152,16 @@ class ReasonOutSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class AmountsOutSerializer(serializers.Serializer):
+    goods_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    discount_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipping_fee = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="goods - discount + shipping."
+    )
+    paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class OrderAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -116,6 +170,7 @@ class OrderAcceptedSerializer(serializers.Serializer):
     accepted_at = serializers.DateTimeField()
     batch = BatchOutSerializer()
     customer_identified = serializers.BooleanField()
+    amounts = AmountsOutSerializer(help_text="The order's money as accepted, in yuan.")
     reasons = ReasonOutSerializer(
         many=True,
         help_text="Why the order is parked (state `exception`, 异常订单); empty otherwise.",
@@ -178,6 +233,16 @@ def accepted_body(order: Order) -> dict[str, Any]:
             "ship_by": order.ship_by.isoformat(),
         },
         "customer_identified": order.customer_id is not None,
+        "amounts": {
+            name: str(getattr(order, name))
+            for name in (
+                "goods_amount",
+                "discount_amount",
+                "shipping_fee",
+                "total_amount",
+                "paid_amount",
+            )
+        },
         "reasons": [
             {"code": e.code, "field": e.field, "message": e.message}
             for e in order.exceptions.filter(resolved_at__isnull=True).order_by("pk")
@@ -237,7 +302,53 @@ class ChannelOrderIntake(SignedEndpoint):
                     "needs_invoice": False,
                     "buyer_note": "请尽快发货",
                 },
-            )
+            ),
+            OpenApiExample(
+                "Marketplace order with postage, a coupon and a platform voucher",
+                description=(
+                    "Goods 2 × 99.00 + 1 × 59.00 = 257.00, shop coupon and discounts 30.00 "
+                    "shared by the platform over the lines, postage 8.00: the total is "
+                    "235.00; the platform funded a 10.00 voucher, so the buyer paid 225.00. "
+                    "`total_amount` and the lines' `discount` are optional (left out, the "
+                    "discount is shared in proportion to the lines' amounts)."
+                ),
+                request_only=True,
+                value={
+                    "external_id": "TM4015233387146028593",
+                    "placed_at": "2026-11-23T10:02:11+08:00",
+                    "paid_at": "2026-11-23T10:03:40+08:00",
+                    "buyer_account": "tb_lina88",
+                    "customer": {
+                        "kind": "individual",
+                        "name": "李娜",
+                        "phone": "13800138000",
+                        "province": "浙江省",
+                        "city": "杭州市",
+                        "district": "西湖区",
+                        "street_address": "文三路100号",
+                        "postcode": "310012",
+                    },
+                    "lines": [
+                        {
+                            "sku": "SKU-0001",
+                            "quantity": 2,
+                            "unit_price": "99.00",
+                            "discount": "23.11",
+                        },
+                        {
+                            "sku": "SKU-0002",
+                            "quantity": 1,
+                            "unit_price": "59.00",
+                            "discount": "6.89",
+                        },
+                    ],
+                    "shipping_fee": "8.00",
+                    "discount_amount": "30.00",
+                    "total_amount": "235.00",
+                    "paid_amount": "225.00",
+                    "needs_invoice": False,
+                },
+            ),
         ],
     )
     def post(self, request: Request, code: str) -> Response:

@@ -80,6 +80,7 @@ from ..selectors import (
     shop_state_of_channel,
 )
 from .clocks import EXCEPTION_CLOCK, clocks_on_identified, clocks_on_received
+from .order_money import OrderMoney, canonical_money, check_money
 
 OrderPayload = dict[str, Any]
 FieldErrors = dict[str, list[str]]
@@ -143,6 +144,7 @@ class _Prepared:
     skus: list[Sku] = field(default_factory=list)
     list_prices: list[Decimal] = field(default_factory=list)
     total: Decimal = Decimal("0.00")
+    money: OrderMoney | None = None
     # Business rules broken, when the order may be parked (``park=True``); then ``skus``
     # and ``list_prices`` are incomplete and no lines can be created yet.
     reasons: list[Reason] = field(default_factory=list)
@@ -219,6 +221,11 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
     # 买家会员名: only when sent, so payloads without it keep the hash they were accepted with.
     if _text(data.get("buyer_account")):
         canonical["buyer_account"] = _text(data.get("buyer_account"))
+    # Shipping, discount, paid and total, and the lines' discounts: only what differs from
+    # their defaults, for the same reason (orders.services.order_money).
+    canonical.update(
+        canonical_money(data, canonical["lines"], paid=canonical["paid_at"] is not None)
+    )
     return canonical
 
 
@@ -576,6 +583,7 @@ def prepare_order(
     skus, prices = _check_lines(
         errors, channel, resolver or SkuResolver(channel), payload["lines"], placed_at
     )
+    money = check_money(errors, payload, paid=payload["paid_at"] is not None)
     park = park and paid_at is not None and not errors.structural
     if park and placed_at is not None:
         _check_blacklist(errors, payload)
@@ -596,7 +604,8 @@ def prepare_order(
         batch=batch_for(accepted_at),
         skus=skus,
         list_prices=prices,
-        total=to_money(total),
+        total=money.total if money is not None else to_money(total),
+        money=money,
         reasons=errors.reasons,
     )
 
@@ -727,7 +736,7 @@ def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> O
         batch_date=prepared.batch.batch_date,
         batch_slot=prepared.batch.slot,
         ship_by=prepared.batch.ship_by,
-        total_amount=prepared.total,
+        **(_money_columns(prepared.money) or {"total_amount": prepared.total}),
         needs_invoice=payload["needs_invoice"],
         invoice_kind=invoice.get("kind", ""),
         invoice_details=invoice,
@@ -768,9 +777,30 @@ def _park(order: Order, reasons: list[Reason]) -> None:
     sla_clock_start(code=EXCEPTION_CLOCK, obj=order, started_at=order.received_at)
 
 
+def _money_columns(money: OrderMoney | None) -> dict[str, Decimal]:
+    if money is None:
+        return {}
+    return {
+        "goods_amount": money.goods,
+        "discount_amount": money.discount,
+        "shipping_fee": money.shipping,
+        "total_amount": money.total,
+        "paid_amount": money.paid,
+    }
+
+
 def create_lines(order: Order, prepared: _Prepared) -> None:
-    """The order's lines from a prepared payload with every SKU resolved."""
+    """The order's lines from a prepared payload with every SKU resolved, each with its
+    share of the discount; the order's money follows the payload (a parked order's may
+    have been corrected before its release)."""
     payload = prepared.payload
+    columns = _money_columns(prepared.money)
+    changed = [name for name, value in columns.items() if getattr(order, name) != value]
+    if changed:
+        for name in changed:
+            setattr(order, name, columns[name])
+        order.save(update_fields=changed)
+    shares = prepared.money.shares if prepared.money is not None else ()
     OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -782,6 +812,7 @@ def create_lines(order: Order, prepared: _Prepared) -> None:
                 unit_price=to_money(line["unit_price"]),
                 list_price=listed,
                 amount=to_money(to_money(line["unit_price"]) * line["quantity"]),
+                discount_share=shares[index] if shares else Decimal("0.00"),
             )
             for index, (line, sku, listed) in enumerate(
                 zip(payload["lines"], prepared.skus, prepared.list_prices, strict=True)
