@@ -92,7 +92,13 @@ class OrderLineInline(ReadOnlyInline, admin.TabularInline[OrderLine, Order]):
         "unit_price",
         "list_price",
         "amount",
+        "discount_share",
+        "net_amount",
     ]
+
+    @admin.display(description=_("net amount"))
+    def net_amount(self, obj: OrderLine) -> Any:
+        return obj.net_amount
 
 
 class OrderPushInline(ReadOnlyInline, admin.TabularInline[OrderPush, Order]):
@@ -125,6 +131,7 @@ class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
         "customer",
         "state",
         "total_amount",
+        "paid_amount",
         "accepted_at",
         "batch_date",
         "batch_slot",

@@ -128,6 +128,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if v and k != "kind"
             ],
             "can_act": request.user.has_perm("orders.confirm_order"),
+            # A platform-funded voucher: the buyer paid less than the total.
+            "platform_funded": (
+                order.total_amount - order.paid_amount if order.paid_at is not None else None
+            ),
         },
     )
 

@@ -251,3 +251,32 @@ def test_schema_documents_the_money_fields(client: Any) -> None:
         "total_amount",
         "paid_amount",
     }
+
+
+def test_order_page_shows_goods_discount_shipping_total_paid_and_each_share(
+    client: Any, channel: Any, three_skus: Any, make_user: Any
+) -> None:
+    data = order_data(
+        lines=_lines(), discount_amount="10.00", shipping_fee="12.00", paid_amount="196.09"
+    )
+    order = _accepted(push(client, channel, data))
+    client.force_login(make_user("sales_rep"))
+
+    page = client.get(order.get_absolute_url()).content.decode()
+
+    money = page[page.index('id="order-money"') :]
+    for label, amount in (
+        ("Goods at unit prices", "¥199.09"),
+        ("Discounts and coupons", "-¥10.00"),
+        ("Shipping fee", "¥12.00"),
+        ("Total", "¥201.09"),
+        ("Paid by the buyer", "¥196.09"),
+    ):
+        assert label in money
+        assert amount in money
+    assert "¥5.00 funded by the platform" in money
+    lines = page[page.index('id="lines"') : page.index('id="order-money"')]
+    assert "Discount share" in lines
+    assert "Net amount" in lines
+    assert "-¥4.97" in lines
+    assert "¥94.03" in lines
