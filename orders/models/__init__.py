@@ -1,5 +1,6 @@
 """Channels, shops, customers and sales orders; one module per sub-domain."""
 
+from .events import PlatformEvent, PlatformEventKind, PlatformEventOutcome
 from .exceptions import (
     APPROVABLE_CODES,
     BlacklistEntry,
@@ -83,6 +84,9 @@ __all__ = [
     "OrderSource",
     "OrderState",
     "PaymentTerms",
+    "PlatformEvent",
+    "PlatformEventKind",
+    "PlatformEventOutcome",
     "ReviewDecision",
     "ShopDocument",
     "ShopOpening",

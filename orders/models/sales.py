@@ -308,6 +308,8 @@ class HoldKind(models.TextChoices):
     MISSING_INFORMATION = "missing_information", _("Missing information")
     PRICE_QUERY = "price_query", _("Price query")
     CUSTOMER_REQUEST = "customer_request", _("Customer request")
+    PLATFORM_REFUND = "platform_refund", _("Refund requested on the platform")
+    PLATFORM_CLOSED = "platform_closed", _("Closed on the platform")
 
 
 class OrderSource(models.TextChoices):
@@ -429,6 +431,14 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         choices=OrderState.choices,
         blank=True,
         editable=False,
+    )
+    state_before_exception = models.CharField(
+        _("state before the exception queue"),
+        max_length=20,
+        choices=OrderState.choices,
+        blank=True,
+        editable=False,
+        help_text=_("Set when a platform change parked an order already in the flow."),
     )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
@@ -554,14 +564,32 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
     @transition(
         field=state,
+        source=[*HOLDABLE_STATES, OrderState.ON_HOLD],
+        target=OrderState.EXCEPTION,
+        permission="orders.resolve_exception",
+        custom={"label": _("park in the exception queue")},
+    )
+    def park(self) -> None:
+        """A platform change that could not be applied (docs/orders.md "Changes from the
+        platform"): the order waits in the exception queue and comes back where it was."""
+        self.state_before_exception = self.state
+
+    @transition(
+        field=state,
         source=OrderState.EXCEPTION,
-        target=OrderState.RECEIVED,
+        target=RETURN_VALUE(*HOLDABLE_STATES, OrderState.ON_HOLD),
         permission="orders.resolve_exception",
         custom={"label": _("release from the exception queue")},
     )
-    def release_exception(self, *, at: datetime) -> None:
+    def release_exception(self, *, at: datetime) -> str:
+        previous = self.state_before_exception
+        if previous:
+            # Parked from the flow by a platform change: back where it was.
+            self.state_before_exception = ""
+            return previous
         # Accepted into the normal flow now: the cutoff batch is counted from here.
         self.accepted_at = at
+        return OrderState.RECEIVED
 
     @transition(
         field=state,

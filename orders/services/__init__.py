@@ -71,6 +71,11 @@ from .orders import (
     orders_release_many,
     orders_roll_over,
 )
+from .platform_events import (
+    OrderNotFoundError,
+    PlatformEventResult,
+    order_platform_event,
+)
 from .shops import (
     ShopOpeningError,
     shop_document_upload,
@@ -97,6 +102,8 @@ __all__ = [
     "IntakeError",
     "IntakeResult",
     "OrderError",
+    "OrderNotFoundError",
+    "PlatformEventResult",
     "RecheckResult",
     "ShopOpeningError",
     "SkuResolver",
@@ -137,6 +144,7 @@ __all__ = [
     "order_intake",
     "order_key_in",
     "order_note_add",
+    "order_platform_event",
     "order_release",
     "order_release_hold",
     "order_ship",

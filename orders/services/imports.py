@@ -15,8 +15,10 @@ transaction, with the plan's SKU resolver: each order's rules are checked once, 
 intake itself (refused, or parked where the channel parks). Any refusal stores nothing.
 
 An order already in is skipped when the file says the same, and reported as changed when it
-does not: the change is not applied here (issue 20 §4 will act on a platform state moving to
-closed or refunding). An order in any other state than paid and awaiting shipment is skipped
+does not: a changed content is not applied here; a platform state moved to closed or refunding
+does what the platform's ``order_closed`` / ``refund_requested`` event does (issue 20 §4,
+``platform_events.order_platform_state_moved``: held before release, the warehouse asked to
+stop the parcel after). An order in any other state than paid and awaiting shipment is skipped
 with its reason.
 """
 
@@ -45,6 +47,7 @@ from .intake import (
     order_intake,
     payload_hash,
 )
+from .platform_events import order_platform_state_moved
 from .platform_exports import (
     CLOSED,
     MAX_FILE_BYTES,
@@ -107,6 +110,7 @@ class PlannedOrder:
     order_id: int | None = None  # the order in our system (already in, or created)
     order_number: str = ""
     messages: list[str] = field(default_factory=list)  # PARKED: the reasons
+    moved_to: str = ""  # CHANGED: CLOSED or REFUNDING when the platform state moved so
 
     @property
     def line_count(self) -> int:
@@ -316,6 +320,7 @@ def import_plan(*, channel: Channel, files: list[tuple[str, bytes]]) -> ImportPl
             if skipped.state in (CLOSED, REFUNDING):
                 # The platform closed or is refunding an order we have: a person must know.
                 item.status = CHANGED
+                item.moved_to = skipped.state
         planned.append(item)
     if differing:
         payloads = _payloads_of([item.order_id for item in differing if item.order_id])
@@ -399,6 +404,17 @@ def _execute(plan: ImportPlan, *, by: Any) -> None:
             item.status = CREATED
         else:
             item.status, item.messages = PARKED, reasons
+    for item in plan.changed:
+        if item.moved_to:
+            # Issue 20 §4: as the platform's order_closed / refund_requested event would.
+            moved = order_platform_state_moved(
+                channel=plan.channel,
+                external_id=item.external_id,
+                closed=item.moved_to == CLOSED,
+                platform_state=item.platform_state,
+                source=item.file_name,
+            )
+            item.messages = [moved.event.message]
 
 
 def _sha256(files: list[tuple[str, bytes]]) -> str:

@@ -111,6 +111,8 @@ class Command(BaseCommand):
             return _("changed: already in as %(number)s, differs in %(fields)s (not applied)") % (
                 values
             )
+        if item.status == CHANGED and item.messages:
+            return _("changed: already in as %(number)s, now %(state)s: %(reasons)s") % values
         if item.status == CHANGED:
             return (
                 _("changed: already in as %(number)s, now %(state)s: %(reason)s (not applied)")
