@@ -158,6 +158,25 @@ def test_a_possible_duplicate_is_parked(client: Any, tmall: Any, sku: Any) -> No
     assert push(client, tmall, other_goods).json()["state"] == "received"
 
 
+def test_amounts_that_do_not_add_up_park_the_order(client: Any, tmall: Any, sku: Any) -> None:
+    body = push(client, tmall, order_data(shipping_fee="10.00", total_amount="150.00")).json()
+    assert body["state"] == "exception"
+    assert set(reasons(body).values()) == {"amount"}
+
+
+def test_an_approved_amount_is_released_with_the_money_as_sent(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    body = push(client, tmall, order_data(shipping_fee="10.00", total_amount="150.00")).json()
+    order = Order.objects.get(pk=body["id"])
+    for reason in order.exceptions.filter(resolved_at=None):
+        services.order_exception_approve(exception_id=reason.pk, by=service, note="平台核对无误")
+    services.order_exception_release(order_id=order.pk, by=service)
+    order.refresh_from_db()
+    assert order.state == OrderState.RECEIVED
+    assert order.lines.get().amount == 198
+
+
 def test_structural_errors_stay_400_on_a_parking_channel(client: Any, tmall: Any, sku: Any) -> None:
     response = push(client, tmall, order_data(external_id="", placed_at="yesterday"))
     assert response.status_code == 400
