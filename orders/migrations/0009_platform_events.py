@@ -80,7 +80,10 @@ class Migration(migrations.Migration):
                     "payload_hash",
                     models.CharField(editable=False, max_length=64, verbose_name="payload hash"),
                 ),
-                ("received_at", models.DateTimeField(auto_now_add=True, verbose_name="received")),
+                (
+                    "received_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="received"),
+                ),
                 (
                     "outcome",
                     models.CharField(

@@ -44,7 +44,9 @@ class PlatformEvent(models.Model):
     occurred_at = models.DateTimeField(_("happened on the platform"))
     data = models.JSONField(_("data"), default=dict, blank=True)
     payload_hash = models.CharField(_("payload hash"), max_length=64, editable=False)
-    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    received_at = models.DateTimeField(
+        pgettext_lazy("platform change", "received"), auto_now_add=True
+    )
     outcome = models.CharField(_("outcome"), max_length=30, choices=PlatformEventOutcome.choices)
     message = models.CharField(_("message"), max_length=500, blank=True)
 
