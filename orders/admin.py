@@ -33,6 +33,7 @@ from .models import (
     OrderImport,
     OrderLine,
     OrderPush,
+    PlatformEvent,
     ReviewDecision,
     ShopDocument,
     ShopOpening,
@@ -122,6 +123,13 @@ class OrderExceptionInline(ReadOnlyInline, admin.TabularInline[OrderException, O
     ]
 
 
+class PlatformEventInline(ReadOnlyInline, admin.TabularInline[PlatformEvent, Order]):
+    """平台变更: what the platform changed after the order came in, and what it did."""
+
+    model = PlatformEvent
+    fields = ["received_at", "event_id", "kind", "occurred_at", "outcome", "message"]
+
+
 @admin.register(Order)
 class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
     list_display = [
@@ -141,7 +149,13 @@ class OrderAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Order]):
     search_fields = ["number", "external_id", "receiver_phone", "receiver_name", "customer__name"]
     date_hierarchy = "accepted_at"
     raw_id_fields = ["customer"]
-    inlines = [OrderLineInline, OrderExceptionInline, OrderPushInline, StateLogInline]
+    inlines = [
+        OrderLineInline,
+        OrderExceptionInline,
+        OrderPushInline,
+        PlatformEventInline,
+        StateLogInline,
+    ]
     fsm_fields = ["state"]
     fsm_forms = {"hold": HoldForm, "cancel": ReasonForm}
     fsm_services = {

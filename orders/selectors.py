@@ -241,7 +241,7 @@ def order_search(
 
 
 def order_detail(pk: int) -> Order:
-    return _orders().prefetch_related("lines__sku", "pushes").get(pk=pk)
+    return _orders().prefetch_related("lines__sku", "pushes", "platform_events").get(pk=pk)
 
 
 # --- Customers ---------------------------------------------------------------------------

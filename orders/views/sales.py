@@ -119,6 +119,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "order": order,
             "lines": order.lines.all(),
             "pushes": order.pushes.all(),
+            "platform_events": order.platform_events.all(),
             "candidates": candidates,
             "hold_form": HoldForm(),
             "reason_form": ReasonForm(),

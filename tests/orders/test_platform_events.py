@@ -412,3 +412,28 @@ def test_reimport_of_a_closed_order_does_what_the_event_does_once(clock: Any) ->
     # The same file again: the same event id, nothing twice.
     services.orders_import(channel=channel, files=closed)
     assert PlatformEvent.objects.filter(order=order).count() == 1
+
+
+# --- The order's page and the schema ---------------------------------------------------------
+
+
+def test_the_orders_page_lists_the_changes_and_notes_them_on_the_timeline(
+    client: Any, tmall: Any, skus: Any, rep: Any, english: None
+) -> None:
+    order = intake(tmall)
+    send(client, tmall, order.external_id, event("order_closed", {"reason": "交易关闭"}))
+    client.force_login(rep)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'id="platform-events"' in page
+    assert "Order closed on the platform" in page
+    assert "Order held" in page
+    assert "Platform change Order closed on the platform (EV-1): Order held." in page
+
+
+def test_the_schema_documents_the_endpoint_with_examples(client: Any) -> None:
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/channels/{code}/orders/{external_id}/events"]["post"]
+    assert operation["operationId"] == "channel_order_event"
+    assert set(operation["responses"]) >= {"200", "201", "400", "401", "404", "409"}
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+    assert len(examples) == 6
