@@ -686,7 +686,9 @@ def order_intake(
     existing = _existing(channel, payload["external_id"])
     if existing is not None:
         return _answer_existing(existing, payload, digest, source)
-    prepared = prepare_order(channel, data, resolver, park=channel.parks_orders)
+    # Staff keying an order in fix it on the form; only what the platform sends is parked.
+    park = channel.parks_orders and source != OrderSource.MANUAL
+    prepared = prepare_order(channel, data, resolver, park=park)
     try:
         with transaction.atomic():
             order = _create(channel, prepared, source=source, by=by)

@@ -396,3 +396,11 @@ def test_the_demo_parks_one_order_per_kind_of_reason_and_runs_twice(tmall: Any, 
     codes = set(OrderException.objects.values_list("code", flat=True))
     assert codes == {"sku_unknown", "price", "address", "blacklist"}
     assert lines[-1].endswith("0 orders parked in the exception queue")
+
+
+def test_an_order_keyed_in_by_staff_is_refused_not_parked(
+    tmall: Any, sku: Any, make_user: Any
+) -> None:
+    with pytest.raises(services.IntakeError):
+        services.order_key_in(channel=tmall, data=order_data(sku="NOPE"), by=make_user("sales_rep"))
+    assert not Order.objects.exists()
