@@ -21,6 +21,7 @@ from django.utils import timezone
 from ecomops.calendar import add_working_time
 from ecomops.cutoffs import batch_for
 from ecomops.errors import ApplicationError
+from ecomops.money import allocate_proportionally
 from ecomops.numbering.services import next_numbers
 from ecomops.sla.models import SlaClock, SlaPolicy
 from ecomops.validators import credit_code_check_char, resident_id_check_char
@@ -190,6 +191,35 @@ def _fulfilment_times(state: str, confirmed: datetime, ship_by: date, tz: Any) -
     return {key: (value if value is None or value < now else now) for key, value in times.items()}
 
 
+def marketplace_money(n: int, goods: Decimal) -> dict[str, Decimal]:
+    """Postage and discounts as a marketplace charges them, fixed by the order's index (no
+    draw from the demo's random sequence): every third order of 100 yuan or more gets the
+    shop's 满100减10 (10 yuan off per 100, at most 50), every fourth under the 99-yuan
+    free-shipping line pays 8 yuan postage."""
+    money: dict[str, Decimal] = {}
+    if n % 3 == 0 and goods >= 100:
+        money["discount_amount"] = min(Decimal(50), Decimal(10) * int(goods // 100))
+    if n % 4 == 1 and goods < 99:
+        money["shipping_fee"] = Decimal("8.00")
+    return money
+
+
+def _charge(order: Order, lines: list[OrderLine], money: dict[str, Decimal]) -> None:
+    """Set a directly written order's money and its lines' shares of the discount."""
+    goods = sum((line.amount for line in lines), Decimal("0.00"))
+    discount = money.get("discount_amount", Decimal("0.00"))
+    shipping = money.get("shipping_fee", Decimal("0.00"))
+    for line, share in zip(
+        lines, allocate_proportionally(discount, [line.amount for line in lines]), strict=True
+    ):
+        line.discount_share = share
+    order.goods_amount = goods
+    order.discount_amount = discount
+    order.shipping_fee = shipping
+    order.total_amount = goods - discount + shipping
+    order.paid_amount = order.total_amount if order.paid_at is not None else Decimal("0.00")
+
+
 def _past_orders(
     rng: random.Random, channels: list[Channel], customers: list[Customer], skus: list[Any]
 ) -> int:
@@ -289,6 +319,11 @@ def _past_orders(
                     **_fulfilment_times(state, confirmed, batch.ship_by, tz),
                 )
             )
+            _charge(
+                orders[-1],
+                order_lines,
+                marketplace_money(n, total) if channel.kind in MARKETPLACE_KINDS else {},
+            )
             lines.append(order_lines)
     created = Order.objects.bulk_create(orders, batch_size=500)
     for order, order_lines in zip(created, lines, strict=True):
@@ -378,16 +413,18 @@ def _today_orders(
             }
         sku = rng.choice(skus)
         placed = now - timedelta(minutes=rng.randrange(1, 90))
-        data = {
+        quantity = rng.choice([1, 2])
+        data: dict[str, Any] = {
             "external_id": f"DEMO-TODAY-{timezone.localdate():%Y%m%d}-{index:03d}",
             "placed_at": placed,
             "paid_at": None if channel.is_on_account else placed + timedelta(seconds=40),
             "customer": person,
-            "lines": [
-                {"sku": sku.code, "quantity": rng.choice([1, 2]), "unit_price": sku.current_price}
-            ],
+            "lines": [{"sku": sku.code, "quantity": quantity, "unit_price": sku.current_price}],
             "buyer_note": rng.choice(["", "", "请尽快发货", "周末不在家，请工作日送达"]),
         }
+        if channel.kind in MARKETPLACE_KINDS:
+            charged = marketplace_money(index, sku.current_price * quantity)
+            data.update({key: str(value) for key, value in charged.items()})
         try:
             result = order_intake(channel=channel, data=data, source=OrderSource.API)
         except ApplicationError as exc:
@@ -466,6 +503,7 @@ def completed_orders(channel: Channel, rows: list[HistoryOrder]) -> list[Order]:
                 for position, (sku, quantity, price) in enumerate(lines, start=1)
             ]
         )
+        _charge(orders[-1], order_lines[-1], {})
     created = Order.objects.bulk_create(orders)
     for order, group in zip(created, order_lines, strict=True):
         for line in group:

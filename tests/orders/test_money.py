@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from orders.models import Order, OrderLine, PaymentTerms
+from ecomops.demo import seed_users, seeders
+from orders.models import MARKETPLACE_KINDS, Order, OrderLine, PaymentTerms
 from orders.services.intake import canonical_payload, payload_hash
 from tests.orders.factories import CREDIT_CODE, listed_sku, make_channel, order_data, push
+from tests.timeutil import at
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +283,24 @@ def test_order_page_shows_goods_discount_shipping_total_paid_and_each_share(
     assert "Net amount" in lines
     assert "-¥4.97" in lines
     assert "¥94.03" in lines
+
+
+@pytest.mark.clock(at(2026, 11, 24, 11))
+def test_demo_marketplace_orders_carry_postage_and_discounts() -> None:
+    seed_users(lambda message: None)
+    for seeder in seeders():
+        if seeder.order <= 20:  # listings, then orders
+            seeder.run(lambda message: None)
+
+    orders = Order.objects.all()
+    marketplace = orders.filter(channel__kind__in=MARKETPLACE_KINDS)
+    assert marketplace.filter(discount_amount__gt=0).exists()
+    assert marketplace.filter(shipping_fee__gt=0).exists()
+    assert not orders.exclude(channel__kind__in=MARKETPLACE_KINDS).filter(discount_amount__gt=0)
+    for order in marketplace.filter(discount_amount__gt=0).prefetch_related("lines")[:50]:
+        assert sum(line.discount_share for line in order.lines.all()) == order.discount_amount
+        assert order.total_amount == order.goods_amount - order.discount_amount + (
+            order.shipping_fee
+        )
+    assert not orders.filter(paid_at__isnull=False).exclude(paid_amount=F("total_amount"))
+    assert not orders.filter(paid_at__isnull=True).exclude(paid_amount=0)
