@@ -489,6 +489,10 @@ def order_platform_state_moved(
     file again changes nothing."""
     kind = PlatformEventKind.ORDER_CLOSED if closed else PlatformEventKind.REFUND_REQUESTED
     digest = hashlib.sha256(f"{source}|{external_id}|{kind}".encode()).hexdigest()[:32]
+    known = PlatformEvent.objects.filter(channel=channel, event_id=f"import-{digest}").first()
+    if known is not None:
+        # Imported again, later: the file says what it said (its time is the import's).
+        return PlatformEventResult(event=known, created=False)
     data: dict[str, Any] = {"reason": platform_state}
     if not closed:
         order = Order.objects.filter(channel=channel, external_id=external_id).first()
