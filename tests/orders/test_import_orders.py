@@ -423,6 +423,14 @@ def test_portal_upload_preview_map_an_unknown_code_then_import(
     assert "Closed: 买家未付款" in page
     assert 'data-action="import"' not in page  # nothing to import while a code is unknown
 
+    wrong = client.post(
+        reverse("orders:import_map_code", args=[record.pk]),
+        {"code": "TB-NEW-7", "sku_code": "SKU-NONE"},
+        follow=True,
+    )
+    assert "Unknown SKU SKU-NONE." in wrong.content.decode()
+    assert not ChannelSkuMapping.objects.filter(outer_id="TB-NEW-7").exists()
+
     mapped = client.post(
         reverse("orders:import_map_code", args=[record.pk]),
         {"code": "TB-NEW-7", "sku_code": "SKU00003"},
