@@ -18,7 +18,16 @@ TRANSITIONS = {
         OrderState.CONFIRMED,
         OrderState.ALLOCATED,
         OrderState.ON_HOLD,
+        OrderState.EXCEPTION,
     },
+    # A platform change that could not be applied parks an order in the flow (issue 20 §4).
+    "park": {
+        OrderState.RECEIVED,
+        OrderState.IDENTIFIED,
+        OrderState.CONFIRMED,
+        OrderState.ON_HOLD,
+    },
+    "release_exception": {OrderState.EXCEPTION},
     "allocate": {OrderState.CONFIRMED},
     "release": {OrderState.ALLOCATED},
     "ship": {OrderState.RELEASED},
