@@ -14,6 +14,7 @@ from django_fsm_log.models import StateLog
 from ecomops.audit.models import Note
 from ecomops.errors import PermissionDeniedError
 from ecomops.sla.models import SlaClock
+from listings.models import Sku
 from orders import services
 from orders.models import (
     BlacklistEntry,
@@ -404,3 +405,50 @@ def test_an_order_keyed_in_by_staff_is_refused_not_parked(
     with pytest.raises(services.IntakeError):
         services.order_key_in(channel=tmall, data=order_data(sku="NOPE"), by=make_user("sales_rep"))
     assert not Order.objects.exists()
+
+
+def test_a_blacklist_hit_approved_with_a_reason_lets_the_order_go(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    services.blacklist_add(kind="buyer", value="tb_bad", reason="恶意退款", by=service)
+    order = park(client, tmall, buyer_account="tb_bad")
+    hit = order.exceptions.get(code="blacklist")
+    services.order_exception_approve(exception_id=hit.pk, by=service, note="买家已补充说明")
+    services.order_exception_release(order_id=order.pk, by=service)
+    assert Order.objects.get(pk=order.pk).state == OrderState.RECEIVED
+
+
+def test_removing_the_blacklist_entry_clears_the_hit_on_recheck(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    entry = services.blacklist_add(kind="buyer", value="tb_bad", reason="恶意退款", by=service)
+    order = park(client, tmall, buyer_account="tb_bad")
+    services.blacklist_remove(entry_id=entry.pk, reason="误判", by=service)
+    result = services.order_exception_recheck(order_id=order.pk, by=service)
+    assert result.open_reasons == []
+    assert order.exceptions.get().resolution == "cleared"
+
+
+def test_a_duplicate_kept_with_a_reason_is_released(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    push(client, tmall, order_data(external_id="TB1"))
+    order = park(client, tmall, external_id="TB2")
+    duplicate = order.exceptions.get(code="duplicate")
+    services.order_exception_approve(exception_id=duplicate.pk, by=service, note="买家确认买两次")
+    services.order_exception_release(order_id=order.pk, by=service)
+    assert Order.objects.get(pk=order.pk).state == OrderState.RECEIVED
+
+
+def test_an_unlisted_sku_listed_again_is_released_after_a_recheck(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    old = listed_sku("SKU-OLD", state="delisted")
+    order = park(client, tmall, sku="SKU-OLD")
+    with pytest.raises(services.ExceptionQueueError):
+        services.order_exception_approve(
+            exception_id=order.exceptions.get().pk, by=service, note="x"
+        )
+    Sku.objects.filter(pk=old.pk).update(state="listed")
+    services.order_exception_release(order_id=order.pk, by=service)
+    assert Order.objects.get(pk=order.pk).lines.get().sku == old
