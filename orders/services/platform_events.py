@@ -109,8 +109,9 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, default=str))
 
 
-def _repeat(event: PlatformEvent, order: Order | None, digest: str) -> PlatformEventResult:
-    if event.payload_hash != digest or (order is not None and event.order_id != order.pk):
+def _repeat(event: PlatformEvent, external_id: str, digest: str) -> PlatformEventResult:
+    same_order = Order.objects.filter(pk=event.order_id, external_id=external_id).exists()
+    if event.payload_hash != digest or not same_order:
         raise ConflictError(
             _("Platform event %(event_id)s was already received with different content.")
             % {"event_id": event.event_id},
@@ -144,7 +145,7 @@ def order_platform_event(
     digest = event_hash(kind=kind, occurred_at=occurred_at, data=data)
     known = PlatformEvent.objects.filter(channel=channel, event_id=event_id).first()
     if known is not None:
-        return _repeat(known, None, digest)
+        return _repeat(known, external_id, digest)
     try:
         with transaction.atomic():
             order = (
@@ -159,7 +160,7 @@ def order_platform_event(
                 )
             known = PlatformEvent.objects.filter(channel=channel, event_id=event_id).first()
             if known is not None:
-                return _repeat(known, order, digest)
+                return _repeat(known, external_id, digest)
             done = HANDLERS[kind](order, data, event_id)
             event = PlatformEvent.objects.create(
                 channel=channel,
@@ -188,7 +189,7 @@ def order_platform_event(
         known = PlatformEvent.objects.filter(channel=channel, event_id=event_id).first()
         if known is None:
             raise
-        return _repeat(known, None, digest)
+        return _repeat(known, external_id, digest)
     return PlatformEventResult(event=event, created=True)
 
 

@@ -223,6 +223,9 @@ def test_same_event_twice_changes_nothing_and_answers_the_same(
     assert len([t for t in notes(order) if "请周末送" in t]) == 1
     other = {**body, "data": {"buyer_note": "别的"}}
     assert send(client, tmall, order.external_id, other).status_code == 409
+    # The same event id for another order of the channel is no repeat either.
+    intake(tmall, external_id="TB1002")
+    assert send(client, tmall, "TB1002", body).status_code == 409
 
 
 def test_note_change_before_release_is_applied(client: Any, tmall: Any, skus: Any) -> None:
