@@ -165,6 +165,15 @@ def test_reconciliation_compares_payments_with_the_amount_paid(
         priced_order([(sku, 2, "100.00")], **fields), discount="15.00", shipping="8.00"
     )
     pay(lines_sum, "200.00")  # the old rule's amount: the sum of the lines
+    # The platform settles its voucher on its own: the buyer's 183 and the platform's 10.
+    settled_apart = charged(
+        priced_order([(sku, 2, "100.00")], **fields),
+        discount="15.00",
+        shipping="8.00",
+        voucher="10.00",
+    )
+    pay(settled_apart, "183.00", reference="BUYER-1")
+    pay(settled_apart, "10.00", reference="PLATFORM-1")
 
     with time_machine.travel(local_datetime(DAY + timedelta(days=1), time(2)), tick=False):
         run = services.reconcile(day=DAY, by=clerk)
@@ -173,3 +182,4 @@ def test_reconciliation_compares_payments_with_the_amount_paid(
     assert [(m.order_id, m.expected, m.actual) for m in mismatched] == [
         (lines_sum.pk, D("193.00"), D("200.00"))
     ]
+    assert not Mismatch.objects.filter(run=run, kind=MismatchKind.DUPLICATE_PAYMENT).exists()
