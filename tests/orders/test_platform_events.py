@@ -71,7 +71,7 @@ TWO_LINES = [
 
 
 def intake(channel: Any, **overrides: Any) -> Order:
-    data = order_data(lines=TWO_LINES, **overrides)
+    data = order_data(**{"lines": TWO_LINES, **overrides})
     return services.order_intake(channel=channel, data=data, source=OrderSource.API).order
 
 
@@ -322,6 +322,38 @@ def test_refund_of_a_line_the_order_does_not_have_parks_it(
     too_much = event("refund_requested", {"line": 2, "amount": "60.00", "reason": "x"}, "EV-2")
     assert send(client, tmall, order.external_id, too_much).json()["outcome"] == "parked"
     assert order.exceptions.filter(field="amount").exists()
+
+
+def test_an_order_parked_at_intake_gets_the_closure_as_a_reason(
+    client: Any, tmall: Any, skus: Any
+) -> None:
+    order = intake(tmall, lines=[{"sku": "NOPE", "quantity": 1, "unit_price": "9.00"}])
+    assert order.state == OrderState.EXCEPTION
+    body = send(client, tmall, order.external_id, event("order_closed", {"reason": "交易关闭"}))
+    assert body.json()["outcome"] == "parked"
+    codes = set(order.exceptions.values_list("code", flat=True))
+    assert codes == {ExceptionCode.SKU_UNKNOWN, ExceptionCode.PLATFORM_CHANGE}
+
+
+def test_allocated_order_takes_the_address_but_a_refund_goes_to_the_reps(
+    client: Any,
+    tmall: Any,
+    skus: Any,
+    rep: Any,
+    warehouse: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    make_customer(phone="13800138000")
+    order = intake(tmall)
+    services.order_confirm(order_id=order.pk, by=rep)
+    services.order_allocate(order_id=order.pk, by=warehouse)
+    moved = event("address_changed", {"address": NEW_ADDRESS})
+    assert send(client, tmall, order.external_id, moved).json()["outcome"] == "applied"
+    refund = event("refund_requested", {"amount": "10.00", "reason": "少发"}, "EV-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        body = send(client, tmall, order.external_id, refund).json()
+    assert (body["outcome"], body["order"]["state"]) == ("ignored", "allocated")
+    assert Notification.objects.filter(recipient=rep, url=order.get_absolute_url()).exists()
 
 
 # --- After release ---------------------------------------------------------------------------
