@@ -3,10 +3,12 @@ and each line's share of the discount, through the signed intake API and the ser
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -15,6 +17,7 @@ from orders.models import MARKETPLACE_KINDS, Order, OrderLine, PaymentTerms
 from orders.services.intake import canonical_payload, payload_hash
 from tests.orders.factories import CREDIT_CODE, listed_sku, make_channel, order_data, push
 from tests.timeutil import at
+from tests.warehouse.factories import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +307,19 @@ def test_demo_marketplace_orders_carry_postage_and_discounts() -> None:
         )
     assert not orders.filter(paid_at__isnull=False).exclude(paid_amount=F("total_amount"))
     assert not orders.filter(paid_at__isnull=True).exclude(paid_amount=0)
+
+
+def test_the_data_migration_fills_goods_and_paid_of_earlier_orders(sku: Any) -> None:
+    fill_money = importlib.import_module("orders.migrations.0007_order_money").fill_money
+    paid = make_order([(sku, 2)])
+    on_account = make_order([(sku, 1)], paid_at=None)
+    # As they were before the migration: a total, nothing else.
+    Order.objects.update(goods_amount=0, paid_amount=0)
+
+    fill_money(apps, None)
+
+    paid.refresh_from_db()
+    on_account.refresh_from_db()
+    assert (paid.goods_amount, paid.total_amount, paid.paid_amount) == (D("198.00"),) * 3
+    assert (on_account.goods_amount, on_account.paid_amount) == (D("99.00"), D("0.00"))
+    assert paid.discount_amount == paid.shipping_fee == 0
