@@ -27,7 +27,8 @@ from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order
 
 class CustomerInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CustomerKind.choices)
-    name = serializers.CharField(max_length=200)
+    # Blank is the intake's to judge: marketplaces hide the buyer's name (parked, not refused).
+    name = serializers.CharField(max_length=200, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     id_number = serializers.CharField(

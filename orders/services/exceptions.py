@@ -291,9 +291,10 @@ def order_exception_edit_address(
             value = (value or "").strip()
             if name == "receiver_phone":
                 value = normalize_phone(value)
-                if order.customer_data.get("phone") == order.receiver_phone:
-                    # The buyer's own phone was the one sent masked: correct it too.
-                    order.customer_data = {**order.customer_data, "phone": value}
+            buyer_key = {"receiver_phone": "phone", "receiver_name": "name"}.get(name)
+            if buyer_key and order.customer_data.get(buyer_key, "") == getattr(order, name):
+                # The buyer's own name or phone was the one sent hidden: correct it too.
+                order.customer_data = {**order.customer_data, buyer_key: value}
             old = getattr(order, name)
             if old != value:
                 changes.append(

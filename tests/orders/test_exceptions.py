@@ -452,3 +452,21 @@ def test_an_unlisted_sku_listed_again_is_released_after_a_recheck(
     Sku.objects.filter(pk=old.pk).update(state="listed")
     services.order_exception_release(order_id=order.pk, by=service)
     assert Order.objects.get(pk=order.pk).lines.get().sku == old
+
+
+def test_a_hidden_buyer_name_parks_and_is_fixed_with_the_address(
+    client: Any, tmall: Any, sku: Any, service: Any
+) -> None:
+    data = order_data()
+    data["customer"]["name"] = ""
+    order = park(client, tmall, **{k: v for k, v in data.items() if k != "external_id"})
+    assert set(order.exceptions.values_list("code", "field")) == {
+        ("address", "customer.name"),
+        ("address", "shipping_address.name"),
+    }
+    result = services.order_exception_edit_address(
+        order_id=order.pk, by=service, reason="买家旺旺确认", receiver_name="李娜"
+    )
+    assert result.open_reasons == []
+    order.refresh_from_db()
+    assert order.customer_data["name"] == "李娜"
