@@ -57,11 +57,10 @@ SHIPPED_459 = "3901234567890123459"
 UNPAID_460 = "3901234567890123460"
 
 
-def park_if_possible(channel: Any) -> Any:
-    """Marketplace channels park rule-breaking paid orders once the exception queue is in."""
-    if hasattr(channel, "intake_policy"):
-        channel.intake_policy = "park"
-        channel.save(update_fields=["intake_policy"])
+def parking(channel: Any) -> Any:
+    """A marketplace channel that parks rule-breaking paid orders in the exception queue."""
+    channel.intake_policy = "park"
+    channel.save(update_fields=["intake_policy"])
     return channel
 
 
@@ -79,7 +78,7 @@ def tmall(clock: Any, skus: dict[str, Any]) -> Any:
     ChannelSkuMapping.objects.create(
         channel=channel, outer_id="TB-OUTER-88", sku=listed_sku("SKU00004", "30.00")
     )
-    return park_if_possible(channel)
+    return parking(channel)
 
 
 def write(tmp_path: Path, files: list[tuple[str, bytes]]) -> list[str]:
@@ -242,7 +241,7 @@ def test_a_person_who_may_not_import_is_refused(tmall: Any, tmp_path: Path, make
 @pytest.mark.parametrize("path", [JD_2018, PDD_2020])
 def test_jd_and_pinduoduo_exports(clock: Any, skus: Any, tmp_path: Path, path: Path) -> None:
     kind = "jd" if "jd" in path.parts else "pinduoduo"
-    channel = park_if_possible(make_channel(code=f"{kind}-shop", kind=kind))
+    channel = parking(make_channel(code=f"{kind}-shop", kind=kind))
 
     output = run(channel, write(tmp_path, [(path.name, path.read_bytes())]))
 
@@ -252,7 +251,7 @@ def test_jd_and_pinduoduo_exports(clock: Any, skus: Any, tmp_path: Path, path: P
 
 
 def test_jd_2016_layout_with_codes_to_map(clock: Any, skus: Any, tmp_path: Path) -> None:
-    channel = park_if_possible(make_channel(code="jd-shop", kind="jd"))
+    channel = parking(make_channel(code="jd-shop", kind="jd"))
     paths = write(tmp_path, [(JD_2016.name, JD_2016.read_bytes())])
 
     message = refused(channel, paths)
@@ -272,9 +271,8 @@ def test_douyin_export_on_a_refusing_channel(clock: Any, skus: Any, tmp_path: Pa
     and a refusing channel refuses the file, naming order and field; the other orders are
     skipped by state with their reasons."""
     channel = make_channel(code="douyin-shop", kind="douyin")
-    if hasattr(channel, "intake_policy"):
-        channel.intake_policy = "refuse"
-        channel.save(update_fields=["intake_policy"])
+    channel.intake_policy = "refuse"
+    channel.save(update_fields=["intake_policy"])
     paths = write(tmp_path, [(DOUYIN.name, DOUYIN.read_bytes())])
 
     preview = run(channel, paths, "--dry-run")
@@ -288,16 +286,11 @@ def test_douyin_export_on_a_refusing_channel(clock: Any, skus: Any, tmp_path: Pa
     assert Order.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    reason="the intake refuses an empty customer name as malformed rather than parking it as "
-    "an incomplete address (the receiver of these exports is encrypted or left out)",
-    strict=False,
-)
 @pytest.mark.parametrize(("path", "kind"), [(DOUYIN, "douyin"), (PDD_2023, "pinduoduo")])
 def test_an_export_without_the_receiver_parks_the_order_on_a_parking_channel(
     clock: Any, skus: Any, tmp_path: Path, path: Path, kind: str
 ) -> None:
-    channel = park_if_possible(make_channel(code=f"{kind}-shop", kind=kind))
+    channel = parking(make_channel(code=f"{kind}-shop", kind=kind))
 
     output = run(channel, write(tmp_path, [(path.name, path.read_bytes())]))
 
@@ -361,9 +354,8 @@ def test_a_refused_order_stores_none_of_the_file(tmp_path: Path, clock: Any, sku
     """On a channel that refuses rule breakers, one refusal rolls back the orders already
     created in the same run."""
     channel = make_channel(code="tmall-refusing", kind="tmall")
-    if hasattr(channel, "intake_policy"):
-        channel.intake_policy = "refuse"
-        channel.save(update_fields=["intake_policy"])
+    channel.intake_policy = "refuse"
+    channel.save(update_fields=["intake_policy"])
     ChannelSkuMapping.objects.create(
         channel=channel, outer_id="TB-OUTER-88", sku=listed_sku("SKU00004", "30.00")
     )
@@ -380,8 +372,6 @@ def test_a_refused_order_stores_none_of_the_file(tmp_path: Path, clock: Any, sku
 def test_a_parking_channel_parks_a_rule_breaker_with_its_reasons(
     tmall: Any, skus: Any, tmp_path: Path
 ) -> None:
-    if not hasattr(tmall, "intake_policy"):
-        pytest.skip("the channel's intake policy comes with the exception queue")
     Sku.objects.filter(pk=skus["SKU00003"].pk).update(state=SkuState.DELISTED)
 
     output = run(tmall, write(tmp_path, taobao_files()))
