@@ -218,6 +218,25 @@ class ManualOrderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SKU-0001, 2, 99.00"}),
         help_text=_("One line per SKU: code, quantity, unit price."),
     )
+    shipping_fee = forms.DecimalField(
+        label=_("Shipping fee"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    discount_amount = forms.DecimalField(
+        label=_("Discounts and coupons"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Shared over the lines in proportion to their amounts."),
+    )
+    paid_amount = forms.DecimalField(
+        label=_("Paid by the buyer"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text=_("Empty: the whole total when paid, nothing when not paid yet."),
+    )
     needs_invoice = forms.BooleanField(label=_("Needs an invoice"), required=False)
     invoice_kind = forms.ChoiceField(
         label=_("Invoice kind"), choices=[("", "—"), *InvoiceKind.choices], required=False
@@ -298,7 +317,13 @@ class ManualOrderForm(forms.Form):
             )
         }
         customer["kind"] = d["customer_kind"]
+        money = {
+            key: str(d[key])
+            for key in ("shipping_fee", "discount_amount", "paid_amount")
+            if d.get(key) is not None
+        }
         return {
+            **money,
             "external_id": d.get("external_id", ""),
             "placed_at": d["placed_at"],
             "paid_at": d.get("paid_at"),

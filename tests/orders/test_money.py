@@ -4,6 +4,7 @@ and each line's share of the discount, through the signed intake API and the ser
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from ecomops.demo import seed_users, seeders
 from orders.models import MARKETPLACE_KINDS, Order, OrderLine, PaymentTerms
@@ -323,3 +325,37 @@ def test_the_data_migration_fills_goods_and_paid_of_earlier_orders(sku: Any) -> 
     assert (paid.goods_amount, paid.total_amount, paid.paid_amount) == (D("198.00"),) * 3
     assert (on_account.goods_amount, on_account.paid_amount) == (D("99.00"), D("0.00"))
     assert paid.discount_amount == paid.shipping_fee == 0
+
+
+def test_staff_key_in_postage_and_discount_and_a_wrong_paid_amount_is_shown_on_its_field(
+    client: Any, make_user: Any, channel: Any, sku: Any
+) -> None:
+    client.force_login(make_user("presales_service"))
+    now = timezone.localtime()
+    form = {
+        "channel": channel.pk,
+        "placed_at": f"{now - timedelta(minutes=10):%Y-%m-%dT%H:%M}",
+        "paid_at": f"{now - timedelta(minutes=9):%Y-%m-%dT%H:%M}",
+        "customer_kind": "individual",
+        "customer_name": "赵磊",
+        "customer_phone": "13812345678",
+        "customer_province": "北京市",
+        "customer_city": "北京市",
+        "customer_street_address": "长安街1号",
+        "lines": "SKU-1, 2, 99.00",
+        "shipping_fee": "10.00",
+        "discount_amount": "8.00",
+        "paid_amount": "300.00",
+    }
+    response = client.post("/orders/new/", form)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["paid_amount"] == [
+        "The amount paid 300.00 is more than the total 200.00."
+    ]
+    assert Order.objects.count() == 0
+    form["paid_amount"] = ""
+    assert client.post("/orders/new/", form).status_code == 302
+    order = Order.objects.get()
+    assert (order.discount_amount, order.shipping_fee) == (D("8.00"), D("10.00"))
+    assert order.total_amount == order.paid_amount == D("200.00")
