@@ -152,7 +152,7 @@ def test_a_skus_refunds_stop_at_its_lines_net_amount(service: Any, sku: Any, sku
 def test_reconciliation_compares_payments_with_the_amount_paid(
     clerk: Any, manager: Any, sku: Any
 ) -> None:
-    fields = {"accepted_at": local_datetime(DAY, time(9)), "needs_invoice": False}
+    fields: dict[str, Any] = {"accepted_at": local_datetime(DAY, time(9)), "needs_invoice": False}
     # Goods 200, 15 off, 8 postage: total 193, the platform's 10 voucher: paid 183.
     exact = charged(
         priced_order([(sku, 2, "100.00")], **fields),
