@@ -36,10 +36,20 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
+# Data migrations whose rows tests rely on, each idempotent (get_or_create): run again after
+# a transactional test's flush emptied the tables they filled.
+SEEDING_MIGRATIONS = [
+    ("ecomops.sla.migrations.0002_default_policies", "create_policies"),
+    ("ecomops.sla.migrations.0007_order_exception_policy", "create_policy"),
+    ("returns.migrations.0002_channel_and_schedules", "create_channel"),
+    ("orders.migrations.0004_opening_processes", "seed_processes"),
+]
+
+
 def ensure_sla_policies() -> None:
-    """The default SLA policies, for transactional tests that run after a flush emptied
-    what the data migration had created."""
+    """The rows the data migrations created (SLA policies, the after-sales channel, the shop
+    opening processes), for transactional tests that run after a flush emptied them."""
     from django.apps import apps
 
-    migration = importlib.import_module("ecomops.sla.migrations.0002_default_policies")
-    migration.create_policies(apps, None)
+    for module, function in SEEDING_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

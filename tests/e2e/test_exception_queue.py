@@ -22,7 +22,7 @@ def test_service_staff_map_the_code_and_release_the_parked_order(
     channel = make_channel(code="tmall", kind="tmall", intake_policy=IntakePolicy.PARK)
     listed_sku("SKU-1", "99.00")
     response = push(Client(), channel, order_data(external_id="TM-E2E-EXC", sku="TM-NEW-1"))
-    assert response.status_code == 201
+    assert response.status_code == 201, response.json()
     assert response.json()["state"] == "exception"
     order = Order.objects.get()
     price = push(
