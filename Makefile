@@ -54,6 +54,9 @@ pytest: $(STAMP)
 # clock of the whole process to a Monday of a year beyond the packaged holiday data (the
 # calendar falls back to Monday-Saturday), to 23:50 on New Year's Eve and to a Sunday night.
 # The moments are company time (TZ); tests pinned with @pytest.mark.clock keep their own.
+# libfaketime reads its settings once: by default it re-reads them from the environment
+# every 10 s, from whichever thread asks the time, and that getenv racing the setenv of
+# pytest's main thread can crash an xdist worker (a segmentation fault).
 TEST_DATES := 2027-07-05T10:30:00 2026-12-31T23:50:00 2026-12-13T22:30:00
 
 test-dates: $(STAMP)
@@ -63,6 +66,7 @@ test-dates: $(STAMP)
 	for moment in $(TEST_DATES); do \
 		echo "==> pytest with the clock at $$moment (Asia/Shanghai)"; \
 		env -u DATABASE_URL TZ=Asia/Shanghai FAKETIME_DONT_FAKE_MONOTONIC=1 \
+			FAKETIME_CACHE_DURATION=86400 \
 			faketime -f "@$$(echo $$moment | tr T ' ')" \
 			$(BIN)/pytest -m "not e2e" -n $(PYTEST_WORKERS) --dist loadfile \
 			|| failed="$$failed $$moment"; \
