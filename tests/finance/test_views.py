@@ -157,6 +157,7 @@ def test_bank_payment_form_keeps_what_was_typed_when_refused(client, clerk):
     assert not Payment.objects.exists()
 
 
+@pytest.mark.clock(MONDAY_MORNING)  # when the payment came in
 def test_match_form_names_the_unknown_order(client, clerk):
     payment = services.bank_payment_record(
         reference="ICBC-10",

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from orders import services
 from orders.models import ChannelSkuMapping, Order, OrderState
 from tests.orders.factories import make_customer, order_data
+from tests.timeutil import at
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +154,7 @@ def test_refused_action_is_a_message_not_an_error(
     assert "cannot confirm" in response.content.decode()
 
 
+@pytest.mark.clock(at(2026, 11, 23, 10))  # just after the typed order was placed
 def test_manual_entry_keeps_what_was_typed(
     client: Any, make_user: Any, channel: Any, sku: Any
 ) -> None:

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.timeutil import at
 from tests.warehouse.factories import make_order, pack, pick_all, put_stock
 from warehouse import services
 from warehouse.models import Batch, DeliveryNote, StockBalance
@@ -80,6 +81,7 @@ def test_every_page_of_a_batch_in_progress_renders(
     assert released["wave"].number in page
 
 
+@pytest.mark.clock(at(2026, 11, 23, 12, 30))  # the 12:00 batch is cut
 def test_only_a_manager_releases_by_hand(
     warehouse: Any, sku: Any, make_user: Any, client: Client
 ) -> None:
