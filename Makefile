@@ -52,12 +52,13 @@ pytest: $(STAMP)
 
 # The suite on days other than today, on SQLite, browser tests aside: libfaketime moves the
 # clock of the whole process to a Monday of a year beyond the packaged holiday data (the
-# calendar falls back to Monday-Saturday), to 23:50 on New Year's Eve and to a Sunday night.
+# calendar falls back to Monday-Saturday), to 23:50 on New Year's Eve, to a Sunday night and
+# to a morning of the National Day holiday (before the days tests pin).
 # The moments are company time (TZ); tests pinned with @pytest.mark.clock keep their own.
 # libfaketime reads its settings once: by default it re-reads them from the environment
 # every 10 s, from whichever thread asks the time, and that getenv racing the setenv of
 # pytest's main thread can crash an xdist worker (a segmentation fault).
-TEST_DATES := 2027-07-05T10:30:00 2026-12-31T23:50:00 2026-12-13T22:30:00
+TEST_DATES := 2027-07-05T10:30:00 2026-12-31T23:50:00 2026-12-13T22:30:00 2026-10-05T10:00:00
 
 test-dates: $(STAMP)
 	@command -v faketime >/dev/null 2>&1 || \
