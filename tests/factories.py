@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 
@@ -48,8 +49,35 @@ SEEDING_MIGRATIONS = [
 
 def ensure_sla_policies() -> None:
     """The rows the data migrations created (SLA policies, the after-sales channel, the shop
-    opening processes), for transactional tests that run after a flush emptied them."""
+    opening processes, the beat schedules), for transactional tests that run after a flush
+    emptied them."""
     from django.apps import apps
 
     for module, function in SEEDING_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+    # Created under their first names and renamed later: replayed only into an empty table.
+    if not apps.get_model("django_celery_beat", "PeriodicTask").objects.exists():
+        for operation in _schedule_operations():
+            operation.code(apps, None)
+
+
+@functools.cache
+def _schedule_operations() -> list[Any]:
+    """Every migration operation ``ecomops.beat`` built (the default schedules and their
+    renames), in the order migrate ran them; each is safe to run twice."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    plan = [key for leaf in loader.graph.leaf_nodes() for key in loader.graph.forwards_plan(leaf)]
+    seen: set[tuple[str, str]] = set()
+    operations = []
+    for key in plan:
+        if key in seen:
+            continue
+        seen.add(key)
+        for operation in loader.graph.nodes[key].operations:
+            if isinstance(operation, RunPython) and operation.code.__module__ == "ecomops.beat":
+                operations.append(operation)
+    return operations

@@ -101,3 +101,16 @@ def test_default_schedules_have_chinese_names_and_descriptions() -> None:
         assert re.search(r"[\u4e00-\u9fff]", task.name), task.name
         assert re.search(r"[\u4e00-\u9fff]", task.description), task.name
         assert re.fullmatch(r"[a-z_.]+", task.task), task.task
+
+
+def test_the_schedules_come_back_after_a_flush() -> None:
+    """A transactional test's flush empties beat's tables; the next test on that worker
+    gets every default schedule back under its current name, once."""
+    from tests.factories import ensure_sla_policies
+
+    before = sorted(PeriodicTask.objects.values_list("name", "task"))
+    PeriodicTask.objects.all().delete()
+    ensure_sla_policies()
+    assert sorted(PeriodicTask.objects.values_list("name", "task")) == before
+    ensure_sla_policies()
+    assert PeriodicTask.objects.count() == len(before)
