@@ -85,6 +85,58 @@ def sku_price_history(*, sku: Sku) -> QuerySet[SkuPrice]:
     return sku.prices.select_related("changed_by").order_by("-created_at", "-pk")
 
 
+class PriceBook:
+    """The prices of some SKUs at any instants, from one read of their price rows.
+
+    For the order intake, which prices thousands of lines placed at as many instants: the
+    rule is the one ``_latest_prices`` states in SQL (a promotion in its window first, else
+    the online price; among rows in effect the latest ``valid_from``, then the latest row),
+    applied in memory. ``tests/listings/test_price_book.py`` holds the two to each other.
+    """
+
+    def __init__(self) -> None:
+        # (sku id, kind) -> rows (valid_from, pk, valid_until, price), latest first.
+        self._rows: dict[tuple[int, str], list[tuple[datetime, int, datetime | None, Decimal]]]
+        self._rows = {}
+        self._loaded: set[int] = set()
+
+    def load(self, sku_ids: Iterable[int]) -> None:
+        """Read the price rows of the SKUs not read yet (one query)."""
+        wanted = set(sku_ids) - self._loaded
+        if not wanted:
+            return
+        self._loaded |= wanted
+        rows = SkuPrice.objects.filter(sku_id__in=wanted).values_list(
+            "sku_id", "kind", "valid_from", "pk", "valid_until", "price"
+        )
+        for sku_id, kind, valid_from, pk, valid_until, price in rows:
+            self._rows.setdefault((sku_id, kind), []).append((valid_from, pk, valid_until, price))
+        for entries in self._rows.values():
+            entries.sort(reverse=True, key=lambda row: (row[0], row[1]))
+
+    def price_at(self, sku_id: int, at: datetime) -> Decimal | None:
+        """What a customer paid for the SKU at ``at``; None when it had no price then."""
+        for kind in (PriceKind.PROMOTION, PriceKind.ONLINE):
+            for valid_from, _pk, valid_until, price in self._rows.get((sku_id, kind), ()):
+                if valid_from <= at and (valid_until is None or valid_until > at):
+                    return price
+        return None
+
+
+def listed_skus_by_code(codes: Iterable[str]) -> dict[str, Sku]:
+    """The listed SKUs among ``codes``, by code, whether priced or not (one query); with a
+    ``PriceBook`` loaded for them, those priced now are the orderable ones."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    return {
+        sku.code: sku
+        for sku in Sku.objects.filter(state=SkuState.LISTED, code__in=wanted).select_related(
+            "product", "product__brand"
+        )
+    }
+
+
 # --- What orders may sell --------------------------------------------------------------------
 
 

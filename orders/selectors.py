@@ -69,19 +69,51 @@ def exact_customer_match(data: dict[str, Any]) -> Customer | None:
     number does when exactly one customer has it and that customer's own code or ID does
     not contradict the order's.
     """
-    credit_code = data.get("credit_code") or ""
-    id_number = data.get("id_number") or ""
-    phone = data.get("phone") or ""
-    query = Q()
-    if credit_code:
-        query |= Q(credit_code=credit_code)
-    if id_number:
-        query |= Q(id_number=id_number)
-    if phone:
-        query |= Q(phone=phone)
-    if not query:
+    return exact_customer_matches([data])[0]
+
+
+def _match_keys(data: dict[str, Any]) -> tuple[str, str, str]:
+    return data.get("credit_code") or "", data.get("id_number") or "", data.get("phone") or ""
+
+
+def exact_customer_matches(datas: list[dict[str, Any]]) -> list[Customer | None]:
+    """``exact_customer_match`` for many orders' customer details, in one read."""
+    keys = [_match_keys(data) for data in datas]
+    codes = {k[0] for k in keys if k[0]}
+    ids = {k[1] for k in keys if k[1]}
+    phones = {k[2] for k in keys if k[2]}
+    if not (codes or ids or phones):
+        return [None] * len(datas)
+    by_key: dict[tuple[str, str], list[Customer]] = defaultdict(list)
+    for field_name, values in (("credit_code", codes), ("id_number", ids), ("phone", phones)):
+        wanted = sorted(values)
+        for start in range(0, len(wanted), 5000):
+            for customer in _active_customers().filter(
+                **{f"{field_name}__in": wanted[start : start + 5000]}
+            ):
+                by_key[(field_name, getattr(customer, field_name))].append(customer)
+    return [_exact_match(data, key, by_key) for data, key in zip(datas, keys, strict=True)]
+
+
+def _exact_match(
+    data: dict[str, Any],
+    key: tuple[str, str, str],
+    by_key: dict[tuple[str, str], list[Customer]],
+) -> Customer | None:
+    credit_code, id_number, phone = key
+    if not (credit_code or id_number or phone):
         return None
-    found = list(_active_customers().filter(query).order_by("pk")[:20])
+    found_by_pk: dict[int, Customer] = {}
+    for field_name, value in (
+        ("credit_code", credit_code),
+        ("id_number", id_number),
+        ("phone", phone),
+    ):
+        if value:
+            for customer in by_key.get((field_name, value), ()):
+                found_by_pk[customer.pk] = customer
+    # The first 20 customers any of the details names, as one query would see them.
+    found = [found_by_pk[pk] for pk in sorted(found_by_pk)][:20]
     if credit_code:
         by_code = [c for c in found if c.credit_code == credit_code]
         if len(by_code) == 1:
@@ -679,21 +711,35 @@ def _address_key(text: str) -> str:
     return "".join(text.split())
 
 
+class Blacklist:
+    """The active blacklist, read once: kept by service staff, it is short."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[tuple[str, str], list[BlacklistEntry]] = defaultdict(list)
+        self._addresses: dict[str, list[BlacklistEntry]] = defaultdict(list)
+        for entry in BlacklistEntry.objects.filter(active=True).order_by("pk"):
+            if entry.kind == BlacklistKind.ADDRESS:
+                self._addresses[_address_key(entry.value)].append(entry)
+            else:
+                self._by_value[(entry.kind, entry.value)].append(entry)
+
+    def hits(self, *, buyer_account: str, phones: set[str], address: str) -> list[BlacklistEntry]:
+        """Entries matching the buyer account, one of the phones or the address (spaces
+        ignored): buyer and phone entries first, each kind in the order they were added."""
+        hits = [e for p in phones for e in self._by_value.get((BlacklistKind.PHONE, p), ())]
+        if buyer_account:
+            hits += self._by_value.get((BlacklistKind.BUYER, buyer_account), [])
+        hits.sort(key=lambda entry: entry.pk)
+        key = _address_key(address)
+        if key:
+            hits += self._addresses.get(key, [])
+        return hits
+
+
 def blacklist_hits(*, buyer_account: str, phones: set[str], address: str) -> list[BlacklistEntry]:
     """Active blacklist entries matching the buyer account, one of the phones or the address
     (spaces ignored)."""
-    wanted = Q(kind=BlacklistKind.PHONE, value__in=phones)
-    if buyer_account:
-        wanted |= Q(kind=BlacklistKind.BUYER, value=buyer_account)
-    hits = list(BlacklistEntry.objects.filter(active=True).filter(wanted).order_by("pk"))
-    key = _address_key(address)
-    if key:
-        hits += [
-            entry
-            for entry in BlacklistEntry.objects.filter(active=True, kind=BlacklistKind.ADDRESS)
-            if _address_key(entry.value) == key
-        ]
-    return hits
+    return Blacklist().hits(buyer_account=buyer_account, phones=phones, address=address)
 
 
 def duplicate_window_hours() -> int:
@@ -703,6 +749,111 @@ def duplicate_window_hours() -> int:
 def goods_key(lines: list[dict[str, Any]]) -> list[tuple[str, int]]:
     """The goods of a payload as (code as sent, quantity), in one order."""
     return sorted((str(line.get("sku", "")), int(line.get("quantity") or 0)) for line in lines)
+
+
+@dataclass
+class OrderSeen:
+    """What the duplicate check compares of an order already in (or earlier in a batch)."""
+
+    pk: int
+    number: str
+    external_id: str
+    phone: str
+    buyer_account: str
+    address_key: str
+    goods: list[tuple[str, int]]
+    placed_at: datetime
+
+
+class DuplicateFinder:
+    """Possible duplicates of orders about to be accepted into ``channel`` (issue 20 §3):
+    orders of the channel (not cancelled) placed within the duplicate window by the same
+    buyer account or phone, to the same address, for the same goods. The orders already in
+    that could match are read once for all of them; ``add`` makes an order accepted since
+    a candidate for the ones after it."""
+
+    def __init__(
+        self,
+        *,
+        channel: Channel,
+        phones: set[str],
+        buyer_accounts: set[str],
+        placed: tuple[datetime, datetime] | None,
+    ) -> None:
+        self.window = timedelta(hours=duplicate_window_hours())
+        self._by_phone: dict[str, list[OrderSeen]] = defaultdict(list)
+        self._by_account: dict[str, list[OrderSeen]] = defaultdict(list)
+        if placed is None or not (phones or buyer_accounts):
+            return
+        base = Order.objects.filter(
+            channel=channel,
+            placed_at__gte=placed[0] - self.window,
+            placed_at__lte=placed[1] + self.window,
+        ).exclude(state=OrderState.CANCELLED)
+        seen: dict[int, OrderSeen] = {}
+        for lookup, values in (
+            ("receiver_phone__in", sorted(phones)),
+            ("payload__buyer_account__in", sorted(buyer_accounts)),
+        ):
+            for start in range(0, len(values), 5000):
+                rows = base.filter(**{lookup: values[start : start + 5000]}).values_list(
+                    "pk",
+                    "number",
+                    "external_id",
+                    "receiver_phone",
+                    "payload",
+                    "ship_province",
+                    "ship_city",
+                    "ship_district",
+                    "ship_street",
+                    "placed_at",
+                )
+                for pk, number, external_id, phone, payload, *address, placed_at in rows:
+                    if pk not in seen:
+                        seen[pk] = OrderSeen(
+                            pk=pk,
+                            number=number,
+                            external_id=external_id,
+                            phone=phone,
+                            buyer_account=(payload or {}).get("buyer_account", ""),
+                            address_key=_address_key("".join(address)),
+                            goods=goods_key((payload or {}).get("lines") or []),
+                            placed_at=placed_at,
+                        )
+        for order in sorted(seen.values(), key=lambda o: o.pk):
+            self.add(order)
+
+    def add(self, order: OrderSeen) -> None:
+        if order.phone:
+            self._by_phone[order.phone].append(order)
+        if order.buyer_account:
+            self._by_account[order.buyer_account].append(order)
+
+    def find(
+        self,
+        *,
+        buyer_account: str,
+        phone: str,
+        address: str,
+        goods: list[tuple[str, int]],
+        placed_at: datetime,
+        external_id: str,
+        before_pk: int | None = None,
+    ) -> list[OrderSeen]:
+        """The possible duplicates, the first received first. ``before_pk``: only orders
+        received before that one."""
+        same_buyer = {o.pk: o for o in self._by_phone.get(phone, ())} if phone else {}
+        if buyer_account:
+            same_buyer.update((o.pk, o) for o in self._by_account.get(buyer_account, ()))
+        candidates = [
+            order
+            for pk, order in sorted(same_buyer.items())
+            if abs(order.placed_at - placed_at) <= self.window
+            and order.external_id != external_id
+            and (before_pk is None or pk < before_pk)
+        ][:50]
+        key = _address_key(address)
+        return [o for o in candidates if o.address_key == key and o.goods == goods]
 
 
 def possible_duplicates(
@@ -715,34 +866,25 @@ def possible_duplicates(
     placed_at: datetime,
     external_id: str,
     before_pk: int | None = None,
-) -> list[Order]:
+) -> list[OrderSeen]:
     """Orders of the channel (not cancelled) placed within the duplicate window of
     ``placed_at`` by the same buyer account or phone, to the same address, for the same
     goods. ``before_pk``: only orders received before that one."""
-    window = timedelta(hours=duplicate_window_hours())
-    same_buyer = Q(receiver_phone=phone) if phone else Q(pk__in=[])
-    if buyer_account:
-        same_buyer |= Q(payload__buyer_account=buyer_account)
-    candidates = (
-        Order.objects.filter(
-            channel=channel,
-            placed_at__gte=placed_at - window,
-            placed_at__lte=placed_at + window,
-        )
-        .filter(same_buyer)
-        .exclude(state=OrderState.CANCELLED)
-        .exclude(external_id=external_id)
-        .order_by("pk")
+    finder = DuplicateFinder(
+        channel=channel,
+        phones={phone} if phone else set(),
+        buyer_accounts={buyer_account} if buyer_account else set(),
+        placed=(placed_at, placed_at),
     )
-    if before_pk is not None:
-        candidates = candidates.filter(pk__lt=before_pk)
-    key = _address_key(address)
-    return [
-        order
-        for order in candidates[:50]
-        if _address_key(order.ship_address) == key
-        and goods_key(order.payload.get("lines") or []) == goods
-    ]
+    return finder.find(
+        buyer_account=buyer_account,
+        phone=phone,
+        address=address,
+        goods=goods,
+        placed_at=placed_at,
+        external_id=external_id,
+        before_pk=before_pk,
+    )
 
 
 def exception_queue() -> QuerySet[Order]:

@@ -55,7 +55,7 @@ from ecomops.validators import (
     validate_resident_id,
 )
 from listings.models import Sku
-from listings.selectors import orderable_skus_by_code
+from listings.selectors import PriceBook, listed_skus_by_code
 
 from ..models import (
     BlacklistKind,
@@ -72,11 +72,12 @@ from ..models import (
     OrderState,
 )
 from ..selectors import (
-    blacklist_hits,
+    Blacklist,
+    DuplicateFinder,
+    OrderSeen,
     duplicate_window_hours,
     exact_customer_match,
     goods_key,
-    possible_duplicates,
     shop_state_of_channel,
 )
 from .clocks import EXCEPTION_CLOCK, clocks_on_identified, clocks_on_received
@@ -328,58 +329,116 @@ def _parse_time(errors: FieldErrorCollector, path: str, value: str | None) -> da
 
 
 class SkuResolver:
-    """Turns the codes a channel sends into orderable SKUs with their listed prices.
+    """Turns the codes a channel sends into orderable SKUs and their listed prices.
 
     A code is first looked up in the channel's mapping (platform outer ids), then taken as
-    our own SKU code. The mapping and what is orderable now are cached, so an import
-    resolves each code once.
+    our own SKU code. The mapping, the SKUs and their price rows are read once per resolver
+    (``listings.selectors.PriceBook``), so an import or a batch of pushes prices every line
+    at its own instant without a query per order.
     """
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
         self._mapping: dict[str, str] | None = None
-        self._known: set[str] = set()
-        self._orderable: dict[str, Sku] = {}
+        self._listed: dict[str, Sku] = {}
         self._checked: set[str] = set()
+        self._known: set[str] = set()
+        self._book = PriceBook()
+        self._now = timezone.now()
 
     def mapping(self, codes: Iterable[str]) -> dict[str, str]:
         if self._mapping is None:
             self._mapping = dict(self.channel.sku_mappings.values_list("outer_id", "sku__code"))
         return {code: self._mapping.get(code, code) for code in codes}
 
+    def load(self, codes: Iterable[str]) -> None:
+        """Read what the resolver needs for ``codes`` (sent codes) in a few queries."""
+        internal = set(self.mapping(codes).values())
+        new_codes = internal - self._checked
+        if not new_codes:
+            return
+        self._checked |= new_codes
+        listed = listed_skus_by_code(new_codes)
+        self._listed.update(listed)
+        self._book.load(sku.pk for sku in listed.values())
+        unlisted = new_codes - listed.keys()
+        if unlisted:
+            self._known |= set(Sku.objects.filter(code__in=unlisted).values_list("code", flat=True))
+        self._known |= listed.keys()
+
     def resolve(
-        self, codes: list[str], placed_at: datetime
+        self, codes: list[str], placed_at: datetime | None = None
     ) -> tuple[dict[str, Sku], dict[str, str], set[str]]:
         """(orderable SKU by sent code, internal code by sent code, codes that exist at all).
 
-        Orderable means listed now (we can ship it); each SKU's ``order_price`` is the
-        listed price when the order was placed (a promotion then still counts), or today's
-        price if it had none then.
+        Orderable means listed and priced now (we can ship it). ``placed_at`` is unused
+        (kept for callers of before ``order_price``).
         """
+        self.load(codes)
         internal = self.mapping(codes)
-        wanted = set(internal.values())
-        new_codes = wanted - self._orderable.keys() - self._checked
-        if new_codes:
-            self._orderable.update(orderable_skus_by_code(new_codes))
-            self._checked |= new_codes
-        orderable = {code: self._orderable[code] for code in wanted if code in self._orderable}
-        then: dict[str, Sku] = {}
-        if orderable and placed_at < timezone.now() - timedelta(minutes=1):
-            then = orderable_skus_by_code(orderable.keys(), placed_at)
-        for code, sku in orderable.items():
-            earlier = then.get(code)
-            sku.order_price = (  # type: ignore[attr-defined]
-                earlier.current_price if earlier is not None else sku.current_price  # type: ignore[attr-defined]
-            )
-        missing = {code for code in internal.values() if code not in orderable}
-        unknown_to_cache = missing - self._known
-        if unknown_to_cache:
-            self._known |= set(
-                Sku.objects.filter(code__in=unknown_to_cache).values_list("code", flat=True)
-            )
-        existing = set(orderable) | (missing & self._known)
-        by_sent = {sent: orderable[code] for sent, code in internal.items() if code in orderable}
+        by_sent = {}
+        for sent, code in internal.items():
+            sku = self._listed.get(code)
+            if sku is not None and self._book.price_at(sku.pk, self._now) is not None:
+                by_sent[sent] = sku
+        existing = {code for code in internal.values() if code in self._known}
         return by_sent, internal, existing
+
+    def order_price(self, sku: Sku, placed_at: datetime) -> Decimal:
+        """The listed price when the order was placed (a promotion then still counts), or
+        today's price if it had none then."""
+        price = None
+        if placed_at < self._now - timedelta(minutes=1):
+            price = self._book.price_at(sku.pk, placed_at)
+        if price is None:
+            price = self._book.price_at(sku.pk, self._now)
+        if price is None:  # resolve() only answers SKUs priced now
+            raise ValueError(f"SKU {sku.code} has no price")
+        return price
+
+
+class IntakeContext:
+    """What the checks read besides the payload, read once for all the orders of a batch
+    (an import, a page of a connector's pushes): the SKUs and their prices, the blacklist,
+    and the orders already in that a new one could duplicate."""
+
+    def __init__(
+        self, channel: Channel, payloads: list[OrderPayload], resolver: SkuResolver | None = None
+    ) -> None:
+        self.channel = channel
+        self.resolver = resolver or SkuResolver(channel)
+        self.resolver.load(line["sku"] for p in payloads for line in p["lines"] if line["sku"])
+        self._payloads = payloads
+        self._blacklist: Blacklist | None = None
+        self._duplicates: DuplicateFinder | None = None
+
+    @property
+    def blacklist(self) -> Blacklist:
+        if self._blacklist is None:
+            self._blacklist = Blacklist()
+        return self._blacklist
+
+    @property
+    def duplicates(self) -> DuplicateFinder:
+        if self._duplicates is None:
+            placed = [t for p in self._payloads if (t := _parse_quietly(p["placed_at"]))]
+            self._duplicates = DuplicateFinder(
+                channel=self.channel,
+                phones={p["shipping_address"]["phone"] for p in self._payloads} - {""},
+                buyer_accounts={p.get("buyer_account", "") for p in self._payloads} - {""},
+                placed=(min(placed), max(placed)) if placed else None,
+            )
+        return self._duplicates
+
+
+def _parse_quietly(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def check_customer(
@@ -444,7 +503,7 @@ def _check_lines(
         errors.add("lines", _("An order needs at least one line."))
         return [], []
     codes = [line["sku"] for line in lines if line["sku"]]
-    by_sent, internal, existing = resolver.resolve(codes, at or timezone.now())
+    by_sent, internal, existing = resolver.resolve(codes)
     skus: list[Sku] = []
     prices: list[Decimal] = []
     tolerance = channel.price_tolerance_percent
@@ -483,7 +542,7 @@ def _check_lines(
             continue
         if sku is None:
             continue
-        listed = to_money(sku.order_price)  # type: ignore[attr-defined]
+        listed = to_money(resolver.order_price(sku, at or timezone.now()))
         allowed = (listed * tolerance / 100).quantize(Decimal("0.01"))
         if abs(unit_price - listed) > allowed:
             errors.reason(
@@ -500,12 +559,13 @@ def _check_lines(
     return skus, prices
 
 
-def _check_blacklist(errors: FieldErrorCollector, payload: OrderPayload) -> None:
+def _check_blacklist(
+    errors: FieldErrorCollector, payload: OrderPayload, blacklist: Blacklist
+) -> None:
     shipping = payload["shipping_address"]
     phones = {p for p in (shipping["phone"], payload["customer"]["phone"]) if p}
-    address = "".join(shipping[k] for k in ("province", "city", "district", "street_address"))
-    for entry in blacklist_hits(
-        buyer_account=payload.get("buyer_account", ""), phones=phones, address=address
+    for entry in blacklist.hits(
+        buyer_account=payload.get("buyer_account", ""), phones=phones, address=_address(payload)
     ):
         path = {
             BlacklistKind.BUYER: "buyer_account",
@@ -520,28 +580,24 @@ def _check_blacklist(errors: FieldErrorCollector, payload: OrderPayload) -> None
         )
 
 
-def _check_duplicate(
-    errors: FieldErrorCollector,
-    channel: Channel,
+def _address(payload: OrderPayload) -> str:
+    shipping = payload["shipping_address"]
+    return "".join(shipping[k] for k in ("province", "city", "district", "street_address"))
+
+
+def duplicate_reasons(
+    finder: DuplicateFinder,
     payload: OrderPayload,
     placed_at: datetime,
-    parked: Order | None,
-) -> None:
-    shipping = payload["shipping_address"]
-    for other in possible_duplicates(
-        channel=channel,
-        buyer_account=payload.get("buyer_account", ""),
-        phone=shipping["phone"],
-        address="".join(shipping[k] for k in ("province", "city", "district", "street_address")),
-        goods=goods_key(payload["lines"]),
-        placed_at=placed_at,
-        external_id=payload["external_id"],
-        before_pk=parked.pk if parked is not None else None,
-    ):
-        errors.reason(
-            "duplicate",
-            "external_id",
-            _(
+    *,
+    before_pk: int | None = None,
+) -> list[Reason]:
+    """The ``duplicate`` reasons of an order: one per order it may repeat."""
+    return [
+        Reason(
+            code="duplicate",
+            field="external_id",
+            message=_(
                 "Possibly the same order as %(number)s (%(external_id)s): same buyer, address "
                 "and goods placed within %(hours)s hours."
             )
@@ -551,6 +607,30 @@ def _check_duplicate(
                 "hours": duplicate_window_hours(),
             },
         )
+        for other in finder.find(
+            buyer_account=payload.get("buyer_account", ""),
+            phone=payload["shipping_address"]["phone"],
+            address=_address(payload),
+            goods=goods_key(payload["lines"]),
+            placed_at=placed_at,
+            external_id=payload["external_id"],
+            before_pk=before_pk,
+        )
+    ]
+
+
+def order_seen(order_pk: int, number: str, payload: OrderPayload, placed_at: datetime) -> OrderSeen:
+    """An order just accepted, as the duplicate check of the orders after it sees it."""
+    return OrderSeen(
+        pk=order_pk,
+        number=number,
+        external_id=payload["external_id"],
+        phone=payload["shipping_address"]["phone"],
+        buyer_account=payload.get("buyer_account", ""),
+        address_key="".join(_address(payload).split()),
+        goods=goods_key(payload["lines"]),
+        placed_at=placed_at,
+    )
 
 
 def prepare_order(
@@ -560,14 +640,20 @@ def prepare_order(
     *,
     park: bool = False,
     parked: Order | None = None,
+    context: IntakeContext | None = None,
+    canonical: OrderPayload | None = None,
 ) -> _Prepared:
     """Check ``data`` against every rule; ``IntakeError`` lists all that is wrong.
 
     With ``park`` (a marketplace channel), a paid order breaking only business rules comes
     back with its ``reasons`` instead, checked against the blacklist and earlier orders
     too; ``parked`` is the order being re-checked (it is no duplicate of itself).
+    ``context``: what was read for a batch of orders this one belongs to (``canonical``:
+    ``data`` in its canonical form, when the caller has it already).
     """
-    payload = canonical_payload(data)
+    payload = canonical if canonical is not None else canonical_payload(data)
+    if context is None:
+        context = IntakeContext(channel, [payload], resolver)
     errors = FieldErrorCollector()
     external_id = payload["external_id"]
     if errors.required("external_id", external_id) and len(external_id) > 64:
@@ -582,14 +668,18 @@ def prepare_order(
     _check_shipping(errors, payload["shipping_address"])
     if payload["needs_invoice"]:
         _check_invoice(errors, payload["invoice"])
-    skus, prices = _check_lines(
-        errors, channel, resolver or SkuResolver(channel), payload["lines"], placed_at
-    )
+    skus, prices = _check_lines(errors, channel, context.resolver, payload["lines"], placed_at)
     money = check_money(errors, payload, paid=payload["paid_at"] is not None)
     park = park and paid_at is not None and not errors.structural
     if park and placed_at is not None:
-        _check_blacklist(errors, payload)
-        _check_duplicate(errors, channel, payload, placed_at, parked)
+        _check_blacklist(errors, payload, context.blacklist)
+        for reason in duplicate_reasons(
+            context.duplicates,
+            payload,
+            placed_at,
+            before_pk=parked.pk if parked is not None else None,
+        ):
+            errors.reason(reason.code, reason.field, reason.message)
     if errors.fields and not park:
         raise IntakeError(_("The order was not accepted."), {"fields": errors.fields})
     if placed_at is None:  # reported above; keeps the type checker informed
