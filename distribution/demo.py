@@ -29,7 +29,7 @@ from listings.models import Sku, SkuState
 from listings.selectors import with_current_price
 from orders.demo import HistoryOrder, completed_orders
 from orders.models import Channel, Customer, Order, OrderSource
-from orders.services.intake import order_intake
+from orders.services import order_intake
 
 from .models import ContactMethod, Deal, Partner, PartnerKind
 from .services import agents, deals, distributors, partners

@@ -106,8 +106,10 @@ class PriceBook:
         if not wanted:
             return
         self._loaded |= wanted
-        rows = SkuPrice.objects.filter(sku_id__in=wanted).values_list(
-            "sku_id", "kind", "valid_from", "pk", "valid_until", "price"
+        rows = (
+            SkuPrice.objects.filter(sku_id__in=wanted)
+            .order_by()
+            .values_list("sku_id", "kind", "valid_from", "pk", "valid_until", "price")
         )
         for sku_id, kind, valid_from, pk, valid_until, price in rows:
             self._rows.setdefault((sku_id, kind), []).append((valid_from, pk, valid_until, price))
@@ -131,9 +133,9 @@ def listed_skus_by_code(codes: Iterable[str]) -> dict[str, Sku]:
         return {}
     return {
         sku.code: sku
-        for sku in Sku.objects.filter(state=SkuState.LISTED, code__in=wanted).select_related(
-            "product", "product__brand"
-        )
+        for sku in Sku.objects.filter(state=SkuState.LISTED, code__in=wanted)
+        .select_related("product", "product__brand")
+        .order_by()
     }
 
 

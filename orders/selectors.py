@@ -85,13 +85,18 @@ def exact_customer_matches(datas: list[dict[str, Any]]) -> list[Customer | None]
     if not (codes or ids or phones):
         return [None] * len(datas)
     by_key: dict[tuple[str, str], list[Customer]] = defaultdict(list)
-    for field_name, values in (("credit_code", codes), ("id_number", ids), ("phone", phones)):
-        wanted = sorted(values)
-        for start in range(0, len(wanted), 5000):
-            for customer in _active_customers().filter(
-                **{f"{field_name}__in": wanted[start : start + 5000]}
-            ):
-                by_key[(field_name, getattr(customer, field_name))].append(customer)
+    named = {"credit_code": sorted(codes), "id_number": sorted(ids), "phone": sorted(phones)}
+    longest = max(len(values) for values in named.values())
+    for start in range(0, longest, 2000):
+        query = Q()
+        for field_name, values in named.items():
+            if values[start : start + 2000]:
+                query |= Q(**{f"{field_name}__in": values[start : start + 2000]})
+        for customer in _active_customers().filter(query).order_by():
+            for field_name in named:
+                value = getattr(customer, field_name)
+                if value:
+                    by_key[(field_name, value)].append(customer)
     return [_exact_match(data, key, by_key) for data, key in zip(datas, keys, strict=True)]
 
 

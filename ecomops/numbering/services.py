@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import Sequence
@@ -13,19 +12,34 @@ from .models import Sequence
 
 def next_in_series(key: str, count: int = 1) -> int:
     """The next number of ``key`` (the last of ``count`` taken at once); safe under
-    concurrency (a row lock per series, held until the caller's transaction ends)."""
+    concurrency: one ``UPDATE … RETURNING`` takes the numbers and locks the series' row until
+    the caller's transaction ends, so callers take their numbers as late as they can."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    with transaction.atomic():
-        updated = Sequence.objects.filter(key=key).update(last=F("last") + count)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    Sequence.objects.create(key=key, last=count)
-                    return count
-            except IntegrityError:
-                Sequence.objects.filter(key=key).update(last=F("last") + count)
-        return Sequence.objects.get(key=key).last
+    last = _take(key, count)
+    if last is not None:
+        return last
+    try:
+        with transaction.atomic():
+            Sequence.objects.create(key=key, last=count)
+            return count
+    except IntegrityError:  # a concurrent first number of the series won
+        last = _take(key, count)
+        if last is None:
+            raise
+        return last
+
+
+def _take(key: str, count: int) -> int | None:
+    table = connection.ops.quote_name(Sequence._meta.db_table)
+    with connection.cursor() as cursor:
+        # PostgreSQL and SQLite (3.35+) both return the updated row.
+        cursor.execute(
+            f"UPDATE {table} SET last = last + %s WHERE key = %s RETURNING last",  # noqa: S608
+            [count, key],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def next_number(prefix: str, *, day: date | None = None, width: int = 4) -> str:

@@ -98,6 +98,51 @@ def sla_clock_start(
             return _running(policy, obj).get()
 
 
+def sla_clocks_start_new(
+    *,
+    code: str,
+    model: type[models.Model],
+    starts: list[tuple[int, datetime]],
+    stopped_at: datetime | None = None,
+) -> int:
+    """Start the ``code`` clock on many objects that have none yet (just created), in one
+    insert: ``starts`` holds (object pk, started at). With ``stopped_at`` the clocks are
+    written already stopped then (work done as the objects were created, e.g. a customer
+    identified on arrival), a breach recorded as ``sla_clock_stop`` would. Returns how many
+    clocks were written (none when the policy is switched off)."""
+    policy = _policy(code)
+    if not policy.active or not starts:
+        return 0
+    if policy.limit is None:
+        raise SlaError(
+            _("The SLA policy %(policy)s has no limit: give the due time.")
+            % {"policy": policy.name},
+            {"code": code},
+        )
+    content_type = ContentType.objects.get_for_model(model)
+    clocks = []
+    for object_id, started in starts:
+        due = add_working_time(started, policy.limit)
+        late = stopped_at is not None and stopped_at > due
+        clocks.append(
+            SlaClock(
+                policy=policy,
+                content_type=content_type,
+                object_id=object_id,
+                owner_role=policy.owner_role,
+                started_at=started,
+                due_at=due,
+                stopped_at=stopped_at,
+                breached_at=due if late else None,
+            )
+        )
+    SlaClock.objects.bulk_create(clocks, batch_size=2000)
+    for clock in clocks:
+        if clock.breached_at is not None:
+            sla_breached.send(sender=SlaClock, clock=clock)
+    return len(clocks)
+
+
 def sla_clock_stop(
     *, code: str, obj: models.Model, stopped_at: datetime | None = None
 ) -> SlaClock | None:

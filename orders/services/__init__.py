@@ -1,5 +1,6 @@
 """Writes of the order process; views, the API, admin, tasks and other apps call these."""
 
+from .accept import IntakeOutcome, order_intake, order_key_in, orders_intake
 from .channels import (
     ChannelError,
     channel_intake_policy_set,
@@ -47,8 +48,6 @@ from .intake import (
     IntakeError,
     IntakeResult,
     SkuResolver,
-    order_intake,
-    order_key_in,
     prepare_order,
 )
 from .orders import (
@@ -100,6 +99,7 @@ __all__ = [
     "ImportPlan",
     "IntakeConflict",
     "IntakeError",
+    "IntakeOutcome",
     "IntakeResult",
     "OrderError",
     "OrderNotFoundError",
@@ -150,6 +150,7 @@ __all__ = [
     "order_ship",
     "orders_bulk",
     "orders_import",
+    "orders_intake",
     "orders_release_many",
     "orders_roll_over",
     "prepare_order",

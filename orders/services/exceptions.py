@@ -36,15 +36,9 @@ from ..models import (
     OrderState,
 )
 from ..selectors import exact_customer_match, open_exceptions, parked_orders_waiting_for_code
+from .accept import create_lines, identify_automatically
 from .clocks import EXCEPTION_CLOCK, clocks_on_received
-from .intake import (
-    OrderPayload,
-    _Prepared,
-    create_lines,
-    identify_automatically,
-    normalize_phone,
-    prepare_order,
-)
+from .intake import OrderPayload, _Prepared, normalize_phone, prepare_order
 from .orders import BulkResult, order_cancel, orders_bulk
 
 RESOLVE = "orders.resolve_exception"

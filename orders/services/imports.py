@@ -36,15 +36,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.errors import ApplicationError, require_permission
+from ecomops.gcpause import collector_paused
 
 from ..models import Channel, ChannelSkuMapping, Order, OrderImport, OrderSource
+from .accept import orders_intake
 from .channels import channel_mapping_add
 from .intake import (
     IntakeError,
     SkuResolver,
     canonical_payload,
     differing_fields,
-    order_intake,
     payload_hash,
 )
 from .platform_events import order_platform_state_moved
@@ -76,6 +77,8 @@ SKU_COLUMN = {
 # Orders already in are looked up this many order numbers at a time (SQLite's variable cap).
 _LOOKUP_CHUNK = 5000
 _FORMAT = "ecomops-import-files/1"
+# Orders handed to the intake at a time: its reads and inserts are per chunk.
+_INTAKE_CHUNK = 2000
 
 # What becomes of an order of the file.
 NEW = "new"  # in the plan: will be created
@@ -346,16 +349,6 @@ def import_plan(*, channel: Channel, files: list[tuple[str, bytes]]) -> ImportPl
 # --- Importing ---------------------------------------------------------------------------
 
 
-def _parked_reasons(order: Order) -> list[str] | None:
-    """The reasons an order was parked in the exception queue for; None when it was not."""
-    if getattr(order, "state", "") != "exception":
-        return None
-    reasons = getattr(order, "exceptions", None)
-    if reasons is None:
-        return []
-    return [str(getattr(reason, "message", reason)) for reason in reasons.all()]
-
-
 def _refusal(item: PlannedOrder, exc: IntakeError) -> ExportFileError:
     fields = exc.extra.get("fields", {}) if isinstance(exc.extra, dict) else {}
     problems = "; ".join(
@@ -380,30 +373,33 @@ def _refusal(item: PlannedOrder, exc: IntakeError) -> ExportFileError:
 
 
 def _execute(plan: ImportPlan, *, by: Any) -> None:
-    """Create the plan's new orders through the intake (inside the caller's transaction);
-    a refused order raises, so the caller's transaction stores nothing."""
+    """Create the plan's new orders through the intake, a chunk at a time (inside the
+    caller's transaction); a refused order raises, so the caller's transaction stores
+    nothing."""
     plan.raise_errors()
-    for item in plan.new:
-        if item.payload is None:
-            continue
-        try:
-            result = order_intake(
-                channel=plan.channel,
-                data=item.payload,
-                source=OrderSource.IMPORT,
-                by=by,
-                resolver=plan.resolver,
-            )
-        except IntakeError as exc:
-            raise _refusal(item, exc) from exc
-        item.order_id, item.order_number = result.order.pk, result.order.number
-        reasons = _parked_reasons(result.order)
-        if not result.created:  # another import of the same order committed meanwhile
-            item.status = EXISTING
-        elif reasons is None:
-            item.status = CREATED
-        else:
-            item.status, item.messages = PARKED, reasons
+    new = [item for item in plan.new if item.payload is not None]
+    for start in range(0, len(new), _INTAKE_CHUNK):
+        chunk = new[start : start + _INTAKE_CHUNK]
+        outcomes = orders_intake(
+            channel=plan.channel,
+            payloads=[item.payload for item in chunk if item.payload is not None],
+            source=OrderSource.IMPORT,
+            by=by,
+            resolver=plan.resolver,
+        )
+        for item, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome.error, IntakeError):
+                raise _refusal(item, outcome.error)
+            if outcome.order is None:
+                continue
+            item.order_id, item.order_number = outcome.order.pk, outcome.order.number
+            if outcome.status == "parked":
+                item.status = PARKED
+                item.messages = [r.message for r in outcome.reasons]
+            elif outcome.created:
+                item.status = CREATED
+            else:  # another import of the same order committed meanwhile
+                item.status = EXISTING
     for item in plan.changed:
         if item.moved_to:
             # Issue 20 §4: as the platform's order_closed / refund_requested event would.
@@ -500,7 +496,8 @@ def import_upload(
     nothing is kept; unknown codes are kept, for the operator to map them in place."""
     require_permission(by, PERMISSION, _("You are not allowed to import orders."))
     files = read_uploads(uploads)
-    plan = import_plan(channel=channel, files=files)
+    with collector_paused():
+        plan = import_plan(channel=channel, files=files)
     if not plan.orders:
         raise ImportFileError(_("The export has a header but no orders."))
     return _record(channel=channel, files=files, plan=plan, by=by)
@@ -528,8 +525,9 @@ def import_run(*, import_id: int, by: Any) -> ImportOutcome:
         order_import = OrderImport.objects.select_for_update().get(pk=import_id)
         if order_import.state == OrderImport.State.IMPORTED:
             return ImportOutcome(order_import=order_import, plan=None)
-        plan = import_preview(order_import=order_import)
-        _execute(plan, by=by)
+        with collector_paused():
+            plan = import_preview(order_import=order_import)
+            _execute(plan, by=by)
         _mark_imported(order_import, plan)
     return ImportOutcome(order_import=order_import, plan=plan)
 
@@ -543,7 +541,7 @@ def orders_import(
     require_permission(by, PERMISSION, _("You are not allowed to import orders."))
     if dry_run:
         return ImportOutcome(order_import=None, plan=import_plan(channel=channel, files=files))
-    with transaction.atomic():
+    with transaction.atomic(), collector_paused():
         plan = import_plan(channel=channel, files=files)
         _execute(plan, by=by)
         order_import = None

@@ -34,17 +34,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ecomops.accounts.selectors import acting_user
 from ecomops.cutoffs import CutoffBatch, batch_for
-from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import transition
+from ecomops.errors import ApplicationError, ConflictError
 from ecomops.money import to_money
-from ecomops.numbering.services import next_number
-from ecomops.sla.services import sla_clock_start
 from ecomops.validators import (
     normalize_credit_code,
     normalize_mobile,
@@ -60,27 +55,19 @@ from listings.selectors import PriceBook, listed_skus_by_code
 from ..models import (
     BlacklistKind,
     Channel,
-    Customer,
     CustomerKind,
     InvoiceKind,
     OpeningState,
     Order,
-    OrderException,
-    OrderLine,
-    OrderPush,
-    OrderSource,
-    OrderState,
 )
 from ..selectors import (
     Blacklist,
     DuplicateFinder,
     OrderSeen,
     duplicate_window_hours,
-    exact_customer_match,
     goods_key,
     shop_state_of_channel,
 )
-from .clocks import EXCEPTION_CLOCK, clocks_on_identified, clocks_on_received
 from .order_money import OrderMoney, canonical_money, check_money
 
 OrderPayload = dict[str, Any]
@@ -140,6 +127,7 @@ class Reason:
 class _Prepared:
     payload: OrderPayload  # canonical, JSON-ready
     payload_hash: str
+    placed_at: datetime
     accepted_at: datetime
     batch: CutoffBatch
     skus: list[Sku] = field(default_factory=list)
@@ -348,7 +336,9 @@ class SkuResolver:
 
     def mapping(self, codes: Iterable[str]) -> dict[str, str]:
         if self._mapping is None:
-            self._mapping = dict(self.channel.sku_mappings.values_list("outer_id", "sku__code"))
+            self._mapping = dict(
+                self.channel.sku_mappings.order_by().values_list("outer_id", "sku__code")
+            )
         return {code: self._mapping.get(code, code) for code in codes}
 
     def load(self, codes: Iterable[str]) -> None:
@@ -692,6 +682,7 @@ def prepare_order(
     return _Prepared(
         payload=payload,
         payload_hash=payload_hash(payload),
+        placed_at=placed_at,
         accepted_at=accepted_at,
         batch=batch_for(accepted_at),
         skus=skus,
@@ -702,38 +693,7 @@ def prepare_order(
     )
 
 
-# --- Creating ----------------------------------------------------------------------------
-
-
-def _existing(channel: Channel, external_id: str) -> Order | None:
-    return Order.objects.filter(channel=channel, external_id=external_id).first()
-
-
-def _answer_existing(order: Order, payload: OrderPayload, digest: str, source: str) -> IntakeResult:
-    if order.payload_hash == digest:
-        OrderPush.objects.create(
-            order=order, source=source, outcome=OrderPush.Outcome.REPEATED, payload_hash=digest
-        )
-        return IntakeResult(order=order, created=False)
-    fields = differing_fields(order.payload, payload)
-    OrderPush.objects.create(
-        order=order,
-        source=source,
-        outcome=OrderPush.Outcome.CONFLICT,
-        payload_hash=digest,
-        differing_fields=fields,
-    )
-    raise IntakeConflict(
-        _("Order %(external_id)s was already accepted as %(number)s with different content.")
-        % {"external_id": order.external_id, "number": order.number},
-        {
-            "fields": {path: [_("Differs from the accepted order.")] for path in fields},
-            "order": {"id": order.pk, "number": order.number},
-        },
-    )
-
-
-def _check_channel(channel: Channel) -> None:
+def check_channel(channel: Channel) -> None:
     """A channel takes orders when it is active and, if its shop was opened here, the
     shop is open (a shop still in its opening has an inactive channel anyway; saying
     where the opening stands tells the sender why)."""
@@ -757,174 +717,3 @@ def _check_channel(channel: Channel) -> None:
             % {"channel": channel.code},
             {"channel": channel.code},
         )
-
-
-def order_intake(
-    *,
-    channel: Channel,
-    data: OrderPayload,
-    source: str = OrderSource.API,
-    by: Any = None,
-    resolver: SkuResolver | None = None,
-) -> IntakeResult:
-    """Accept one order from ``channel``; idempotent on (channel, external id).
-
-    Raises ``IntakeError`` (400, every bad field), ``IntakeConflict`` (409, the fields that
-    differ from the accepted order) or ``ChannelClosedError`` (409).
-    """
-    _check_channel(channel)
-    payload = canonical_payload(data)
-    digest = payload_hash(payload)
-    existing = _existing(channel, payload["external_id"])
-    if existing is not None:
-        return _answer_existing(existing, payload, digest, source)
-    # Staff keying an order in fix it on the form; only what the platform sends is parked.
-    park = channel.parks_orders and source != OrderSource.MANUAL
-    prepared = prepare_order(channel, data, resolver, park=park)
-    try:
-        with transaction.atomic():
-            order = _create(channel, prepared, source=source, by=by)
-    except IntegrityError:
-        # A concurrent push of the same external id committed first.
-        existing = _existing(channel, payload["external_id"])
-        if existing is None:
-            raise
-        return _answer_existing(existing, payload, digest, source)
-    return IntakeResult(order=order, created=True)
-
-
-def order_key_in(*, channel: Channel, data: OrderPayload, by: Any) -> IntakeResult:
-    """An order keyed in by service staff; one taken by phone has no channel order number,
-    so it gets one of ours (MO + day + counter)."""
-    if not by.has_perm("orders.key_in_order"):
-        raise PermissionDeniedError(_("You are not allowed to key in orders."))
-    if not _text(data.get("external_id")):
-        data = {**data, "external_id": next_number("MO", width=5)}
-    return order_intake(channel=channel, data=data, source=OrderSource.MANUAL, by=by)
-
-
-def _create(channel: Channel, prepared: _Prepared, *, source: str, by: Any) -> Order:
-    payload = prepared.payload
-    shipping = payload["shipping_address"]
-    invoice = payload["invoice"]
-    order = Order.objects.create(
-        number=next_number("SO", width=6),
-        channel=channel,
-        external_id=payload["external_id"],
-        source=source,
-        customer_data=payload["customer"],
-        receiver_name=shipping["name"],
-        receiver_phone=shipping["phone"],
-        ship_province=shipping["province"],
-        ship_city=shipping["city"],
-        ship_district=shipping["district"],
-        ship_street=shipping["street_address"],
-        ship_postcode=shipping["postcode"],
-        placed_at=datetime.fromisoformat(payload["placed_at"].replace("Z", "+00:00")),
-        paid_at=(
-            datetime.fromisoformat(payload["paid_at"].replace("Z", "+00:00"))
-            if payload["paid_at"]
-            else None
-        ),
-        accepted_at=prepared.accepted_at,
-        batch_date=prepared.batch.batch_date,
-        batch_slot=prepared.batch.slot,
-        ship_by=prepared.batch.ship_by,
-        **(_money_columns(prepared.money) or {"total_amount": prepared.total}),
-        needs_invoice=payload["needs_invoice"],
-        invoice_kind=invoice.get("kind", ""),
-        invoice_details=invoice,
-        buyer_note=payload["buyer_note"],
-        payload=payload,
-        payload_hash=prepared.payload_hash,
-        created_by=acting_user(by),
-        **({"state": OrderState.EXCEPTION} if prepared.reasons else {}),
-    )
-    OrderPush.objects.create(
-        order=order,
-        source=source,
-        outcome=OrderPush.Outcome.CREATED,
-        payload_hash=prepared.payload_hash,
-    )
-    if prepared.reasons:
-        _park(order, prepared.reasons)
-        return order
-    create_lines(order, prepared)
-    clocks_on_received(order)
-    match = exact_customer_match(payload["customer"])
-    if match is not None:
-        identify_automatically(order, match)
-    return order
-
-
-def _park(order: Order, reasons: list[Reason]) -> None:
-    """异常订单: kept with every reason found, on the exception queue's clock."""
-    now = timezone.now()
-    OrderException.objects.bulk_create(
-        [
-            OrderException(
-                order=order, code=r.code, field=r.field, message=r.message[:500], found_at=now
-            )
-            for r in reasons
-        ]
-    )
-    sla_clock_start(code=EXCEPTION_CLOCK, obj=order, started_at=order.received_at)
-
-
-def _money_columns(money: OrderMoney | None) -> dict[str, Decimal]:
-    if money is None:
-        return {}
-    return {
-        "goods_amount": money.goods,
-        "discount_amount": money.discount,
-        "shipping_fee": money.shipping,
-        "total_amount": money.total,
-        "paid_amount": money.paid,
-    }
-
-
-def create_lines(order: Order, prepared: _Prepared) -> None:
-    """The order's lines from a prepared payload with every SKU resolved, each with its
-    share of the discount; the order's money follows the payload (a parked order's may
-    have been corrected before its release)."""
-    payload = prepared.payload
-    columns = _money_columns(prepared.money)
-    changed = [name for name, value in columns.items() if getattr(order, name) != value]
-    if changed:
-        for name in changed:
-            setattr(order, name, columns[name])
-        order.save(update_fields=changed)
-    shares = prepared.money.shares if prepared.money is not None else ()
-    OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                position=index + 1,
-                sku=sku,
-                channel_sku_code=line["sku"],
-                quantity=line["quantity"],
-                unit_price=to_money(line["unit_price"]),
-                list_price=listed,
-                amount=to_money(to_money(line["unit_price"]) * line["quantity"]),
-                discount_share=shares[index] if shares else Decimal("0.00"),
-            )
-            for index, (line, sku, listed) in enumerate(
-                zip(payload["lines"], prepared.skus, prepared.list_prices, strict=True)
-            )
-        ]
-    )
-
-
-def identify_automatically(order: Order, customer: Customer) -> None:
-    now = timezone.now()
-    transition(
-        order,
-        "identify",
-        by=None,
-        reason=_("Matched automatically on credit code, ID number or phone."),
-        update_fields=["customer", "identified_at", "identified_automatically"],
-        customer=customer,
-        at=now,
-        automatic=True,
-    )
-    clocks_on_identified(order, at=now)

@@ -14,11 +14,12 @@ service resolves them against the catalogue and the channel's mappings.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 
 from django.utils.translation import gettext as _
+
+from ecomops.gcpause import collector_paused
 
 from . import douyin, jd, pinduoduo, taobao
 from .common import (
@@ -70,23 +71,9 @@ def read_export(platform: str, files: list[tuple[str, bytes]]) -> ParsedExport:
     if not files:
         file_error("", _("No file was given."))
     key_headers, reader = _READERS[platform]
-    with _collector_paused(), ExitStack() as stack:
+    with collector_paused(), ExitStack() as stack:
         tables = open_tables(files, key_headers, stack)
         return reader(platform, tables)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading allocates hundreds of thousands of rows, dicts and lists that form no cycles:
-    reference counting frees them, while the cyclic collector would walk them over and over
-    (a fifth of the time of a 100,000-line export)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 __all__ = [
