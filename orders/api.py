@@ -22,7 +22,7 @@ from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, veri
 from ecomops.errors import ApplicationError
 
 from . import services
-from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order
+from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order, OrderException
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -221,7 +221,11 @@ def _looks_like_order(data: Any) -> bool:
     )
 
 
-def accepted_body(order: Order) -> dict[str, Any]:
+def accepted_body(order: Order, reasons: list[Any] | None = None) -> dict[str, Any]:
+    """The answer for an accepted order; ``reasons``: its open exception reasons when the
+    caller has them (a batch), else they are read."""
+    if reasons is None:
+        reasons = list(order.exceptions.filter(resolved_at__isnull=True).order_by("pk"))
     return {
         "id": order.pk,
         "number": order.number,
@@ -244,10 +248,7 @@ def accepted_body(order: Order) -> dict[str, Any]:
                 "paid_amount",
             )
         },
-        "reasons": [
-            {"code": e.code, "field": e.field, "message": e.message}
-            for e in order.exceptions.filter(resolved_at__isnull=True).order_by("pk")
-        ],
+        "reasons": [{"code": e.code, "field": e.field, "message": e.message} for e in reasons],
     }
 
 
@@ -353,29 +354,152 @@ class ChannelOrderIntake(SignedEndpoint):
         ],
     )
     def post(self, request: Request, code: str) -> Response:
-        channel = Channel.objects.filter(code=code).first()
-        if channel is None:
-            raise NotFound(_("Unknown channel %(code)s.") % {"code": code})
-        verify_signature(request, channel.secret)
-        serializer = OrderInSerializer(data=request.data)
-        if not serializer.is_valid():
-            fields = flatten_errors(serializer.errors)
-            if _looks_like_order(request.data):
-                # Report the business rules too, so one answer lists everything wrong.
-                try:
-                    services.prepare_order(channel, dict(request.data))
-                except ApplicationError as exc:
-                    for path, messages in exc.extra.get("fields", {}).items():
-                        if path not in fields:
-                            fields[path] = messages
-                except (TypeError, ValueError, AttributeError):
-                    pass  # values too malformed to check further: the field errors say why
-            return Response(
-                {"detail": _("The order was not accepted."), "fields": fields},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        result = services.order_intake(channel=channel, data=dict(serializer.validated_data))
+        channel = _signed_channel(request, code)
+        answer = _check_one(channel, request.data)
+        if isinstance(answer, Response):
+            return answer
+        result = services.order_intake(channel=channel, data=answer)
         return Response(
             accepted_body(result.order),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
+
+
+def _signed_channel(request: Request, code: str) -> Channel:
+    channel = Channel.objects.filter(code=code).first()
+    if channel is None:
+        raise NotFound(_("Unknown channel %(code)s.") % {"code": code})
+    verify_signature(request, channel.secret)
+    return channel
+
+
+def _check_one(channel: Channel, data: Any) -> dict[str, Any] | Response:
+    """The payload's validated data, or the 400 the single push answers for it."""
+    serializer = OrderInSerializer(data=data)
+    if serializer.is_valid():
+        return dict(serializer.validated_data)
+    fields = flatten_errors(serializer.errors)
+    if _looks_like_order(data):
+        # Report the business rules too, so one answer lists everything wrong.
+        try:
+            services.prepare_order(channel, dict(data))
+        except ApplicationError as exc:
+            for path, messages in exc.extra.get("fields", {}).items():
+                if path not in fields:
+                    fields[path] = messages
+        except (TypeError, ValueError, AttributeError):
+            pass  # values too malformed to check further: the field errors say why
+    return Response(
+        {"detail": _("The order was not accepted."), "fields": fields},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+# A page of a connector's orders: what one request may carry.
+MAX_BATCH = 500
+
+
+class PageItemOutSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The order's place in the request, from 0.")
+    external_id = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(
+        choices=["created", "parked", "repeated", "conflict", "refused"]
+    )
+    http_status = serializers.IntegerField(
+        help_text="What the single push would have answered: 201, 200, 400 or 409."
+    )
+    body = serializers.DictField(
+        help_text="The single push's body: the accepted order, or `detail` and `fields`."
+    )
+
+
+class PageInSerializer(serializers.Serializer):
+    orders = OrderInSerializer(many=True, help_text=f"1 to {MAX_BATCH} orders.")
+
+
+class PageOutSerializer(serializers.Serializer):
+    results = PageItemOutSerializer(many=True)
+
+
+class ChannelOrderBatchIntake(SignedEndpoint):
+    """Accept a page of orders pushed by a channel's connector, signed like one push."""
+
+    @extend_schema(
+        operation_id="channel_order_batch_push",
+        summary="Push a page of orders",
+        description=(
+            f"Up to {MAX_BATCH} orders in `orders`, signed like a single push. Each order is "
+            "answered exactly as its own push would be (`http_status` and `body`: created "
+            "201, the same order again 200, conflict 409, refused 400, parked 201 with state "
+            "`exception` and its `reasons`); one refused order does not stop the others. "
+            "Idempotent per order on (channel, external_id): a page sent again answers 200 "
+            "for each order. The request itself answers 200, or 400 when it is not a list "
+            f"of 1 to {MAX_BATCH} orders, 401 for a bad signature, 409 when the channel takes "
+            "no orders."
+        ),
+        request=PageInSerializer,
+        parameters=[
+            OpenApiParameter(TIMESTAMP_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, True),
+            OpenApiParameter(SIGNATURE_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, True),
+        ],
+        responses={200: PageOutSerializer, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        channel = _signed_channel(request, code)
+        orders = request.data.get("orders") if isinstance(request.data, dict) else None
+        if not isinstance(orders, list) or not 1 <= len(orders) <= MAX_BATCH:
+            return Response(
+                {
+                    "detail": _("The orders were not accepted."),
+                    "fields": {
+                        "orders": [_("Send a list of 1 to %(max)s orders.") % {"max": MAX_BATCH}]
+                    },
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        results: list[dict[str, Any] | None] = [None] * len(orders)
+        valid: list[tuple[int, dict[str, Any]]] = []
+        for index, data in enumerate(orders):
+            answer = _check_one(channel, data)
+            if isinstance(answer, Response):
+                external_id = data.get("external_id") if isinstance(data, dict) else ""
+                results[index] = _item(
+                    index, str(external_id or ""), "refused", answer.status_code, answer.data
+                )
+            else:
+                valid.append((index, answer))
+        outcomes = services.orders_intake(channel=channel, payloads=[data for _i, data in valid])
+        repeated = [o.order.pk for o in outcomes if o.order is not None and not o.created]
+        open_reasons = _open_reasons(repeated)
+        for (index, _data), outcome in zip(valid, outcomes, strict=True):
+            if outcome.error is not None:
+                body = {"detail": outcome.error.message, **outcome.error.extra}
+                http_status = outcome.error.status_code
+            elif outcome.order is not None:
+                reasons = (
+                    outcome.reasons if outcome.created else open_reasons.get(outcome.order.pk, [])
+                )
+                body = accepted_body(outcome.order, reasons)
+                http_status = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+            results[index] = _item(index, outcome.external_id, outcome.status, http_status, body)
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+
+def _item(index: int, external_id: str, state: str, http_status: int, body: Any) -> dict[str, Any]:
+    return {
+        "index": index,
+        "external_id": external_id,
+        "status": state,
+        "http_status": http_status,
+        "body": body,
+    }
+
+
+def _open_reasons(order_ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        for reason in OrderException.objects.filter(
+            order_id__in=order_ids, resolved_at__isnull=True
+        ).order_by("pk"):
+            found[reason.order_id].append(reason)
+    return found

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import ChannelOrderIntake
+from .api import ChannelOrderBatchIntake, ChannelOrderIntake
 from .api_events import ChannelOrderEvents
 
 urlpatterns = [
@@ -8,6 +8,11 @@ urlpatterns = [
         "channels/<slug:code>/orders",
         ChannelOrderIntake.as_view(),
         name="orders-channel-order-push",
+    ),
+    path(
+        "channels/<slug:code>/orders/batch",
+        ChannelOrderBatchIntake.as_view(),
+        name="orders-channel-order-batch",
     ),
     path(
         "channels/<slug:code>/orders/<str:external_id>/events",
