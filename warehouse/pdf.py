@@ -12,8 +12,8 @@ in one file. Large waves stay one file per wave (DESIGN §7).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils import timezone
@@ -211,57 +211,104 @@ def wave_documents_pdf(
     return pdf.build_pdf(story, title=f"波次单据 {wave.number}")
 
 
-def _draw_label(canvas: Any, parcel: Parcel) -> None:
-    font = pdf.cjk_font()
-    notes = list(parcel.notes.all())
-    order = notes[0].order
-    warehouse = notes[0].warehouse
-    width, height = pdf.LABEL_100X150
-    canvas.setLineWidth(0.8)
-    canvas.rect(3 * mm, 3 * mm, width - 6 * mm, height - 6 * mm)
-    canvas.setFont(font.bold, 16)
-    canvas.drawString(6 * mm, height - 13 * mm, parcel.carrier.name)
-    canvas.setFont(font.name, 9)
-    canvas.drawRightString(width - 6 * mm, height - 12 * mm, timezone.localdate().isoformat())
-    canvas.line(3 * mm, height - 16 * mm, width - 3 * mm, height - 16 * mm)
-    pdf.draw_code128(
-        canvas, parcel.waybill_number, 8 * mm, height - 40 * mm, bar_height_mm=18, max_width_mm=84
-    )
-    canvas.line(3 * mm, height - 46 * mm, width - 3 * mm, height - 46 * mm)
-    canvas.setFont(font.bold, 10)
-    canvas.drawString(6 * mm, height - 52 * mm, "收")
-    canvas.setFont(font.bold, 12)
-    canvas.drawString(13 * mm, height - 52 * mm, f"{order.receiver_name}  {order.receiver_phone}")
-    canvas.setFont(font.name, 10)
-    address = order.ship_address
-    for i in range(0, min(len(address), 96), 24):
-        canvas.drawString(13 * mm, height - (58 + i // 24 * 5) * mm, address[i : i + 24])
-    canvas.line(3 * mm, height - 80 * mm, width - 3 * mm, height - 80 * mm)
-    canvas.setFont(font.bold, 10)
-    canvas.drawString(6 * mm, height - 86 * mm, "寄")
-    canvas.setFont(font.name, 9)
-    canvas.drawString(13 * mm, height - 86 * mm, f"{settings.COMPANY_NAME} {warehouse.phone}")
-    canvas.drawString(13 * mm, height - 91 * mm, warehouse.address[:30])
-    canvas.line(3 * mm, height - 95 * mm, width - 3 * mm, height - 95 * mm)
-    canvas.setFont(font.name, 9)
-    y = height - 102 * mm
-    for text in (
-        f"订单：{', '.join(n.order.number for n in notes)}",
-        f"包裹：{parcel.number}   重量：{parcel.weight_grams / 1000:.2f} kg",
-        f"件数：{sum(line.to_pack for n in notes for line in n.lines.all())} 件"
-        + ("   合单" if len(notes) > 1 else ""),
-    ):
-        canvas.drawString(6 * mm, y, text[:40])
-        y -= 6 * mm
-    pdf.draw_qr(canvas, order.number, width - 32 * mm, 6 * mm, size_mm=26)
-    canvas.setFont(font.name, 8)
-    canvas.drawString(6 * mm, 8 * mm, f"运单号 {parcel.waybill_number}")
+class _Labels:
+    """Draws waybill labels, one a page: what every label of a run shares is made once.
+
+    The frame, each carrier's header and each warehouse's sender block are PDF forms, drawn
+    once and placed on every page (a few bytes there instead of their drawing again); the
+    font and the print date are looked up once per run, not per label.
+    """
+
+    def __init__(self) -> None:
+        self.font = pdf.cjk_font()
+        self.today = timezone.localdate().isoformat()
+        self.width, self.height = pdf.LABEL_100X150
+        self.last_waybill = ""
+        self._forms: set[str] = set()
+
+    def title(self, pages: int) -> str:
+        return "面单 " + (self.last_waybill if pages == 1 else f"{pages} 张")
+
+    def draw(self, canvas: Any, parcel: Parcel) -> None:
+        font, width, height = self.font, self.width, self.height
+        notes = list(parcel.notes.all())
+        order, warehouse = notes[0].order, notes[0].warehouse
+        self._form(canvas, "frame", self._draw_frame)
+        self._form(canvas, f"carrier{parcel.carrier_id}", self._draw_carrier, parcel.carrier)
+        self._form(canvas, f"sender{warehouse.pk}", self._draw_sender, warehouse)
+        waybill = parcel.waybill_number
+        pdf.draw_code128(
+            canvas, waybill, 8 * mm, height - 40 * mm, bar_height_mm=18, max_width_mm=84
+        )
+        canvas.setFont(font.bold, 12)
+        receiver = f"{order.receiver_name}  {order.receiver_phone}"
+        canvas.drawString(13 * mm, height - 52 * mm, receiver)
+        canvas.setFont(font.name, 10)
+        address = order.ship_address
+        for i in range(0, min(len(address), 96), 24):
+            canvas.drawString(13 * mm, height - (58 + i // 24 * 5) * mm, address[i : i + 24])
+        canvas.setFont(font.name, 9)
+        y = height - 102 * mm
+        for text in (
+            f"订单：{', '.join(n.order.number for n in notes)}",
+            f"包裹：{parcel.number}   重量：{parcel.weight_grams / 1000:.2f} kg",
+            f"件数：{sum(line.to_pack for n in notes for line in n.lines.all())} 件"
+            + ("   合单" if len(notes) > 1 else ""),
+        ):
+            canvas.drawString(6 * mm, y, text[:40])
+            y -= 6 * mm
+        pdf.draw_qr(canvas, order.number, width - 32 * mm, 6 * mm, size_mm=26)
+        canvas.setFont(font.name, 8)
+        canvas.drawString(6 * mm, 8 * mm, f"运单号 {waybill}")
+        self.last_waybill = waybill
+
+    def _form(self, canvas: Any, name: str, draw: Callable[..., None], *args: Any) -> None:
+        """Place the form ``name``, drawing it with ``draw(canvas, *args)`` the first time."""
+        if name not in self._forms:
+            canvas.beginForm(name)
+            draw(canvas, *args)
+            canvas.endForm()
+            self._forms.add(name)
+        canvas.doForm(name)
+
+    def _draw_frame(self, canvas: Any) -> None:
+        width, height = self.width, self.height
+        canvas.setLineWidth(0.8)
+        canvas.rect(3 * mm, 3 * mm, width - 6 * mm, height - 6 * mm)
+        for y in (16, 46, 80, 95):
+            canvas.line(3 * mm, height - y * mm, width - 3 * mm, height - y * mm)
+        canvas.setFont(self.font.bold, 10)
+        canvas.drawString(6 * mm, height - 52 * mm, "收")
+        canvas.drawString(6 * mm, height - 86 * mm, "寄")
+
+    def _draw_carrier(self, canvas: Any, carrier: Any) -> None:
+        canvas.setFont(self.font.bold, 16)
+        canvas.drawString(6 * mm, self.height - 13 * mm, carrier.name)
+        canvas.setFont(self.font.name, 9)
+        canvas.drawRightString(self.width - 6 * mm, self.height - 12 * mm, self.today)
+
+    def _draw_sender(self, canvas: Any, warehouse: Any) -> None:
+        canvas.setFont(self.font.name, 9)
+        canvas.drawString(
+            13 * mm, self.height - 86 * mm, f"{settings.COMPANY_NAME} {warehouse.phone}"
+        )
+        canvas.drawString(13 * mm, self.height - 91 * mm, warehouse.address[:30])
 
 
-def labels_pdf(parcels: Sequence[Parcel]) -> bytes:
+def labels_pdf(parcels: Iterable[Parcel]) -> bytes:
     """Express waybill labels, 100×150 mm, one per parcel."""
-    title = "面单 " + (parcels[0].waybill_number if len(parcels) == 1 else f"{len(parcels)} 张")
-    return pdf.canvas_pdf(parcels, _draw_label, title=title)
+    labels = _Labels()
+    return pdf.canvas_pdf(parcels, labels.draw, title=labels.title)
+
+
+def write_labels_pdf(out: BinaryIO, parcels: Iterable[Parcel]) -> int:
+    """``labels_pdf`` written to ``out`` page by page, for a wave of any size: flat memory.
+
+    ``parcels`` may be an iterator (``selectors.iter_parcels_for_labels``); returns the
+    number of labels.
+    """
+    labels = _Labels()
+    return pdf.write_canvas_pdf(out, parcels, labels.draw, title=labels.title)
 
 
 def packing_slip_pdf(parcel: Parcel) -> bytes:

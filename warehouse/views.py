@@ -6,12 +6,14 @@ and keeps what was typed.
 
 from __future__ import annotations
 
+import itertools
+import tempfile
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -312,13 +314,26 @@ def wave_documents_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("warehouse.view_wave", raise_exception=True)
-def wave_labels_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def wave_labels_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """All the wave's labels in one file, written to a temporary file and streamed from it.
+
+    A wave may hold thousands of parcels: they are read and drawn a chunk at a time, so the
+    worker's memory does not grow with the wave.
+    """
     wave = get_object_or_404(Wave, pk=pk)
-    parcels = selectors.parcels_for_labels(wave=wave)
-    if not parcels:
+    parcels = selectors.iter_parcels_for_labels(wave=wave)
+    first = next(parcels, None)
+    if first is None:
         messages.error(request, _("No parcel of this wave is packed yet."))
         return redirect(wave.get_absolute_url())
-    return _pdf(pdf.labels_pdf(parcels), f"{wave.number}-labels.pdf")
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it once sent)
+    try:
+        pdf.write_labels_pdf(out, itertools.chain([first], parcels))
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return FileResponse(out, content_type="application/pdf", filename=f"{wave.number}-labels.pdf")
 
 
 # --- Pack station ---------------------------------------------------------------------------------

@@ -31,13 +31,15 @@ Fixed layouts (100x150 mm waybill labels) draw at absolute positions, one page p
 
     content = pdf.canvas_pdf(parcels, draw_label, title="面单 " + wave.code)
 
-Print large batches as one file per wave: the whole document is held in memory.
+Print large batches as one file per wave. ``write_canvas_pdf`` writes a fixed layout to a
+file page by page, so a wave of 10,000 labels takes no more memory than one of ten.
 """
 
 from __future__ import annotations
 
 from .barcodes import (
     Code128Barcode,
+    QrCode,
     code128_flowable,
     draw_code128,
     draw_ean13,
@@ -45,6 +47,7 @@ from .barcodes import (
     ean13_check_digit,
     ean13_flowable,
     qr_flowable,
+    qr_matrix,
 )
 from .charts import bar_chart
 from .document import (
@@ -56,6 +59,7 @@ from .document import (
     canvas_pdf,
     standard_footer,
     standard_header,
+    write_canvas_pdf,
 )
 from .fonts import CJKFont, cjk_font, register_cjk_font
 from .formatting import chinese_date, format_money
@@ -69,6 +73,7 @@ __all__ = [
     "Margins",
     "PageDecorator",
     "PageInfo",
+    "QrCode",
     "Styles",
     "bar_chart",
     "build_pdf",
@@ -87,8 +92,10 @@ __all__ = [
     "key_value_table",
     "paragraph",
     "qr_flowable",
+    "qr_matrix",
     "register_cjk_font",
     "standard_footer",
     "standard_header",
     "styles",
+    "write_canvas_pdf",
 ]

@@ -19,7 +19,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 def text_of(response: Any) -> tuple[str, PdfReader]:
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == "application/pdf"
-    reader = PdfReader(io.BytesIO(response.content))
+    content = (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    )  # a wave's labels are streamed from a file
+    reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages), reader
 
 
