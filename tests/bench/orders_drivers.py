@@ -1,0 +1,256 @@
+"""What the order intake benchmarks run, at any size, against any HTTP client.
+
+``tests/bench/test_orders_bench.py`` runs them at full size against gunicorn on PostgreSQL;
+``tests/orders/test_bench_drivers.py`` runs them at a tiny size through Django's test client
+in the normal suite, so a benchmark cannot rot unnoticed. Each figure comes with its floor:
+plain SQL writing the same rows (the order and its line) in the same run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from orders import services
+from orders.models import Channel, IntakePolicy, Order, OrderLine
+from tests.factories import UserFactory
+from tests.orders.export_generator import taobao_pair
+from tests.orders.factories import listed_sku, make_channel, order_data
+
+# post(path, body, headers) -> (HTTP status, parsed JSON body)
+Post = Callable[[str, bytes, dict[str, str]], tuple[int, Any]]
+
+
+@dataclass
+class Figure:
+    label: str
+    count: int
+    seconds: float
+    floor_seconds: float | None = None
+    statuses: dict[int, int] | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times the plain-SQL floor's time this took."""
+        if not self.floor_seconds:
+            return None
+        return self.seconds / self.floor_seconds
+
+    def line(self) -> str:
+        text = f"{self.label}: {self.count:,} in {self.seconds:.2f} s = {self.rate:,.0f}/s"
+        if self.floor_seconds is not None:
+            floor_rate = self.count / self.floor_seconds if self.floor_seconds else 0.0
+            text += (
+                f"; plain SQL {self.floor_seconds:.2f} s = {floor_rate:,.0f}/s; "
+                f"{self.ratio:.1f}× the floor"
+            )
+        if self.statuses:
+            text += f"; answers {dict(sorted(self.statuses.items()))}"
+        return text
+
+
+def intake_channel(code: str) -> Channel:
+    """A marketplace channel (parks, as Tmall does) selling SKU-1 at 99.00."""
+    channel = make_channel(
+        code=code,
+        kind="tmall",
+        secret=f"{code}-secret",
+        intake_policy=IntakePolicy.PARK,
+        price_tolerance_percent=Decimal("0"),
+    )
+    if not listed_sku_exists("SKU-1"):
+        listed_sku("SKU-1", "99.00")
+    return channel
+
+
+def listed_sku_exists(code: str) -> bool:
+    from listings.models import Sku
+
+    return Sku.objects.filter(code=code).exists()
+
+
+def payload(n: int, prefix: str) -> dict[str, Any]:
+    """Order ``n``: its own buyer (no two are possible duplicates), paid a minute ago."""
+    data = order_data(external_id=f"{prefix}-{n}")
+    data["customer"]["phone"] = f"13{n % 1_000_000_000:09d}"
+    data["customer"]["id_number"] = ""
+    return data
+
+
+def _signed(channel: Channel, body: bytes) -> dict[str, str]:
+    ts = str(int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: ts,
+        SIGNATURE_HEADER: sign(channel.secret, ts, body),
+    }
+
+
+def run_single_pushes(
+    post_factory: Callable[[], Post], channel: Channel, count: int, *, threads: int
+) -> Figure:
+    """``count`` orders, one signed push each, from ``threads`` clients."""
+    bodies = [
+        json.dumps(payload(n, channel.code), ensure_ascii=False).encode() for n in range(count)
+    ]
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    cursor = iter(range(count))
+    path = f"/api/v1/channels/{channel.code}/orders"
+
+    def client() -> None:
+        post = post_factory()
+        while True:
+            with lock:
+                n = next(cursor, None)
+            if n is None:
+                return
+            code, _body = post(path, bodies[n], _signed(channel, bodies[n]))
+            with lock:
+                statuses[code] = statuses.get(code, 0) + 1
+
+    seconds = _timed(client, threads)
+    return Figure("single pushes", count, seconds, statuses=statuses)
+
+
+def run_pages(
+    post_factory: Callable[[], Post], channel: Channel, count: int, *, page: int, threads: int
+) -> Figure:
+    """``count`` orders in signed pages of ``page`` orders, from ``threads`` clients."""
+    pages = [
+        json.dumps(
+            {"orders": [payload(n, channel.code) for n in range(start, min(start + page, count))]},
+            ensure_ascii=False,
+        ).encode()
+        for start in range(0, count, page)
+    ]
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    cursor = iter(range(len(pages)))
+    path = f"/api/v1/channels/{channel.code}/orders/batch"
+
+    def client() -> None:
+        post = post_factory()
+        while True:
+            with lock:
+                n = next(cursor, None)
+            if n is None:
+                return
+            code, body = post(path, pages[n], _signed(channel, pages[n]))
+            answers = [r["http_status"] for r in body["results"]] if code == 200 else [code]
+            with lock:
+                for answer in answers:
+                    statuses[answer] = statuses.get(answer, 0) + 1
+
+    seconds = _timed(client, threads)
+    return Figure(f"pages of {page}", count, seconds, statuses=statuses)
+
+
+def _timed(client: Callable[[], None], threads: int) -> float:
+    """Seconds for ``threads`` clients to finish; one client runs in this thread (the test
+    client shares the test's transaction only there)."""
+    start = time.perf_counter()
+    if threads == 1:
+        client()
+    else:
+        workers = [threading.Thread(target=client) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    return time.perf_counter() - start
+
+
+def _template_rows(channel: Channel) -> tuple[list[str], list[Any], list[str], list[Any]]:
+    """The columns and values of one real order and its line, as Django would write them."""
+    order = Order.objects.filter(channel=channel).first()
+    line = OrderLine.objects.filter(order=order).first() if order else None
+    if order is None or line is None:
+        raise RuntimeError("run the intake first: the floor copies one of its orders")
+
+    def columns_values(obj: Any) -> tuple[list[str], list[Any]]:
+        fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+        return (
+            [f.column for f in fields],
+            [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields],
+        )
+
+    return (*columns_values(order), *columns_values(line))
+
+
+def plain_sql_floor(
+    channel: Channel, count: int, *, per_transaction: int, lines_per_order: int = 1
+) -> float:
+    """Seconds for plain SQL to insert ``count`` orders like the intake's, each with its
+    lines, ``per_transaction`` orders per transaction on one connection (a push: 1)."""
+    order_columns, order_values, line_columns, line_values = _template_rows(channel)
+    number_at = order_columns.index("number")
+    external_at = order_columns.index("external_id")
+    order_at = line_columns.index("order_id")
+    position_at = line_columns.index("position")
+    quote = connection.ops.quote_name
+    order_sql = (
+        f"INSERT INTO {quote(Order._meta.db_table)} ({', '.join(map(quote, order_columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(order_columns))}) RETURNING id"
+    )
+    line_sql = (
+        f"INSERT INTO {quote(OrderLine._meta.db_table)} ({', '.join(map(quote, line_columns))}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(line_columns))})"
+    )
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for first in range(0, count, per_transaction):
+            with transaction.atomic():
+                for n in range(first, min(first + per_transaction, count)):
+                    values = list(order_values)
+                    values[number_at] = f"FLOOR{channel.pk}-{n:09d}"
+                    values[external_at] = f"FLOOR-{n}"
+                    cursor.execute(order_sql, values)
+                    line = list(line_values)
+                    line[order_at] = cursor.fetchone()[0]
+                    for position in range(1, lines_per_order + 1):
+                        line[position_at] = position
+                        cursor.execute(line_sql, line)
+    return time.perf_counter() - start
+
+
+def run_import(channel: Channel, lines: int) -> Figure:
+    """A Taobao order report + item report of ``lines`` item rows, uploaded (read and
+    planned) and imported; the floor inserts as many orders with their lines by plain SQL,
+    all in one transaction."""
+    user = UserFactory(username=f"{channel.code}-rep", roles=["sales_rep"])
+    for code, price in (("SKU00001", "99.00"), ("SKU00002", "59.00")):  # the generator's
+        if not listed_sku_exists(code):
+            listed_sku(code, price)
+    files = taobao_pair(lines)
+    start = time.perf_counter()
+    upload = services.import_upload(
+        channel=channel, uploads=[(name, io.BytesIO(data)) for name, data in files], by=user
+    )
+    done = services.import_run(import_id=upload.pk, by=user).order_import
+    seconds = time.perf_counter() - start
+    created = done.created_count if done else 0
+    # The generator's orders have two lines each.
+    floor = plain_sql_floor(channel, created, per_transaction=max(created, 1), lines_per_order=2)
+    return Figure(f"export import ({created:,} orders)", lines, seconds, floor)
+
+
+def stamp() -> str:
+    """When and under what load a figure was taken (for the printout)."""
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    return f"{timezone.localtime():%Y-%m-%d %H:%M} Asia/Shanghai, load average {load}"

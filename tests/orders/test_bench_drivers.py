@@ -1,0 +1,65 @@
+"""The order intake benchmarks' drivers at a tiny size, so a benchmark cannot rot unnoticed:
+the same code `make bench` runs against gunicorn, here through Django's test client. They
+check what the drivers did, never how fast."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from orders.models import Order
+from tests.bench.orders_drivers import (
+    Post,
+    intake_channel,
+    plain_sql_floor,
+    run_import,
+    run_pages,
+    run_single_pushes,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _client() -> Post:
+    client = Client()
+
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        signed = {k: v for k, v in headers.items() if k != "Content-Type"}
+        response = client.post(path, data=body, content_type="application/json", headers=signed)
+        return response.status_code, json.loads(response.content)
+
+    return post
+
+
+def test_single_pushes_and_their_floor() -> None:
+    channel = intake_channel("tiny-single")
+    figure = run_single_pushes(_client, channel, 6, threads=1)
+    assert figure.statuses == {201: 6}
+    assert Order.objects.filter(channel=channel).count() == 6
+    figure.floor_seconds = plain_sql_floor(channel, 6, per_transaction=1)
+    assert Order.objects.filter(channel=channel).count() == 12
+    floor_order = Order.objects.get(channel=channel, external_id="FLOOR-0")
+    assert floor_order.lines.count() == 1
+    assert figure.ratio is not None
+    assert "plain SQL" in figure.line()
+
+
+def test_pages_and_their_floor() -> None:
+    channel = intake_channel("tiny-pages")
+    figure = run_pages(_client, channel, 7, page=3, threads=1)
+    assert figure.statuses == {201: 7}
+    assert Order.objects.filter(channel=channel).count() == 7
+
+
+def test_the_import_and_its_floor() -> None:
+    channel = intake_channel("tiny-import")
+    figure = run_import(channel, 20)
+    # Every tenth order of the generator is closed: 10 orders, 9 created.
+    assert Order.objects.filter(channel=channel, external_id__startswith="FLOOR").count() == 9
+    assert (
+        Order.objects.filter(channel=channel).exclude(external_id__startswith="FLOOR").count() == 9
+    )
+    assert figure.floor_seconds is not None
