@@ -373,12 +373,18 @@ def _signed_channel(request: Request, code: str) -> Channel:
     return channel
 
 
-def _check_one(channel: Channel, data: Any) -> dict[str, Any] | Response:
-    """The payload's validated data, or the 400 the single push answers for it."""
-    serializer = OrderInSerializer(data=data)
-    if serializer.is_valid():
-        return dict(serializer.validated_data)
-    fields = flatten_errors(serializer.errors)
+def _check_one(
+    channel: Channel, data: Any, serializer: OrderInSerializer | None = None
+) -> dict[str, Any] | Response:
+    """The payload's validated data, or the 400 the single push answers for it.
+
+    ``serializer``: one to reuse for every order of a page (binding a serializer's fields
+    copies them: half the time of a page went there)."""
+    serializer = serializer or OrderInSerializer()
+    try:
+        return dict(serializer.run_validation(data))
+    except serializers.ValidationError as exc:
+        fields = flatten_errors(exc.detail)
     if _looks_like_order(data):
         # Report the business rules too, so one answer lists everything wrong.
         try:
@@ -459,8 +465,9 @@ class ChannelOrderBatchIntake(SignedEndpoint):
             )
         results: list[dict[str, Any] | None] = [None] * len(orders)
         valid: list[tuple[int, dict[str, Any]]] = []
+        serializer = OrderInSerializer()
         for index, data in enumerate(orders):
-            answer = _check_one(channel, data)
+            answer = _check_one(channel, data, serializer)
             if isinstance(answer, Response):
                 external_id = data.get("external_id") if isinstance(data, dict) else ""
                 results[index] = _item(
