@@ -407,7 +407,13 @@ def _execute(plan: ImportPlan, *, by: Any) -> None:
                 channel=plan.channel,
                 external_id=item.external_id,
                 closed=item.moved_to == CLOSED,
-                platform_state=item.platform_state,
+                # A refund is named by its after-sale state (退款中), the order's own state
+                # still says awaiting shipment.
+                platform_state=(
+                    item.reason
+                    if item.moved_to == REFUNDING and item.reason
+                    else item.platform_state
+                ),
                 source=item.file_name,
             )
             item.messages = [moved.event.message]

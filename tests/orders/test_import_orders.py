@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from listings.models import Sku, SkuState
-from orders.models import ChannelSkuMapping, Order, OrderImport
+from orders.models import ChannelSkuMapping, Order, OrderImport, PlatformEvent
 from orders.services import import_plan
 from tests.orders.export_generator import taobao_pair
 from tests.orders.factories import listed_sku, make_channel
@@ -36,6 +36,7 @@ from tests.orders.test_platform_exports import (
     PDD_2020,
     PDD_2023,
     TAOBAO,
+    one_file_edited,
     rows_of,
     set_cell,
     taobao_edited,
@@ -509,3 +510,51 @@ def test_planning_a_file_costs_the_same_queries_for_ten_or_a_hundred_orders(tmal
 
     assert counts[0] == counts[1]
     assert counts[0] <= 5
+
+
+# --- A re-import finds the platform refunding an order we have (issue 20 §4) ------------------
+
+PDD_ORDER = "240612-512345678901234"
+
+
+def _pdd_refunding() -> list[tuple[str, bytes]]:
+    return one_file_edited(PDD_2020, set_cell(PDD_ORDER, "售后状态", "退款中"))
+
+
+@pytest.fixture
+def pdd(clock: Any, skus: Any, tmp_path: Path) -> Any:
+    channel = parking(make_channel(code="pdd-shop", kind="pinduoduo"))
+    run(channel, write(tmp_path, [(PDD_2020.name, PDD_2020.read_bytes())]))
+    assert Order.objects.get(external_id=PDD_ORDER).state == "received"
+    return channel
+
+
+def test_a_reimport_that_finds_a_refund_requested_holds_the_order(
+    pdd: Any, tmp_path: Path
+) -> None:
+    paths = write(tmp_path, _pdd_refunding())
+
+    output = run(pdd, paths)
+
+    order = Order.objects.get(external_id=PDD_ORDER)
+    assert (order.state, order.hold_kind) == ("on_hold", "platform_refund")
+    assert "退款中" in order.hold_reason
+    assert "changed: already in as" in line_of(output, PDD_ORDER)
+    events = PlatformEvent.objects.filter(order=order)
+    assert [e.kind for e in events] == ["refund_requested"]
+    # The same file again: nothing new happens.
+    run(pdd, paths)
+    assert PlatformEvent.objects.filter(order=order).count() == 1
+
+
+def test_a_reimport_that_finds_a_released_order_refunding_asks_to_stop_the_parcel(
+    pdd: Any, tmp_path: Path
+) -> None:
+    Order.objects.filter(external_id=PDD_ORDER).update(state="released")
+
+    run(pdd, write(tmp_path, _pdd_refunding()))
+
+    order = Order.objects.get(external_id=PDD_ORDER)
+    assert order.state == "released"
+    assert order.cancellation_requested_at is not None
+    assert "退款中" in order.cancellation_request_reason
