@@ -23,6 +23,7 @@ from ecomops.errors import ApplicationError
 
 from . import services
 from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order, OrderException
+from .selectors import channel_for_intake
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -358,15 +359,17 @@ class ChannelOrderIntake(SignedEndpoint):
         answer = _check_one(channel, request.data)
         if isinstance(answer, Response):
             return answer
-        result = services.order_intake(channel=channel, data=answer)
+        (outcome,) = services.orders_intake(channel=channel, payloads=[answer])
+        if outcome.error is not None or outcome.order is None:
+            raise outcome.error or services.IntakeError(_("The order was not accepted."))
         return Response(
-            accepted_body(result.order),
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            accepted_body(outcome.order, outcome.reasons if outcome.created else None),
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
         )
 
 
 def _signed_channel(request: Request, code: str) -> Channel:
-    channel = Channel.objects.filter(code=code).first()
+    channel = channel_for_intake(code)
     if channel is None:
         raise NotFound(_("Unknown channel %(code)s.") % {"code": code})
     verify_signature(request, channel.secret)

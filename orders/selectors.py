@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -705,8 +705,22 @@ def shop_opening_of_channel(channel: Channel) -> ShopOpening | None:
 
 
 def shop_state_of_channel(channel: Channel) -> str | None:
-    """The state of the channel's shop opening, or None when it was not opened here."""
-    return ShopOpening.objects.filter(channel_id=channel.pk).values_list("state", flat=True).first()
+    """The state of the channel's shop opening, or None when it was not opened here (read
+    with the channel by ``channel_for_intake``, else now)."""
+    if hasattr(channel, "shop_state"):
+        return channel.shop_state
+    return _latest_opening(channel.pk).values_list("state", flat=True).first()
+
+
+def _latest_opening(channel_id: Any) -> QuerySet[ShopOpening]:
+    return ShopOpening.objects.filter(channel_id=channel_id)
+
+
+def channel_for_intake(code: str) -> Channel | None:
+    """The channel with this code, with its shop opening's state (``shop_state``) read in
+    the same query: a push reads both."""
+    latest = _latest_opening(OuterRef("pk")).values("state")[:1]
+    return Channel.objects.annotate(shop_state=Subquery(latest)).filter(code=code).first()
 
 
 # --- The exception queue (异常订单) and the blacklist ---------------------------------------
@@ -796,12 +810,17 @@ class DuplicateFinder:
             placed_at__lte=placed[1] + self.window,
         ).exclude(state=OrderState.CANCELLED)
         seen: dict[int, OrderSeen] = {}
-        for lookup, values in (
-            ("receiver_phone__in", sorted(phones)),
-            ("payload__buyer_account__in", sorted(buyer_accounts)),
-        ):
-            for start in range(0, len(values), 5000):
-                rows = base.filter(**{lookup: values[start : start + 5000]}).values_list(
+        phone_list, account_list = sorted(phones), sorted(buyer_accounts)
+        for start in range(0, max(len(phone_list), len(account_list)), 2000):
+            same_buyer = Q(pk__in=[])
+            if phone_list[start : start + 2000]:
+                same_buyer |= Q(receiver_phone__in=phone_list[start : start + 2000])
+            if account_list[start : start + 2000]:
+                same_buyer |= Q(payload__buyer_account__in=account_list[start : start + 2000])
+            rows = (
+                base.filter(same_buyer)
+                .order_by()
+                .values_list(
                     "pk",
                     "number",
                     "external_id",
@@ -813,18 +832,19 @@ class DuplicateFinder:
                     "ship_street",
                     "placed_at",
                 )
-                for pk, number, external_id, phone, payload, *address, placed_at in rows:
-                    if pk not in seen:
-                        seen[pk] = OrderSeen(
-                            pk=pk,
-                            number=number,
-                            external_id=external_id,
-                            phone=phone,
-                            buyer_account=(payload or {}).get("buyer_account", ""),
-                            address_key=_address_key("".join(address)),
-                            goods=goods_key((payload or {}).get("lines") or []),
-                            placed_at=placed_at,
-                        )
+            )
+            for pk, number, external_id, phone, payload, *address, placed_at in rows:
+                if pk not in seen:
+                    seen[pk] = OrderSeen(
+                        pk=pk,
+                        number=number,
+                        external_id=external_id,
+                        phone=phone,
+                        buyer_account=(payload or {}).get("buyer_account", ""),
+                        address_key=_address_key("".join(address)),
+                        goods=goods_key((payload or {}).get("lines") or []),
+                        placed_at=placed_at,
+                    )
         for order in sorted(seen.values(), key=lambda o: o.pk):
             self.add(order)
 

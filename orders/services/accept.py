@@ -236,7 +236,7 @@ def _accepted_already(channel: Channel, external_ids: list[str]) -> dict[str, Or
     for start in range(0, len(wanted), _CHUNK):
         for order in Order.objects.filter(
             channel=channel, external_id__in=wanted[start : start + _CHUNK]
-        ):
+        ).order_by():
             found[order.external_id] = order
     return found
 
