@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -212,20 +213,19 @@ class _StreamingCanvas(Canvas):
 
     reportlab keeps every page's drawing operators in memory until ``save()``: about 7 KB
     a label, 70 MB for 10,000, and as much again while it formats the file. Here each page
-    is compressed and written when it is shown; what stays is its object number and offset.
-    The objects that can change until the end (fonts, page tree, forms, catalogue, info)
-    are written by ``save()``, then the cross-reference table over all of them.
+    is compressed and written when it is shown, then dropped from reportlab's registry of
+    objects: what stays is the page's object number and two file offsets. The objects that
+    can change until the end (fonts, page tree, forms, catalogue, info) are written by
+    ``save()``, then the cross-reference table. Pages cannot be linked to or bookmarked.
     """
 
     def __init__(self, out: BinaryIO, **options: Any) -> None:
         super().__init__(io.BytesIO(), **options)
         self._out = out
         self._position = 0
-        self._offsets: dict[str, int] = {}
-        # The header is written first: 1.4 covers all reportlab draws on a label (alpha too).
-        self._emit(
-            b"%PDF-1.4\n" + b"%\223\214\213\236 ReportLab Generated PDF document (opensource)\n"
-        )
+        self._offsets = array("q")  # by object number - 1; 0 until written
+        # The header goes first: 1.4 covers everything reportlab draws on a label.
+        self._emit(b"%PDF-1.4\n%\223\214\213\236 ReportLab Generated PDF document (opensource)\n")
 
     def _emit(self, data: bytes) -> int:
         offset = self._position
@@ -233,12 +233,21 @@ class _StreamingCanvas(Canvas):
         self._position += len(data)
         return offset
 
-    def _emit_object(self, name: str) -> None:
+    def _emit_object(self, name: str) -> int:
+        """Write the registered object ``name``; its object number."""
         document = self._doc
-        self._offsets[name] = self._emit(
-            pdfdoc.PDFIndirectObject(name, document.idToObject[name]).format(document)
-        )
-        document.idToObject[name] = _WRITTEN
+        number = document.idToObjectNumberAndVersion[name][0]
+        data = pdfdoc.PDFIndirectObject(name, document.idToObject[name]).format(document)
+        if len(self._offsets) < number:
+            self._offsets.extend([0] * (number - len(self._offsets)))
+        self._offsets[number - 1] = self._emit(data)
+        return number
+
+    def _forget(self, name: str) -> None:
+        document = self._doc
+        number = document.idToObjectNumberAndVersion.pop(name)[0]
+        del document.numberToId[number]
+        del document.idToObject[name]
 
     def showPage(self) -> None:
         super().showPage()
@@ -250,9 +259,12 @@ class _StreamingCanvas(Canvas):
         contents.dictionary["Filter"] = pdfdoc.PDFName("FlateDecode")
         page.Contents = contents
         name = page.__InternalName__
-        self._emit_object(name)  # references the contents: they get their number now
+        number = self._emit_object(name)  # references the contents: they get a number now
         self._emit_object(contents.__InternalName__)
-        document.Pages.pages[-1] = pdfdoc.PDFObjectReference(name)
+        self._forget(name)
+        self._forget(contents.__InternalName__)
+        # The page tree's entry for the page, as the reference it formats to.
+        document.Pages.pages[-1] = b"%d 0 R" % number
 
     def save(self) -> None:
         """Write what is left and the cross-reference table (``GetPDFData``, ``format``)."""
@@ -269,34 +281,25 @@ class _StreamingCanvas(Canvas):
         if document.Outlines.ready < 0:
             document.Catalog.Outlines = None
         number = 1
-        while number in document.numberToId:  # formatting may register further objects
-            name = document.numberToId[number]
-            if name not in self._offsets:
-                self._emit_object(name)
+        while number <= document.objectcounter:  # formatting may register further objects
+            if number in document.numberToId:
+                self._emit_object(document.numberToId[number])
             number += 1
-        names = [document.numberToId[n] for n in range(1, number)]
-        document.idToOffset.update(self._offsets)
-        xref = pdfdoc.PDFCrossReferenceTable()
-        xref.addsection(0, names)
-        start = self._emit(xref.format(document))
+        count = document.objectcounter
+        self._offsets.extend([0] * (count - len(self._offsets)))
+        entries = b"".join(
+            b"%010d 00000 n \n" % offset if offset else b"0000000000 65535 f \n"
+            for offset in self._offsets[:count]
+        )
+        start = self._emit(b"xref\n0 %d\n0000000000 65535 f \n%s" % (count + 1, entries))
         trailer = pdfdoc.PDFTrailer(
             startxref=start,
-            Size=number,
+            Size=count + 1,
             Root=document.Reference(document.Catalog),
             Info=document.Reference(document.info),
             ID=document.ID(),
         )
         self._emit(trailer.format(document))
-
-
-class _Written(pdfdoc.PDFObject):
-    """Stands for an object already in the file: referable, never formatted again."""
-
-    def format(self, document: Any) -> bytes:
-        raise RuntimeError("a PDF object was formatted after it had been written")
-
-
-_WRITTEN = _Written()
 
 
 def _default_margins(header: PageDecorator | None, footer: PageDecorator | None) -> Margins:
