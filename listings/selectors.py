@@ -116,6 +116,29 @@ class PriceBook:
         for entries in self._rows.values():
             entries.sort(reverse=True, key=lambda row: (row[0], row[1]))
 
+    def load_listed(self, codes: Iterable[str]) -> dict[str, Sku]:
+        """The listed SKUs among ``codes`` that were ever priced, by code, with their price
+        rows read into the book: one query (a listed SKU never priced cannot be ordered)."""
+        wanted = {code for code in codes if code}
+        if not wanted:
+            return {}
+        rows = (
+            SkuPrice.objects.filter(sku__code__in=wanted, sku__state=SkuState.LISTED)
+            .select_related("sku", "sku__product", "sku__product__brand")
+            .order_by()
+        )
+        skus: dict[str, Sku] = {}
+        for row in rows:
+            skus.setdefault(row.sku.code, row.sku)
+            if row.sku_id not in self._loaded:
+                self._rows.setdefault((row.sku_id, row.kind), []).append(
+                    (row.valid_from, row.pk, row.valid_until, row.price)
+                )
+        self._loaded |= {sku.pk for sku in skus.values()}
+        for entries in self._rows.values():
+            entries.sort(reverse=True, key=lambda entry: (entry[0], entry[1]))
+        return skus
+
     def price_at(self, sku_id: int, at: datetime) -> Decimal | None:
         """What a customer paid for the SKU at ``at``; None when it had no price then."""
         for kind in (PriceKind.PROMOTION, PriceKind.ONLINE):
@@ -123,20 +146,6 @@ class PriceBook:
                 if valid_from <= at and (valid_until is None or valid_until > at):
                     return price
         return None
-
-
-def listed_skus_by_code(codes: Iterable[str]) -> dict[str, Sku]:
-    """The listed SKUs among ``codes``, by code, whether priced or not (one query); with a
-    ``PriceBook`` loaded for them, those priced now are the orderable ones."""
-    wanted = {code for code in codes if code}
-    if not wanted:
-        return {}
-    return {
-        sku.code: sku
-        for sku in Sku.objects.filter(state=SkuState.LISTED, code__in=wanted)
-        .select_related("product", "product__brand")
-        .order_by()
-    }
 
 
 # --- What orders may sell --------------------------------------------------------------------

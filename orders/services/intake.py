@@ -50,7 +50,7 @@ from ecomops.validators import (
     validate_resident_id,
 )
 from listings.models import Sku
-from listings.selectors import PriceBook, listed_skus_by_code
+from listings.selectors import PriceBook
 
 from ..models import (
     BlacklistKind,
@@ -348,9 +348,8 @@ class SkuResolver:
         if not new_codes:
             return
         self._checked |= new_codes
-        listed = listed_skus_by_code(new_codes)
+        listed = self._book.load_listed(new_codes)
         self._listed.update(listed)
-        self._book.load(sku.pk for sku in listed.values())
         unlisted = new_codes - listed.keys()
         if unlisted:
             self._known |= set(Sku.objects.filter(code__in=unlisted).values_list("code", flat=True))
