@@ -23,7 +23,7 @@ from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
 from ecomops import pdf
 
 from .models import DeliveryNote, Manifest, Parcel, PickLine, Wave
-from .selectors import SortSlot
+from .selectors import SortSlot, WaybillLabel
 
 
 def _local(value: Any) -> str:
@@ -229,35 +229,32 @@ class _Labels:
     def title(self, pages: int) -> str:
         return "面单 " + (self.last_waybill if pages == 1 else f"{pages} 张")
 
-    def draw(self, canvas: Any, parcel: Parcel) -> None:
+    def draw(self, canvas: Any, label: WaybillLabel) -> None:
         font, width, height = self.font, self.width, self.height
-        notes = list(parcel.notes.all())
-        order, warehouse = notes[0].order, notes[0].warehouse
         self._form(canvas, "frame", self._draw_frame)
-        self._form(canvas, f"carrier{parcel.carrier_id}", self._draw_carrier, parcel.carrier)
-        self._form(canvas, f"sender{warehouse.pk}", self._draw_sender, warehouse)
-        waybill = parcel.waybill_number
+        self._form(canvas, f"carrier{label.carrier_id}", self._draw_carrier, label)
+        self._form(canvas, f"sender{label.warehouse_id}", self._draw_sender, label)
+        waybill = label.waybill_number
         pdf.draw_code128(
             canvas, waybill, 8 * mm, height - 40 * mm, bar_height_mm=18, max_width_mm=84
         )
         canvas.setFont(font.bold, 12)
-        receiver = f"{order.receiver_name}  {order.receiver_phone}"
+        receiver = f"{label.receiver_name}  {label.receiver_phone}"
         canvas.drawString(13 * mm, height - 52 * mm, receiver)
         canvas.setFont(font.name, 10)
-        address = order.ship_address
+        address = label.ship_address
         for i in range(0, min(len(address), 96), 24):
             canvas.drawString(13 * mm, height - (58 + i // 24 * 5) * mm, address[i : i + 24])
         canvas.setFont(font.name, 9)
         y = height - 102 * mm
         for text in (
-            f"订单：{', '.join(n.order.number for n in notes)}",
-            f"包裹：{parcel.number}   重量：{parcel.weight_grams / 1000:.2f} kg",
-            f"件数：{sum(line.to_pack for n in notes for line in n.lines.all())} 件"
-            + ("   合单" if len(notes) > 1 else ""),
+            f"订单：{', '.join(label.order_numbers)}",
+            f"包裹：{label.parcel_number}   重量：{label.weight_grams / 1000:.2f} kg",
+            f"件数：{label.pieces} 件" + ("   合单" if label.merged else ""),
         ):
             canvas.drawString(6 * mm, y, text[:40])
             y -= 6 * mm
-        pdf.draw_qr(canvas, order.number, width - 32 * mm, 6 * mm, size_mm=26)
+        pdf.draw_qr(canvas, label.order_numbers[0], width - 32 * mm, 6 * mm, size_mm=26)
         canvas.setFont(font.name, 8)
         canvas.drawString(6 * mm, 8 * mm, f"运单号 {waybill}")
         self.last_waybill = waybill
@@ -281,34 +278,33 @@ class _Labels:
         canvas.drawString(6 * mm, height - 52 * mm, "收")
         canvas.drawString(6 * mm, height - 86 * mm, "寄")
 
-    def _draw_carrier(self, canvas: Any, carrier: Any) -> None:
+    def _draw_carrier(self, canvas: Any, label: WaybillLabel) -> None:
         canvas.setFont(self.font.bold, 16)
-        canvas.drawString(6 * mm, self.height - 13 * mm, carrier.name)
+        canvas.drawString(6 * mm, self.height - 13 * mm, label.carrier_name)
         canvas.setFont(self.font.name, 9)
         canvas.drawRightString(self.width - 6 * mm, self.height - 12 * mm, self.today)
 
-    def _draw_sender(self, canvas: Any, warehouse: Any) -> None:
+    def _draw_sender(self, canvas: Any, label: WaybillLabel) -> None:
         canvas.setFont(self.font.name, 9)
         canvas.drawString(
-            13 * mm, self.height - 86 * mm, f"{settings.COMPANY_NAME} {warehouse.phone}"
+            13 * mm, self.height - 86 * mm, f"{settings.COMPANY_NAME} {label.warehouse_phone}"
         )
-        canvas.drawString(13 * mm, self.height - 91 * mm, warehouse.address[:30])
+        canvas.drawString(13 * mm, self.height - 91 * mm, label.warehouse_address[:30])
 
 
-def labels_pdf(parcels: Iterable[Parcel]) -> bytes:
-    """Express waybill labels, 100×150 mm, one per parcel."""
-    labels = _Labels()
-    return pdf.canvas_pdf(parcels, labels.draw, title=labels.title)
+def labels_pdf(labels: Iterable[WaybillLabel]) -> bytes:
+    """Express waybill labels, 100×150 mm, one per parcel (``selectors.waybill_labels``)."""
+    drawer = _Labels()
+    return pdf.canvas_pdf(labels, drawer.draw, title=drawer.title)
 
 
-def write_labels_pdf(out: BinaryIO, parcels: Iterable[Parcel]) -> int:
+def write_labels_pdf(out: BinaryIO, labels: Iterable[WaybillLabel]) -> int:
     """``labels_pdf`` written to ``out`` page by page, for a wave of any size: flat memory.
 
-    ``parcels`` may be an iterator (``selectors.iter_parcels_for_labels``); returns the
-    number of labels.
+    ``labels`` may be an iterator (``selectors.waybill_labels``); returns how many.
     """
-    labels = _Labels()
-    return pdf.write_canvas_pdf(out, parcels, labels.draw, title=labels.title)
+    drawer = _Labels()
+    return pdf.write_canvas_pdf(out, labels, drawer.draw, title=drawer.title)
 
 
 def packing_slip_pdf(parcel: Parcel) -> bytes:

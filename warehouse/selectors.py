@@ -296,44 +296,93 @@ def parcels_for_labels(
         Prefetch("notes", queryset=DeliveryNote.objects.select_related("order", "warehouse")),
         Prefetch("notes__lines", queryset=DeliveryNoteLine.objects.select_related("sku")),
     )
-    return list(_printable_parcels(qs, wave=wave, parcel_ids=parcel_ids))
+    return list(_printable_parcels(qs, wave=wave, parcel_ids=parcel_ids).order_by("pk"))
 
 
-# What a waybill label prints, and the state columns django-fsm reads when a row is loaded.
-_LABEL_PARCEL_FIELDS = ("number", "waybill_number", "weight_grams", "state", "carrier__name")
-_LABEL_NOTE_FIELDS = (
-    "parcel",
-    "state",
-    "order__number",
-    "order__state",
-    "order__receiver_name",
-    "order__receiver_phone",
-    "order__ship_province",
-    "order__ship_city",
-    "order__ship_district",
-    "order__ship_street",
-    "warehouse__phone",
-    "warehouse__address",
-)
+@dataclass(frozen=True)
+class WaybillLabel:
+    """What one express waybill label prints: a packed parcel, its orders, from and to."""
+
+    parcel_number: str
+    waybill_number: str
+    weight_grams: int
+    carrier_id: int
+    carrier_name: str
+    warehouse_id: int
+    warehouse_phone: str
+    warehouse_address: str
+    receiver_name: str
+    receiver_phone: str
+    ship_address: str
+    order_numbers: tuple[str, ...]  # its delivery notes' orders, the latest note's first
+    pieces: int  # units to pack over all its notes' lines
+
+    @property
+    def merged(self) -> bool:
+        return len(self.order_numbers) > 1
 
 
-def iter_parcels_for_labels(
-    *, wave: Wave | None = None, parcel_ids: list[int] | None = None, chunk_size: int = 500
-) -> Iterator[Parcel]:
-    """The parcels to print waybill labels for, read ``chunk_size`` at a time.
+# Order.ship_address joins these, in this order (a test holds the two together).
+_SHIP_ADDRESS_PARTS = ("ship_province", "ship_city", "ship_district", "ship_street")
 
-    Only the columns a label prints are loaded (an order row is wide: loading whole rows
-    took up to a third of a wave's printing). Notes, orders and lines are prefetched per
-    chunk, so a wave of 10,000 labels holds one chunk of rows at a time, never the whole wave.
+
+def waybill_labels(
+    *, wave: Wave | None = None, parcel_ids: list[int] | None = None, chunk_size: int = 1000
+) -> Iterator[WaybillLabel]:
+    """The waybill labels of a wave's parcels (or of ``parcel_ids``), in parcel order.
+
+    Read as plain rows ``chunk_size`` parcels at a time, two queries a chunk: no model
+    objects (loading parcels with their notes, orders and lines took longer than drawing
+    the labels), and a wave of 10,000 labels holds one chunk at a time, never the wave.
     """
-    notes = DeliveryNote.objects.select_related("order", "warehouse").only(*_LABEL_NOTE_FIELDS)
-    lines = DeliveryNoteLine.objects.only("note", "quantity", "short_quantity")
-    qs = (
-        Parcel.objects.select_related("carrier")
-        .only(*_LABEL_PARCEL_FIELDS)
-        .prefetch_related(Prefetch("notes", queryset=notes), Prefetch("notes__lines", lines))
-    )
-    return _printable_parcels(qs, wave=wave, parcel_ids=parcel_ids).iterator(chunk_size=chunk_size)
+    parcels = _printable_parcels(Parcel.objects.all(), wave=wave, parcel_ids=parcel_ids)
+    after = 0
+    while True:
+        chunk = list(
+            parcels.filter(pk__gt=after)
+            .order_by("pk")
+            .values_list(
+                "pk", "number", "waybill_number", "weight_grams", "carrier_id", "carrier__name"
+            )[:chunk_size]
+        )
+        if not chunk:
+            return
+        notes: dict[int, list[dict[str, Any]]] = {}
+        for note in (
+            DeliveryNote.objects.filter(parcel_id__in=[row[0] for row in chunk])
+            .values(
+                "pk",
+                "parcel_id",
+                "warehouse_id",
+                "warehouse__phone",
+                "warehouse__address",
+                "order__number",
+                "order__receiver_name",
+                "order__receiver_phone",
+                *(f"order__{part}" for part in _SHIP_ADDRESS_PARTS),
+            )
+            .annotate(pieces=Sum(F("lines__quantity") - F("lines__short_quantity"), default=0))
+            .order_by("parcel_id", "-issued_at", "-pk")
+        ):
+            notes.setdefault(note["parcel_id"], []).append(note)
+        for pk, number, waybill_number, weight_grams, carrier_id, carrier_name in chunk:
+            first, *_others = parcel_notes = notes[pk]
+            yield WaybillLabel(
+                parcel_number=number,
+                waybill_number=waybill_number,
+                weight_grams=weight_grams,
+                carrier_id=carrier_id,
+                carrier_name=carrier_name,
+                warehouse_id=first["warehouse_id"],
+                warehouse_phone=first["warehouse__phone"],
+                warehouse_address=first["warehouse__address"],
+                receiver_name=first["order__receiver_name"],
+                receiver_phone=first["order__receiver_phone"],
+                ship_address="".join(first[f"order__{part}"] for part in _SHIP_ADDRESS_PARTS),
+                order_numbers=tuple(note["order__number"] for note in parcel_notes),
+                pieces=sum(note["pieces"] for note in parcel_notes),
+            )
+        after = chunk[-1][0]
 
 
 def _printable_parcels(
@@ -343,7 +392,7 @@ def _printable_parcels(
         qs = qs.filter(notes__wave=wave).distinct()
     if parcel_ids is not None:
         qs = qs.filter(pk__in=parcel_ids)
-    return qs.exclude(state=ParcelState.CANCELLED).order_by("pk")
+    return qs.exclude(state=ParcelState.CANCELLED)
 
 
 @dataclass

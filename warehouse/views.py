@@ -317,18 +317,18 @@ def wave_documents_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def wave_labels_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     """All the wave's labels in one file, written to a temporary file and streamed from it.
 
-    A wave may hold thousands of parcels: they are read and drawn a chunk at a time, so the
-    worker's memory does not grow with the wave.
+    A wave may hold thousands of parcels: they are read and drawn a chunk at a time and
+    each page goes to the file once drawn, so the worker's memory does not grow with the wave.
     """
     wave = get_object_or_404(Wave, pk=pk)
-    parcels = selectors.iter_parcels_for_labels(wave=wave)
-    first = next(parcels, None)
+    labels = selectors.waybill_labels(wave=wave)
+    first = next(labels, None)
     if first is None:
         messages.error(request, _("No parcel of this wave is packed yet."))
         return redirect(wave.get_absolute_url())
     out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it once sent)
     try:
-        pdf.write_labels_pdf(out, itertools.chain([first], parcels))
+        pdf.write_labels_pdf(out, itertools.chain([first], labels))
     except BaseException:
         out.close()
         raise
@@ -442,10 +442,10 @@ def parcel_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("warehouse.view_parcel", raise_exception=True)
 def parcel_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    parcels = selectors.parcels_for_labels(parcel_ids=[pk])
-    if not parcels:
+    labels = list(selectors.waybill_labels(parcel_ids=[pk]))
+    if not labels:
         raise Http404
-    return _pdf(pdf.labels_pdf(parcels), f"{parcels[0].waybill_number}.pdf")
+    return _pdf(pdf.labels_pdf(labels), f"{labels[0].waybill_number}.pdf")
 
 
 @login_required

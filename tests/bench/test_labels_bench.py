@@ -186,7 +186,7 @@ def run_labels_bench(count: int, *, prefix: str, out: BinaryIO, day: date = DAY)
     wave, orders = seed_packed_wave(count, prefix=prefix, day=day)
     floor = _plain_sql_floor(wave)
     start = time.perf_counter()
-    labels = pdf.write_labels_pdf(out, selectors.iter_parcels_for_labels(wave=wave))
+    labels = pdf.write_labels_pdf(out, selectors.waybill_labels(wave=wave))
     seconds = time.perf_counter() - start
     return LabelRun(
         labels=labels,
@@ -232,12 +232,12 @@ _CHILD = (
 def _print_wave(wave_id: int) -> None:
     """The child of ``print_in_a_fresh_process``: prints one JSON line of figures."""
     wave = Wave.objects.get(pk=wave_id)
-    pdf.labels_pdf(itertools.islice(selectors.iter_parcels_for_labels(wave=wave), 2))
+    pdf.labels_pdf(itertools.islice(selectors.waybill_labels(wave=wave), 2))
     gc.collect()
     rss_before = _reset_peak_rss()
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        labels = pdf.write_labels_pdf(out, selectors.iter_parcels_for_labels(wave=wave))
+        labels = pdf.write_labels_pdf(out, selectors.waybill_labels(wave=wave))
         seconds = time.perf_counter() - start
         size = out.tell()
     growth = _proc_status_mb("VmHWM") - rss_before
@@ -301,7 +301,7 @@ def _report(name: str, run: LabelRun) -> None:
 def _warm_up() -> None:
     """The first PDF of a process loads the font: not part of a wave's printing."""
     wave, _orders = seed_packed_wave(2, prefix="0", day=DAY - timedelta(days=1))
-    pdf.labels_pdf(selectors.parcels_for_labels(wave=wave))
+    pdf.labels_pdf(selectors.waybill_labels(wave=wave))
 
 
 def test_labels_of_a_wave_in_one_pdf() -> None:
@@ -311,12 +311,12 @@ def test_labels_of_a_wave_in_one_pdf() -> None:
         run = run_labels_bench(LABELS, prefix="1", out=out, day=DAY)
     _report(f"wave of {LABELS:,}", run)
     assert run.labels == LABELS
-    parcels = selectors.parcels_for_labels(wave=Wave.objects.get(number=f"W1{DAY:%y%m%d}"))
+    labels = list(selectors.waybill_labels(wave=Wave.objects.get(number=f"W1{DAY:%y%m%d}")))
     start = time.perf_counter()
-    content = pdf.labels_pdf(parcels)
+    content = pdf.labels_pdf(labels)
     drawn = time.perf_counter() - start
     print(
-        f"  drawing alone, {len(parcels):,} parcels already loaded, into bytes: {drawn:.2f} s "
+        f"  drawing alone, {len(labels):,} labels already read, into bytes: {drawn:.2f} s "
         f"({len(content) / 1024 / 1024:.1f} MB)"
     )
 

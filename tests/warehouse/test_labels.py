@@ -16,6 +16,7 @@ from tests.barcode_scan import scan_pdf
 from tests.bench.test_labels_bench import run_labels_bench, seed_packed_wave
 from tests.timeutil import at
 from warehouse import pdf, selectors
+from warehouse.models import DeliveryNote
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(at(2026, 11, 24, 14))]
 
@@ -41,13 +42,28 @@ def test_printing_a_wave_costs_the_same_queries_for_3_labels_or_12() -> None:
     def queries(count: int, prefix: str, day: date) -> int:
         wave, _orders = seed_packed_wave(count, prefix=prefix, day=day)
         with CaptureQueriesContext(connection) as captured:
-            labels = pdf.write_labels_pdf(
-                io.BytesIO(), selectors.iter_parcels_for_labels(wave=wave)
-            )
+            labels = pdf.write_labels_pdf(io.BytesIO(), selectors.waybill_labels(wave=wave))
         assert labels == count
         return len(captured)
 
-    assert queries(3, "4", date(2026, 11, 24)) == queries(12, "5", date(2026, 11, 25))
+    assert queries(3, "4", date(2026, 11, 24)) == queries(12, "5", date(2026, 11, 25)) == 3
+
+
+def test_a_merged_parcel_prints_every_order_and_all_its_pieces() -> None:
+    wave, orders = seed_packed_wave(2, prefix="7")
+    first, second = (DeliveryNote.objects.get(order=order) for order in orders)
+    DeliveryNote.objects.filter(pk=second.pk).update(parcel=first.parcel)
+
+    [label] = selectors.waybill_labels(wave=wave)
+
+    assert label.waybill_number == first.parcel.waybill_number
+    assert label.order_numbers == (second.order.number, first.order.number)  # latest note first
+    assert label.pieces == 6  # 1 + 2 units on each order's two lines
+    assert label.merged
+    assert label.ship_address == second.order.ship_address
+    text = PdfReader(io.BytesIO(pdf.labels_pdf([label]))).pages[0].extract_text()
+    assert f"订单：{second.order.number}, {first.order.number}" in text
+    assert "件数：6 件   合单" in text
 
 
 def test_the_wave_labels_view_streams_the_file(client: Client, keeper: Any) -> None:
