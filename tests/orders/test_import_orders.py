@@ -529,9 +529,7 @@ def pdd(clock: Any, skus: Any, tmp_path: Path) -> Any:
     return channel
 
 
-def test_a_reimport_that_finds_a_refund_requested_holds_the_order(
-    pdd: Any, tmp_path: Path
-) -> None:
+def test_a_reimport_that_finds_a_refund_requested_holds_the_order(pdd: Any, tmp_path: Path) -> None:
     paths = write(tmp_path, _pdd_refunding())
 
     output = run(pdd, paths)
@@ -558,3 +556,15 @@ def test_a_reimport_that_finds_a_released_order_refunding_asks_to_stop_the_parce
     assert order.state == "released"
     assert order.cancellation_requested_at is not None
     assert "退款中" in order.cancellation_request_reason
+
+
+def test_a_total_that_does_not_add_up_parks_the_order(tmall: Any, tmp_path: Path) -> None:
+    """总金额 says 300.00 where 买家应付货款 237.00 + 买家应付邮费 10.00 make 247.00."""
+    files = taobao_edited(orders=set_cell(PAID_456, "总金额", "300.00"))
+
+    output = run(tmall, write(tmp_path, files))
+
+    order = Order.objects.get(external_id=PAID_456)
+    assert order.state == "exception"
+    assert [e.code for e in order.exceptions.all()] == ["amount"]
+    assert "parked" in line_of(output, PAID_456)

@@ -177,6 +177,7 @@ def test_taobao_pair_makes_the_paid_orders_awaiting_shipment() -> None:
         "shipping_fee": "10.00",
         # goods 257.00 - 买家应付货款 237.00
         "discount_amount": "20.00",
+        "total_amount": "247.00",  # 总金额, checked by the intake to add up
         "paid_amount": "247.00",
         "needs_invoice": True,
         "invoice": {"kind": "ordinary", "title": "杭州示例贸易有限公司"},
