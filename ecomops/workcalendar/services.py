@@ -1,4 +1,5 @@
-"""Seeding and syncing the calendar from the ``chinesecalendar`` package."""
+"""Seeding and syncing the calendar from the ``chinesecalendar`` package, and applying the
+State Council's notice for a year the package does not know yet."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import DaySource, WorkCalendarDay
+from .notice import ParsedNotice, parse_notice
 
 # The holiday names of chinesecalendar, as staff read them.
 HOLIDAY_NAMES_ZH = {
@@ -22,6 +24,10 @@ HOLIDAY_NAMES_ZH = {
     "Mid-autumn Festival": "中秋节",
     "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
+
+
+# Days a manager set: a sync from the package leaves them alone.
+MANAGER_SOURCES = (DaySource.MANUAL, DaySource.NOTICE)
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,8 @@ def calendar_sync_year(
 ) -> int:
     """Write ``year`` from the package into the table; returns how many rows changed.
 
-    Days a manager changed by hand are kept unless ``overwrite_manual``. ``model`` lets the
-    data migration pass its historical model.
+    Days a manager changed by hand or applied from the State Council notice are kept unless
+    ``overwrite_manual``. ``model`` lets the data migration pass its historical model.
     """
     planned = {item.date: item for item in package_days(year)}
     existing = {row.date: row for row in model.objects.filter(date__year=year)}
@@ -86,7 +92,7 @@ def calendar_sync_year(
                     source=DaySource.PACKAGE,
                 )
             )
-        elif (row.source != DaySource.MANUAL or overwrite_manual) and (
+        elif (row.source not in MANAGER_SOURCES or overwrite_manual) and (
             row.is_working_day != item.is_working_day
             or row.note != item.note
             or row.source != DaySource.PACKAGE
@@ -156,3 +162,219 @@ def calendar_warn_managers(*, today: date | None = None) -> int:
                 )
             )
     return made
+
+
+@dataclass(frozen=True)
+class NoticeDay:
+    """One day of a notice's preview, laid over the company's Monday–Saturday week.
+
+    ``declared`` is "holiday" or "workday" for a day the notice declares, "" for a day the
+    apply resets to Monday–Saturday (left from an earlier notice or the package) or keeps
+    because a manager changed it by hand.
+    """
+
+    date: date
+    declared: str
+    name: str
+    is_working_day: bool
+    note: str
+    current_working: bool | None
+    current_source: str | None
+    kept: bool
+
+    @property
+    def weekday(self) -> str:
+        return "一二三四五六日"[self.date.weekday()]
+
+    @property
+    def default_working(self) -> bool:
+        return self.date.weekday() < 6
+
+    @property
+    def differs_from_week(self) -> bool:
+        """Does the notice move this day off the Monday–Saturday week? A make-up Saturday
+        does not: the company works Saturdays anyway."""
+        return self.is_working_day != self.default_working
+
+    @property
+    def current_source_label(self) -> str:
+        return str(DaySource(self.current_source).label) if self.current_source else ""
+
+    @property
+    def changes_calendar(self) -> bool:
+        return not self.kept and self.current_working != self.is_working_day
+
+
+@dataclass(frozen=True)
+class NoticePreview:
+    notice: ParsedNotice
+    # The declared days, and the existing rows the apply resets or keeps.
+    days: list[NoticeDay]
+    # Rows written on apply (new, changed, or given the notice as their source).
+    rows_to_write: int
+    # Days of the year without a row, created as Monday–Saturday (not listed in ``days``).
+    new_week_days: int
+
+    @property
+    def holidays(self) -> list[NoticeDay]:
+        return [d for d in self.days if d.declared == "holiday"]
+
+    @property
+    def workdays(self) -> list[NoticeDay]:
+        return [d for d in self.days if d.declared == "workday"]
+
+
+@dataclass(frozen=True)
+class _Write:
+    day: NoticeDay
+    source: str
+    title: str
+
+
+def _notice_plan(notice: ParsedNotice, existing: dict[date, Any]) -> list[_Write]:
+    """What the apply writes: every declared day from the notice; every other day of the
+    year back to Monday–Saturday, except a manager's hand edit, which stays."""
+    declared: dict[date, tuple[str, str, bool, str]] = {}
+    for day, name in notice.holiday_dates().items():
+        declared[day] = ("holiday", name, False, name)
+    for day, name in notice.workday_dates().items():
+        declared[day] = ("workday", name, True, f"{name}调休上班")
+    days = set(declared)
+    day = date(notice.year, 1, 1)
+    while day.year == notice.year:
+        days.add(day)
+        day += timedelta(days=1)
+    plan = []
+    for day in sorted(days):
+        row = existing.get(day)
+        current_working = row.is_working_day if row is not None else None
+        current_source = row.source if row is not None else None
+        if day in declared:
+            kind, name, working, note = declared[day]
+            shown = NoticeDay(
+                day, kind, name, working, note, current_working, current_source, kept=False
+            )
+            plan.append(_Write(shown, DaySource.NOTICE, notice.title))
+        elif row is not None and row.source == DaySource.MANUAL:
+            if (row.is_working_day, row.note) != (day.weekday() < 6, ""):
+                shown = NoticeDay(
+                    day,
+                    "",
+                    "",
+                    row.is_working_day,
+                    row.note,
+                    current_working,
+                    current_source,
+                    kept=True,
+                )
+                plan.append(_Write(shown, DaySource.MANUAL, row.source_title))
+        elif row is None or (row.is_working_day, row.note) != (day.weekday() < 6, ""):
+            shown = NoticeDay(
+                day, "", "", day.weekday() < 6, "", current_working, current_source, kept=False
+            )
+            plan.append(_Write(shown, DaySource.DEFAULT, ""))
+    return plan
+
+
+def _preview(notice: ParsedNotice, plan: list[_Write], rows_to_write: int) -> NoticePreview:
+    def new_week_day(day: NoticeDay) -> bool:
+        return not day.declared and day.current_working is None
+
+    return NoticePreview(
+        notice=notice,
+        days=[write.day for write in plan if not new_week_day(write.day)],
+        rows_to_write=rows_to_write,
+        new_week_days=sum(new_week_day(write.day) for write in plan),
+    )
+
+
+def _needs_write(write: _Write, row: Any) -> bool:
+    if write.day.kept:
+        return False
+    if row is None:
+        return True
+    return (row.is_working_day, row.note, row.source, row.source_title) != (
+        write.day.is_working_day,
+        write.day.note,
+        write.source,
+        write.title,
+    )
+
+
+def _notice_rows(notice: ParsedNotice, *, lock: bool = False) -> dict[date, Any]:
+    first = min([date(notice.year, 1, 1), *notice.holiday_dates(), *notice.workday_dates()])
+    last = max([date(notice.year, 12, 31), *notice.holiday_dates(), *notice.workday_dates()])
+    rows = WorkCalendarDay.objects.filter(date__range=(first, last)).order_by("date")
+    if lock:
+        rows = rows.select_for_update()
+    return {row.date: row for row in rows}
+
+
+def calendar_notice_preview(*, text: str, year: int | None = None) -> NoticePreview:
+    """What applying the pasted notice would do, before anything is written.
+
+    The days shown are the declared ones, and the others the apply would touch: a row an
+    earlier notice or the package left that differs from Monday–Saturday (reset), or a
+    manager's hand edit (kept). Raises ``NoticeError`` naming the line it cannot read.
+    """
+    notice = parse_notice(text, year)
+    existing = _notice_rows(notice)
+    plan = _notice_plan(notice, existing)
+    return _preview(
+        notice, plan, sum(_needs_write(write, existing.get(write.day.date)) for write in plan)
+    )
+
+
+def calendar_notice_apply(*, text: str, by: Any, year: int | None = None) -> NoticePreview:
+    """Write the notice's year into the calendar; returns what was planned and written.
+
+    Declared days take the notice as their source, with its title, who applied it and
+    when; the rest of the year goes back to Monday–Saturday unless a manager changed the
+    day by hand. Applying the same notice again writes nothing.
+    """
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from ecomops.calendar import calendar_cache_clear
+    from ecomops.errors import require_permission
+
+    require_permission(
+        by,
+        "workcalendar.change_workcalendarday",
+        _("Only a manager can change the business calendar."),
+    )
+    require_permission(by, "workcalendar.add_workcalendarday")
+    notice = parse_notice(text, year)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = _notice_rows(notice, lock=True)
+        plan = _notice_plan(notice, existing)
+        to_create, to_update = [], []
+        for write in plan:
+            row = existing.get(write.day.date)
+            if not _needs_write(write, row):
+                continue
+            notice_day = write.source == DaySource.NOTICE
+            values = {
+                "is_working_day": write.day.is_working_day,
+                "note": write.day.note,
+                "source": write.source,
+                "source_title": write.title,
+                "applied_by": by if notice_day else None,
+                "applied_at": now if notice_day else None,
+            }
+            if row is None:
+                to_create.append(WorkCalendarDay(date=write.day.date, **values))
+            else:
+                for field, value in values.items():
+                    setattr(row, field, value)
+                to_update.append(row)
+        WorkCalendarDay.objects.bulk_create(to_create, batch_size=500)
+        WorkCalendarDay.objects.bulk_update(
+            to_update,
+            ["is_working_day", "note", "source", "source_title", "applied_by", "applied_at"],
+            batch_size=500,
+        )
+        # Bulk writes send no post_save: the calendar's cache learns of them here.
+        transaction.on_commit(calendar_cache_clear)
+    return _preview(notice, plan, len(to_create) + len(to_update))
