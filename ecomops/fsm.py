@@ -162,3 +162,98 @@ def bulk_transition(
             )
     StateLog.objects.bulk_create(logs, batch_size=2000)
     return moved
+
+
+def bulk_transition_rows(
+    model: type[models.Model],
+    pks: Iterable[Any],
+    name: str,
+    *,
+    by: AbstractUser | AnonymousUser | None,
+    reason: str = "",
+    update_fields: Iterable[str] = (),
+    **kwargs: Any,
+) -> list[Any]:
+    """Run one transition over rows given by primary key, without loading them as objects.
+
+    ``bulk_transition`` still builds an object per row and a log object per row; releasing a
+    cutoff batch of 100,000 notes spent more time on those than on writing. This twin is for
+    transitions whose outcome is the same for every row: fixed sources and target, no
+    conditions, and a body that sets ``update_fields`` from its arguments only. The body
+    runs once, on a blank object, to learn those values (so the model stays the one place
+    that says what the transition writes). Then the rows still in a source state are locked
+    (``FOR UPDATE``, pk order; the caller normally holds them already), written by one
+    guarded UPDATE per 5,000, and logged by one ``INSERT … SELECT`` per 5,000 with what
+    ``transition()`` records in django-fsm-log: who, why, from, to, when. Rows in another
+    state are left out; the primary keys moved are returned.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+    from django_fsm_log.models import StateLog
+
+    from ecomops.bulk import insert_select
+
+    pks = sorted(pks)
+    method = getattr(model, name)
+    meta = method._django_fsm
+    template = model()
+    state_field = _state_field_name(template)
+    moves = {}
+    for source, rule in meta.transitions.items():
+        if source in ("*", "+") or rule.conditions or hasattr(rule.target, "get_state"):
+            raise TypeError(
+                f"{model.__name__}.{name} depends on each row (wildcard source, conditions "
+                "or computed target): use bulk_transition"
+            )
+        moves[source] = rule.target
+    if not pks:
+        return []
+    template.__dict__[state_field] = next(iter(moves))
+    if by is not None and not has_transition_perm(getattr(template, name), by):
+        raise PermissionDeniedError(
+            _("You are not allowed to do this: %(action)s.") % {"action": _action_label(method)}
+        )
+    method.__wrapped__(template, **kwargs)
+    values = {field: getattr(template, field) for field in update_fields}
+    manager = model._default_manager
+    rows: list[tuple[Any, Any]] = []
+    for start in range(0, len(pks), 5000):
+        rows.extend(
+            manager.select_for_update()
+            .filter(pk__in=pks[start : start + 5000], **{f"{state_field}__in": list(moves)})
+            .order_by("pk")
+            .values_list("pk", state_field)
+        )
+    by_source: dict[Any, list[Any]] = {}
+    for pk, source in rows:
+        by_source.setdefault(source, []).append(pk)
+    actor = acting_user(by)
+    log = {
+        "timestamp": models.Value(timezone.now(), output_field=models.DateTimeField()),
+        "by": models.Value(actor.pk if actor else None, output_field=models.BigIntegerField()),
+        "transition": models.Value(name, output_field=models.CharField()),
+        "content_type": models.Value(
+            ContentType.objects.get_for_model(model).pk, output_field=models.IntegerField()
+        ),
+        "description": models.Value(reason or None, output_field=models.TextField()),
+    }
+    for source, source_pks in by_source.items():
+        moved_values = {
+            "source_state": models.Value(source, output_field=models.CharField()),
+            "state": models.Value(moves[source], output_field=models.CharField()),
+        }
+        for start in range(0, len(source_pks), 5000):
+            part = source_pks[start : start + 5000]
+            manager.filter(pk__in=part, **{state_field: source}).update(
+                **{state_field: moves[source]}, **values
+            )
+            selected = {f"log_{key}": value for key, value in {**log, **moved_values}.items()}
+            insert_select(
+                StateLog,
+                [*log, *moved_values, "object_id"],
+                manager.filter(pk__in=part)
+                .order_by()
+                .annotate(**selected)
+                .values_list(*selected, "pk"),
+            )
+    return [pk for pk, _source in rows]

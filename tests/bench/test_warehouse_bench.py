@@ -1,10 +1,17 @@
 """Warehouse figures (printed, never asserted): run with `make bench` on PostgreSQL.
 
-- release a BENCH_BATCH_ORDERS-order batch (default 100,000; 3 lines each) into waves with
-  pick lists: seconds, peak RSS growth, and the ratio to a raw SQL UPDATE of the same orders;
-- the pick-list PDF of a wave of 250, 500 and 1,000 orders: seconds and peak Python memory.
+- release a BENCH_BATCH_ORDERS-order batch (default 100,000; 3 lines each) into waves of 200
+  with their pick lines, beside its floor: the plain SQL ``UPDATE`` of the same notes and
+  orders (state, release stamp, batch, lateness) in one transaction, in the same run;
+- the pick list of a wave of 250, 500 and 1,000 orders (read by the selectors, rendered as
+  PDF) beside the plain SQL ``SELECT`` of the rows it prints; peak Python memory is
+  measured in a second, untimed pass under tracemalloc (the tracer slows the code it
+  watches about tenfold).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ecomops make bench
+
+``release_bench`` and ``pick_list_bench`` also run at a tiny size in the normal suite
+(tests/warehouse/test_bench_small.py), which checks what they produce, never their time.
 """
 
 from __future__ import annotations
@@ -13,27 +20,32 @@ import os
 import resource
 import time
 import tracemalloc
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from datetime import time as clock
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 
 from ecomops.calendar import local_datetime
 from ecomops.cutoffs import batch_for
-from orders.models import Order, OrderLine, OrderState
+from listings.models import Sku
+from orders.models import Channel, Order, OrderLine, OrderState
 from tests.orders.factories import listed_sku, make_channel, make_customer
 from tests.warehouse.factories import make_warehouse
 from warehouse import pdf, selectors, services
 from warehouse.models import (
     Batch,
+    BatchState,
     DeliveryNote,
     DeliveryNoteLine,
     Location,
     NoteState,
     PickLine,
+    Warehouse,
     Wave,
 )
 
@@ -45,24 +57,35 @@ pytestmark = [
 
 BATCH_ORDERS = int(os.environ.get("BENCH_BATCH_ORDERS", "100000"))
 SKUS = 300
-DAY = date(2026, 11, 23)
+DAY = date(2026, 11, 23)  # a Monday
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+@dataclass
+class Catalogue:
+    """What the seeded orders are made of: a warehouse, SKUs and the bin of each."""
+
+    warehouse: Warehouse
+    skus: list[Sku]
+    home: dict[int, Location]
 
 
-def _seed(count: int, *, prefix: str, day: date = DAY) -> list[int]:
-    """``count`` allocated orders of 3 lines with their delivery notes, inserted in bulk."""
-    warehouse = make_warehouse(locations=SKUS)
+def catalogue(skus: int = SKUS, *, prefix: str = "B") -> Catalogue:
+    warehouse = make_warehouse(locations=skus)
     locations = list(Location.objects.order_by("walk_order"))
-    skus = [listed_sku(f"B{prefix}{i:04d}") for i in range(SKUS)]
-    home = {sku.pk: locations[i % len(locations)] for i, sku in enumerate(skus)}
-    channel = make_channel(code=f"bench{prefix}")
+    made = [listed_sku(f"{prefix}{i:04d}") for i in range(skus)]
+    home = {sku.pk: locations[i % len(locations)] for i, sku in enumerate(made)}
+    return Catalogue(warehouse, made, home)
+
+
+def seed(count: int, *, stock: Catalogue, prefix: str, day: date = DAY) -> Channel:
+    """``count`` allocated orders of 3 lines with their delivery notes, inserted in bulk,
+    all due in ``day``'s 12:00 batch; returns their channel (the bench's only one)."""
+    channel = make_channel(code=f"bench{prefix}".lower())
     customer = make_customer()
     accepted = local_datetime(day, clock(10))
     key = batch_for(accepted)
-    order_ids: list[int] = []
+    skus = stock.skus
+    warehouse = stock.warehouse
     for start in range(0, count, 5000):
         size = min(5000, count - start)
         orders = Order.objects.bulk_create(
@@ -96,7 +119,7 @@ def _seed(count: int, *, prefix: str, day: date = DAY) -> list[int]:
                 OrderLine(
                     order=order,
                     position=p + 1,
-                    sku=skus[(n * 3 + p) % SKUS],
+                    sku=skus[(n * 3 + p) % len(skus)],
                     channel_sku_code="x",
                     quantity=1,
                     unit_price=Decimal("99"),
@@ -125,65 +148,248 @@ def _seed(count: int, *, prefix: str, day: date = DAY) -> list[int]:
                     note=notes[i // 3],
                     order_line=line,
                     sku_id=line.sku_id,
-                    location=home[line.sku_id],
+                    location=stock.home[line.sku_id],
                     quantity=1,
                 )
                 for i, line in enumerate(lines)
             ],
             batch_size=5000,
         )
-        order_ids.extend(o.pk for o in orders)
-    return order_ids
+    return channel
 
 
-def test_release_a_large_batch(settings: Any) -> None:
-    settings.WAREHOUSE_WAVE_SIZE = 200
+def _vacuum(*, full: bool = False) -> None:
+    """Start each timed step on tables with fresh statistics, as a live database has.
+
+    ``full`` also rewrites them compactly: the floor's UPDATE and its undoing leave every
+    row twice moved to the end of its table, which made the release that followed it up to
+    1.7x slower than on the freshly seeded tables the floor had. VACUUM cannot run inside
+    a transaction: skipped in the tiny, transactional run.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            for model in (Order, DeliveryNote, DeliveryNoteLine):
+                cursor.execute(f"VACUUM {'FULL ' if full else ''}ANALYZE {model._meta.db_table}")
+
+
+def _release_by_hand(*, channel: Channel, batch: Batch, forward: bool) -> None:
+    """The floor: the notes and orders of ``channel`` released (or put back) by two plain
+    SQL UPDATEs in one transaction, writing the columns the release writes."""
+    notes = DeliveryNote._meta.db_table
+    orders = Order._meta.db_table
+    stamp = "CURRENT_TIMESTAMP" if forward else "NULL"
+    note_state = NoteState.RELEASED if forward else NoteState.ALLOCATED
+    order_state = OrderState.RELEASED if forward else OrderState.ALLOCATED
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {notes} SET state = %s, released_at = {stamp}, batch_id = %s, late = %s "  # noqa: S608
+            f"WHERE order_id IN (SELECT id FROM {orders} WHERE channel_id = %s)",
+            [note_state, batch.pk if forward else None, False, channel.pk],
+        )
+        cursor.execute(
+            f"UPDATE {orders} SET state = %s, released_at = {stamp} WHERE channel_id = %s",  # noqa: S608
+            [order_state, channel.pk],
+        )
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class ReleaseFigures:
+    orders: int
+    seeded: float
+    released: float
+    floor: float
+    waves: int
+    pick_lines: int
+    rss_growth_mb: float
+    batch: Batch
+
+    @property
+    def ratio(self) -> float:
+        return self.released / self.floor
+
+    def report(self) -> str:
+        return (
+            f"batch release: {self.orders:,} orders x 3 lines (seeded in {self.seeded:.1f} s)\n"
+            f"  release into {self.waves} waves, {self.pick_lines:,} pick lines: "
+            f"{self.released:.2f} s ({self.orders / self.released:,.0f} orders/s), "
+            f"peak RSS growth {self.rss_growth_mb:.0f} MB\n"
+            f"  floor, plain SQL UPDATE of the same notes + orders in one transaction: "
+            f"{self.floor:.2f} s\n"
+            f"  ratio release / floor: {self.ratio:.1f}x"
+        )
+
+
+def release_bench(
+    orders: int, *, wave_size: int = 200, chunk_size: int | None = None, skus: int = SKUS
+) -> ReleaseFigures:
+    """Seed ``orders`` allocated orders, time the floor on them (then put them back), and
+    time ``batch_release`` of their batch; the release is checked, not only timed."""
     t0 = time.perf_counter()
-    order_ids = _seed(BATCH_ORDERS, prefix="R")
+    stock = catalogue(skus)
+    channel = seed(orders, stock=stock, prefix="R")
     seeded = time.perf_counter() - t0
-    rss_before = _rss_mb()
+    key = batch_for(local_datetime(DAY, clock(10)))
+    batch, _created = Batch.objects.get_or_create(
+        batch_date=key.batch_date, slot=key.slot, defaults={"cut_at": key.cut_at}
+    )
+    _vacuum()
     t0 = time.perf_counter()
-    batch = services.batch_release(batch_date=DAY, slot=12, chunk_size=2000)
-    released = time.perf_counter() - t0
-    rss_growth = _rss_mb() - rss_before
-    assert batch.note_count == BATCH_ORDERS
-    waves = Wave.objects.filter(batch=batch).count()
-    pick_lines = PickLine.objects.filter(wave__batch=batch).count()
+    _release_by_hand(channel=channel, batch=batch, forward=True)
+    floor = time.perf_counter() - t0
+    _release_by_hand(channel=channel, batch=batch, forward=False)
+    _vacuum(full=True)
 
-    t0 = time.perf_counter()
+    kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
+    rss_before = _rss_mb()
+    with override_settings(WAREHOUSE_WAVE_SIZE=wave_size):
+        t0 = time.perf_counter()
+        batch = services.batch_release(batch_date=key.batch_date, slot=key.slot, **kwargs)
+        released = time.perf_counter() - t0
+    rss_growth = _rss_mb() - rss_before
+
+    assert batch.state == BatchState.RELEASED
+    assert batch.note_count == orders
+    assert not DeliveryNote.objects.exclude(state=NoteState.RELEASED).exists()
+    assert not DeliveryNote.objects.filter(wave__isnull=True).exists()
+    assert not Order.objects.exclude(state=OrderState.RELEASED).exists()
+    return ReleaseFigures(
+        orders=orders,
+        seeded=seeded,
+        released=released,
+        floor=floor,
+        waves=Wave.objects.filter(batch=batch).count(),
+        pick_lines=PickLine.objects.filter(wave__batch=batch).count(),
+        rss_growth_mb=rss_growth,
+        batch=batch,
+    )
+
+
+@dataclass
+class PickListFigures:
+    orders: int
+    pick_lines: int
+    sort_rows: int
+    read: float
+    rendered: float
+    floor: float
+    size_kb: float
+    peak_mb: float
+    content: bytes
+
+    @property
+    def seconds(self) -> float:
+        return self.read + self.rendered
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.floor
+
+    def report(self) -> str:
+        return (
+            f"pick list, wave of {self.orders:,} orders ({self.pick_lines} pick lines, "
+            f"{self.sort_rows:,} sort rows): read {self.read:.2f} s + PDF {self.rendered:.2f} s "
+            f"= {self.seconds:.2f} s, {self.size_kb:.0f} KB; floor, plain SQL SELECT of the "
+            f"printed rows {self.floor:.3f} s; ratio {self.ratio:.0f}x; peak Python memory "
+            f"of the PDF (untimed pass) {self.peak_mb:.1f} MB"
+        )
+
+
+def _read_by_hand(wave: Wave) -> int:
+    """The floor of a pick list: the rows it prints, read by plain SQL."""
+    t = {
+        m.__name__: m._meta.db_table
+        for m in (PickLine, Sku, Location, DeliveryNote, DeliveryNoteLine, Order)
+    }
+    rows = 0
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE orders_order SET state = 'released', released_at = now() WHERE id = ANY(%s)",
-            [order_ids],
+            f"SELECT p.quantity, s.code, s.name, l.code FROM {t['PickLine']} p "  # noqa: S608
+            f"JOIN {t['Sku']} s ON s.id = p.sku_id JOIN {t['Location']} l ON l.id = p.location_id "
+            "WHERE p.wave_id = %s ORDER BY p.walk_order, l.code, s.code",
+            [wave.pk],
         )
-    raw = time.perf_counter() - t0
-    print(
-        f"\nbatch release: {BATCH_ORDERS} orders x 3 lines (seeded in {seeded:.1f} s)\n"
-        f"  release into {waves} waves, {pick_lines} pick lines: {released:.1f} s "
-        f"({BATCH_ORDERS / released:.0f} orders/s), peak RSS growth {rss_growth:.0f} MB\n"
-        f"  raw SQL UPDATE of the same orders: {raw:.2f} s; ratio {released / raw:.0f}x"
+        rows += len(cursor.fetchall())
+        cursor.execute(
+            f"SELECT n.number, n.merge_key, o.number, o.receiver_name, nl.quantity, s.code "  # noqa: S608
+            f"FROM {t['DeliveryNote']} n JOIN {t['Order']} o ON o.id = n.order_id "
+            f"JOIN {t['DeliveryNoteLine']} nl ON nl.note_id = n.id "
+            f"JOIN {t['Sku']} s ON s.id = nl.sku_id "
+            "WHERE n.wave_id = %s AND n.state <> %s ORDER BY n.merge_key, n.id",
+            [wave.pk, NoteState.CANCELLED],
+        )
+        rows += len(cursor.fetchall())
+    return rows
+
+
+def pick_list_bench(
+    sizes: Sequence[int], *, skus: int = SKUS
+) -> tuple[float, list[PickListFigures]]:
+    """One batch of one wave per size (on the working days after DAY), its pick list read
+    and rendered, timed untraced; then the same rows rendered again under tracemalloc for
+    the PDF's memory. Returns the untimed warm-up's seconds too (the process's first PDF
+    loads the fonts)."""
+    stock = catalogue(skus, prefix="P")
+    figures = []
+    waves = []
+    for offset, size in enumerate(sizes, start=1):
+        day = DAY + timedelta(days=offset)  # Tuesday onwards: one batch, one wave each
+        seed(size, stock=stock, prefix=f"P{size}x{offset}", day=day)
+        with override_settings(WAREHOUSE_WAVE_SIZE=max(sizes)):
+            batch = services.batch_release(batch_date=day, slot=12)
+        waves.append((size, Wave.objects.get(batch=batch)))
+
+    t0 = time.perf_counter()
+    first = waves[0][1]
+    pdf.pick_list_pdf(
+        first, list(selectors.wave_pick_lines(first)), selectors.wave_sort_slots(first)
     )
-    assert Batch.objects.get().state == "released"
+    warm_up = time.perf_counter() - t0
 
-
-def test_pick_list_pdf_of_growing_waves(settings: Any) -> None:
-    settings.WAREHOUSE_WAVE_SIZE = 1000
-    print()
-    for offset, size in enumerate((250, 500, 1000), start=1):
-        day = DAY + timedelta(days=offset)  # Tuesday to Thursday: one batch, one wave each
-        _seed(size, prefix=f"P{size}", day=day)
-        batch = services.batch_release(batch_date=day, slot=12, chunk_size=2000)
-        wave = Wave.objects.get(batch=batch)
+    for size, wave in waves:
+        t0 = time.perf_counter()
         lines = list(selectors.wave_pick_lines(wave))
         slots = selectors.wave_sort_slots(wave)
-        tracemalloc.start()
+        read = time.perf_counter() - t0
         t0 = time.perf_counter()
         content = pdf.pick_list_pdf(wave, lines, slots)
-        elapsed = time.perf_counter() - t0
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        print(
-            f"pick list PDF, wave of {size} orders ({len(lines)} pick lines, {len(slots)} sort "
-            f"rows): {elapsed:.2f} s, {len(content) / 1024:.0f} KB, peak Python memory "
-            f"{peak / 1024 / 1024:.1f} MB"
+        rendered = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _read_by_hand(wave)
+        floor = time.perf_counter() - t0
+
+        tracemalloc.start()
+        try:
+            pdf.pick_list_pdf(wave, lines, slots)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        figures.append(
+            PickListFigures(
+                orders=size,
+                pick_lines=len(lines),
+                sort_rows=len(slots),
+                read=read,
+                rendered=rendered,
+                floor=floor,
+                size_kb=len(content) / 1024,
+                peak_mb=peak / 1024 / 1024,
+                content=content,
+            )
         )
+    return warm_up, figures
+
+
+def test_release_a_large_batch() -> None:
+    figures = release_bench(BATCH_ORDERS)
+    print(f"\n{figures.report()}")
+
+
+def test_pick_list_of_growing_waves() -> None:
+    warm_up, figures = pick_list_bench((250, 500, 1000))
+    print(f"\nfirst pick list PDF of the process (fonts loaded; untimed below): {warm_up:.2f} s")
+    for figure in figures:
+        print(figure.report())

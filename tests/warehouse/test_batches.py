@@ -8,9 +8,14 @@ from unittest import mock
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 from django_fsm_log.models import StateLog
 
+from ecomops import fsm
 from ecomops.calendar import local_datetime
 from ecomops.cutoffs import batch_for
 from orders.models import Order, OrderState
@@ -197,3 +202,112 @@ def test_manual_release_before_the_cut_is_refused(manager: Any) -> None:
     tomorrow = batch_for(local_datetime(date(2030, 1, 7), datetime.min.time().replace(hour=9)))
     with pytest.raises(services.BatchError, match="not cut yet"):
         services.batch_release(batch_date=tomorrow.batch_date, slot=tomorrow.slot, by=manager)
+
+
+def test_the_queries_of_a_release_do_not_grow_with_its_notes(
+    warehouse: Any, sku: Any, sku2: Any, parts_admin: Any, settings: Any
+) -> None:
+    """Set-based: 3 notes or 30 (and 2 waves or 15) cost the same queries in one chunk."""
+    settings.WAREHOUSE_WAVE_SIZE = 2
+    put_stock(sku, 100)
+    put_stock(sku2, 100, at="A-02")
+    afternoon = timedelta(hours=3)
+    tuesday = MONDAY_MORNING + timedelta(days=1)
+    accepted = ((MONDAY_MORNING, 1), (MONDAY_MORNING + afternoon, 3), (tuesday, 1))
+    for accepted_at, count in (*accepted, (tuesday + afternoon, 30)):
+        for _ in range(count):
+            order = make_order([(sku, 1), (sku2, 2)], accepted_at=accepted_at)
+            services.allocate_order(order_id=order.pk, by=parts_admin)
+
+    counted = {}
+    # Each day's first release also opens the day's wave numbers and fills the process's
+    # caches (content types, SLA policies): the 12:00 batches warm up, the 15:00 ones count.
+    for day, notes in ((date(2026, 11, 23), 3), (date(2026, 11, 24), 30)):
+        services.batch_release(batch_date=day, slot=12)
+        with CaptureQueriesContext(connection) as queries:
+            batch = services.batch_release(batch_date=day, slot=15)
+        assert batch.note_count == notes
+        assert Wave.objects.filter(batch=batch).count() == (notes + 1) // 2
+        counted[notes] = len(queries)
+
+    assert counted[30] == counted[3], counted
+    assert not DeliveryNote.objects.exclude(state=NoteState.RELEASED).exists()
+    assert not Order.objects.exclude(state=OrderState.RELEASED).exists()
+    assert not DeliveryNote.objects.filter(wave__isnull=True).exists()
+    for model in (DeliveryNote, Order):
+        logs = StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), transition="release"
+        )
+        assert logs.values("object_id").distinct().count() == logs.count() == 35
+    assert PickLine.objects.aggregate(total=Sum("quantity"))["total"] == 3 * 35
+
+
+def test_set_based_transition_writes_and_logs_what_a_transition_does(
+    warehouse: Any, sku: Any, parts_admin: Any, manager: Any
+) -> None:
+    """``bulk_transition_rows`` (the release's) against ``transition`` (one object): the
+    same row and the same django-fsm-log entry, who and why included."""
+    put_stock(sku, 10)
+    by_hand, set_based = (DeliveryNote.objects.get(order=allocated(sku, parts_admin)) for _ in "ab")
+    now = timezone.now()
+    changes: dict[str, Any] = {"at": now, "batch_id": None, "late": True}
+    fields = ["released_at", "batch_id", "late"]
+    fsm.transition(
+        by_hand, "release", by=manager, reason="by hand", update_fields=fields, **changes
+    )
+    moved = fsm.bulk_transition_rows(
+        DeliveryNote,
+        [set_based.pk],
+        "release",
+        by=manager,
+        reason="by hand",
+        update_fields=fields,
+        **changes,
+    )
+
+    assert moved == [set_based.pk]
+    rows = DeliveryNote.objects.filter(pk__in=[by_hand.pk, set_based.pk]).order_by("pk")
+    assert [(n.state, n.released_at, n.batch_id, n.late) for n in rows] == 2 * [
+        (NoteState.RELEASED, now, None, True)
+    ]
+    logs = [
+        StateLog.objects.get(
+            content_type=ContentType.objects.get_for_model(DeliveryNote), object_id=note.pk
+        )
+        for note in (by_hand, set_based)
+    ]
+    assert {
+        (log.by, log.source_state, log.state, log.transition, log.description) for log in logs
+    } == {(manager, NoteState.ALLOCATED, NoteState.RELEASED, "release", "by hand")}
+    assert abs(logs[1].timestamp - logs[0].timestamp) < timedelta(seconds=5)
+
+
+def test_set_based_transition_moves_only_rows_in_its_source_state(
+    warehouse: Any, sku: Any, parts_admin: Any
+) -> None:
+    put_stock(sku, 10)
+    released = allocated(sku, parts_admin)
+    services.batch_release(batch_date=date(2026, 11, 23), slot=12)
+    note = DeliveryNote.objects.get(order=released)
+
+    again = fsm.bulk_transition_rows(
+        DeliveryNote,
+        [note.pk],
+        "release",
+        by=None,
+        update_fields=["released_at", "batch_id", "late"],
+        at=timezone.now(),
+        batch_id=None,
+        late=True,
+    )
+
+    assert again == []
+    note.refresh_from_db()
+    assert note.batch_id is not None
+    assert not note.late
+    assert release_logs(note) == 1
+
+
+def test_set_based_transition_refuses_a_transition_that_depends_on_the_row() -> None:
+    with pytest.raises(TypeError, match="use bulk_transition"):
+        fsm.bulk_transition_rows(Order, [1], "release_hold", by=None)

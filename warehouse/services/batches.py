@@ -12,6 +12,10 @@ Release is idempotent and safe when two workers (or two beats) run it at once:
 4. released notes without a wave are put into waves under the batch row's lock, with their
    pick lists computed in one grouped query;
 5. the batch is marked released, the batch-processed clock started, the warehouse told.
+
+A batch of 100,000 orders is released with a fixed number of queries per chunk of 10,000
+notes and per 5,000 notes put into waves (a test pins it): nothing is loaded or written one
+row at a time (docs/benchmarks.md, Warehouse).
 """
 
 from __future__ import annotations
@@ -22,17 +26,18 @@ from itertools import groupby
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import F, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
+from ecomops.bulk import insert_select
 from ecomops.calendar import day_closing, is_working_day, local_datetime
 from ecomops.cutoffs import CutoffBatch, batch_after, batch_at, slots
 from ecomops.errors import ApplicationError, PermissionDeniedError, require_permission
-from ecomops.fsm import bulk_transition, transition
+from ecomops.fsm import bulk_transition_rows, transition
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_numbers
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
@@ -74,7 +79,9 @@ def batch_due_at(key: CutoffBatch) -> datetime:
     return day_closing(key.batch_date)
 
 
-def batch_release(*, batch_date: date, slot: int, by: Any = None, chunk_size: int = 1000) -> Batch:
+def batch_release(
+    *, batch_date: date, slot: int, by: Any = None, chunk_size: int = 10_000
+) -> Batch:
     """Release the (date, slot) batch: exactly once per note, however often it is called."""
     try:
         key = batch_at(batch_date, slot)
@@ -113,35 +120,36 @@ def _lock_batch(batch: Batch) -> None:
 
 
 def _release_chunk(batch: Batch, key: CutoffBatch, by: Any, chunk_size: int) -> int:
+    """Claim up to ``chunk_size`` allocated notes due by this batch and release them.
+
+    A fixed number of queries whatever the chunk's size: the notes are claimed as rows
+    (their order's batch read by the same join, no object per note), moved by
+    ``bulk_transition_rows`` and their orders by ``orders_release_many``.
+    """
     with transaction.atomic():
         _lock_batch(batch)
-        notes = list(
+        rows = list(
             DeliveryNote.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=NoteState.ALLOCATED)
             .filter(batch_key_before(key.batch_date, key.slot, "order__"))
-            .select_related("order")
-            .only(
-                "pk",
-                "state",
-                "order_id",
-                "batch_id",
-                "late",
-                "released_at",
-                "order__batch_date",
-                "order__batch_slot",
-                "order__batches_missed",
-            )
-            .order_by("pk")[:chunk_size]
+            .order_by("pk")
+            .values_list(
+                "pk", "order_id", "order__batch_date", "order__batch_slot", "order__batches_missed"
+            )[:chunk_size]
         )
-        if not notes:
+        if not rows:
             return 0
         now = timezone.now()
-        late = [n for n in notes if _is_late(n.order, key)]
-        late_ids = {n.pk for n in late}
-        on_time = [n for n in notes if n.pk not in late_ids]
+        late: list[int] = []
+        on_time: list[int] = []
+        for pk, _order_id, batch_date, batch_slot, batches_missed in rows:
+            is_late = bool(batches_missed) or (batch_date, batch_slot) < key.key
+            (late if is_late else on_time).append(pk)
         fields = ["released_at", "batch_id", "late"]
+        moved: dict[bool, list[int]] = {}
         for group, is_late in ((late, True), (on_time, False)):
-            bulk_transition(
+            moved[is_late] = bulk_transition_rows(
+                DeliveryNote,
                 group,
                 "release",
                 by=None,
@@ -150,14 +158,13 @@ def _release_chunk(batch: Batch, key: CutoffBatch, by: Any, chunk_size: int) -> 
                 batch_id=batch.pk,
                 late=is_late,
             )
-        order_services.orders_release_many(order_ids={n.order_id for n in notes}, by=None)
-        if late:
-            Batch.objects.filter(pk=batch.pk).update(late_count=F("late_count") + len(late))
-    return len(notes)
-
-
-def _is_late(order: Order, key: CutoffBatch) -> bool:
-    return bool(order.batches_missed) or (order.batch_date, order.batch_slot) < key.key
+        released = set(moved[True]) | set(moved[False])
+        order_services.orders_release_many(
+            order_ids={row[1] for row in rows if row[0] in released}, by=None
+        )
+        if moved[True]:
+            Batch.objects.filter(pk=batch.pk).update(late_count=F("late_count") + len(moved[True]))
+    return len(rows)
 
 
 def _roll_over(batch: Batch, key: CutoffBatch) -> int:
@@ -219,30 +226,54 @@ def build_waves(batch: Batch) -> list[Wave]:
                 for number, (carrier_id, ids) in zip(numbers, plans, strict=True)
             ]
         )
-        for wave, (_carrier_id, ids) in zip(waves, plans, strict=True):
-            DeliveryNote.objects.filter(pk__in=ids).update(wave=wave)
+        _assign_waves(
+            [(wave.pk, ids) for wave, (_carrier_id, ids) in zip(waves, plans, strict=True)]
+        )
         for start in range(0, len(merged), 5000):
             DeliveryNote.objects.filter(pk__in=merged[start : start + 5000]).update(merged=True)
-        totals = (
+        # One INSERT … SELECT: a 100,000-note batch has 150,000 pick lines, which cost
+        # 6 s as objects through bulk_create.
+        insert_select(
+            PickLine,
+            ["wave", "sku", "location", "walk_order", "quantity", "short_reason"],
             DeliveryNoteLine.objects.filter(note__batch=batch, note__wave__in=waves)
             .values("note__wave_id", "sku_id", "location_id", "location__walk_order")
-            .annotate(total=Sum("quantity"))
+            .annotate(total=Sum("quantity"), no_reason=Value(""))
             .order_by()
-        )
-        PickLine.objects.bulk_create(
-            (
-                PickLine(
-                    wave_id=row["note__wave_id"],
-                    sku_id=row["sku_id"],
-                    location_id=row["location_id"],
-                    walk_order=row["location__walk_order"],
-                    quantity=row["total"],
-                )
-                for row in totals.iterator(chunk_size=5000)
+            .values_list(
+                "note__wave_id",
+                "sku_id",
+                "location_id",
+                "location__walk_order",
+                "total",
+                "no_reason",
             ),
-            batch_size=2000,
         )
     return waves
+
+
+def _assign_waves(plans: list[tuple[int, list[int]]], step: int = 5000) -> None:
+    """Write each note's wave with one UPDATE per ``step`` notes, not one per wave.
+
+    A 100,000-note batch makes 500 waves of 200. Each UPDATE joins the notes to a
+    ``VALUES`` list of (note, wave) pairs (PostgreSQL, and SQLite since 3.33): measured on
+    100,000 notes, 2.2-2.9 s against 3.2-3.8 s for an UPDATE per wave and 4.2-4.4 s for a
+    ``CASE`` per slice.
+    """
+    pairs = [(note_id, wave_id) for wave_id, ids in plans for note_id in ids]
+    quote = connection.ops.quote_name
+    table = quote(DeliveryNote._meta.db_table)
+    wave = quote(DeliveryNote._meta.get_field("wave").column)
+    pk = quote(DeliveryNote._meta.pk.column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), step):
+            part = pairs[start : start + step]
+            rows = ", ".join(["(%s, %s)"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {wave} = v.column2 FROM (VALUES {rows}) AS v "  # noqa: S608
+                f"WHERE {table}.{pk} = v.column1",
+                [value for pair in part for value in pair],
+            )
 
 
 def _finish_release(batch: Batch, key: CutoffBatch, by: Any) -> Batch:
