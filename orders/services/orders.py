@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ecomops.audit.services import note_add
 from ecomops.cutoffs import CutoffBatch
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import bulk_transition, transition
+from ecomops.fsm import bulk_transition_rows, transition
 
 from ..models import HoldKind, Order, OrderState
 from ..signals import order_cancellation_requested, order_cancelled, order_confirmed
@@ -265,23 +265,21 @@ def orders_bulk(
 def orders_release_many(*, order_ids: Iterable[int], by: Any = None) -> list[int]:
     """A cutoff batch hands many allocated orders to the warehouse at once.
 
-    The orders are locked, each goes through ``Order.release`` in memory and they are written
-    set-based (``ecomops.fsm.bulk_transition``): a 100,000-order batch cannot afford three
-    queries an order. Orders already released (a split order's second part) are skipped.
-    Returns the ids released now.
+    ``Order.release`` is the same for every order (allocated → released, stamped now), so
+    the rows move without being loaded as objects (``ecomops.fsm.bulk_transition_rows``:
+    locked, one guarded UPDATE and one INSERT … SELECT of state-log rows per 5,000): a
+    100,000-order batch cannot afford an object, let alone a query, an order. Orders already
+    released (a split order's second part) are skipped. Returns the ids released now.
     """
-    ids = list(order_ids)
     with transaction.atomic():
-        orders = list(
-            Order.objects.select_for_update()
-            .filter(pk__in=ids, state=OrderState.ALLOCATED)
-            .only("pk", "state", "released_at", "cancellation_requested_at")
-            .order_by("pk")
+        return bulk_transition_rows(
+            Order,
+            order_ids,
+            "release",
+            by=by,
+            update_fields=["released_at"],
+            at=timezone.now(),
         )
-        moved = bulk_transition(
-            orders, "release", by=by, update_fields=["released_at"], at=timezone.now()
-        )
-    return [order.pk for order in moved]
 
 
 def orders_roll_over(*, order_ids: Iterable[int], into: CutoffBatch) -> int:
