@@ -55,14 +55,27 @@ def pack_find(code: str) -> list[DeliveryNote]:
         raise PackError(
             _("Scan a delivery note."), {"fields": {"code": [_("This field is required.")]}}
         )
-    note = (
-        DeliveryNote.objects.filter(Q(number=code) | Q(order__number=code))
-        .exclude(state=NoteState.CANCELLED)
-        .order_by("-part")
-        .select_related("order")
-        .first()
-    )
+    return _pack_group(_note_for(code), code)
+
+
+def _note_for(code: str) -> DeliveryNote | None:
+    """The live note of a delivery-note number, else an order's last live part.
+
+    Two lookups, each by a unique index (the note's number; the order's number, then its
+    notes by the (order, part) index), where one filter ``number = code OR order.number =
+    code`` read every note joined to its order on each scan. Notes (DN…) and orders (SO…)
+    are numbered in different series, so a code is never both.
+    """
+    live = DeliveryNote.objects.exclude(state=NoteState.CANCELLED).select_related("order")
+    note = live.filter(number=code).first()
     if note is None:
+        note = live.filter(order__number=code).order_by("-part").first()
+    return note
+
+
+def _pack_group(note: DeliveryNote | None, code: str) -> list[DeliveryNote]:
+    """``note``'s parcel group, or why it cannot be packed; ``code`` is what was scanned."""
+    if note is None or note.state == NoteState.CANCELLED:
         raise PackError(
             _("No delivery note or order has the number %(code)s.") % {"code": code},
             {"fields": {"code": [_("Unknown number.")]}},
@@ -88,6 +101,12 @@ def pack_find(code: str) -> list[DeliveryNote]:
     return [note]
 
 
+def _pack_group_of(note_id: int) -> list[DeliveryNote]:
+    """The group of the note the packer has open (by id: no number lookup on every scan)."""
+    note = DeliveryNote.objects.select_related("order").get(pk=note_id)
+    return _pack_group(note, note.number)
+
+
 def pack_lines(notes: list[DeliveryNote]) -> list[DeliveryNoteLine]:
     return list(
         DeliveryNoteLine.objects.filter(note__in=notes)
@@ -104,7 +123,7 @@ def pack_scan(*, note_id: int, code: str, by: Any) -> ScanResult:
     """One item scanned into the parcel of ``note_id``'s group: counted or refused."""
     code = (code or "").strip()
     with transaction.atomic():
-        notes = pack_find(DeliveryNote.objects.get(pk=note_id).number)
+        notes = _pack_group_of(note_id)
         lines = list(
             DeliveryNoteLine.objects.select_for_update(of=("self",))
             .filter(note__in=notes)
@@ -188,8 +207,13 @@ def pack_close(
     """Close the parcel: every item scanned, weighed, with a waybill number."""
     waybill_number = (waybill_number or "").strip()
     with transaction.atomic():
-        notes = pack_find(DeliveryNote.objects.get(pk=note_id).number)
-        notes = list(DeliveryNote.objects.select_for_update().filter(pk__in=[n.pk for n in notes]))
+        group = _pack_group_of(note_id)
+        # The order and carrier come with the locked notes: no query per note below.
+        notes = list(
+            DeliveryNote.objects.select_for_update(of=("self",))
+            .select_related("order", "carrier")
+            .filter(pk__in=[n.pk for n in group])
+        )
         lines = pack_lines(notes)
         errors: dict[str, list[str]] = {}
         missing = [
