@@ -103,6 +103,13 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         permissions = [("match_payment", _("Can record bank payments and match them to orders"))]
+        # payment_notify finds a channel's payment by (channel, reference): the unique index
+        # leads with the scope, so without this one each notification read all of the
+        # channel's payments. The scope is not used there: it is the channel's code as it was
+        # when the payment came, and a channel's code can be changed.
+        indexes = [
+            models.Index(fields=["channel", "reference"], name="finance_payment_channel_ref")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["reference_scope", "reference"], name="finance_payment_unique_reference"
