@@ -881,37 +881,6 @@ class DuplicateFinder:
         return [o for o in candidates if o.address_key == key and o.goods == goods]
 
 
-def possible_duplicates(
-    *,
-    channel: Channel,
-    buyer_account: str,
-    phone: str,
-    address: str,
-    goods: list[tuple[str, int]],
-    placed_at: datetime,
-    external_id: str,
-    before_pk: int | None = None,
-) -> list[OrderSeen]:
-    """Orders of the channel (not cancelled) placed within the duplicate window of
-    ``placed_at`` by the same buyer account or phone, to the same address, for the same
-    goods. ``before_pk``: only orders received before that one."""
-    finder = DuplicateFinder(
-        channel=channel,
-        phones={phone} if phone else set(),
-        buyer_accounts={buyer_account} if buyer_account else set(),
-        placed=(placed_at, placed_at),
-    )
-    return finder.find(
-        buyer_account=buyer_account,
-        phone=phone,
-        address=address,
-        goods=goods,
-        placed_at=placed_at,
-        external_id=external_id,
-        before_pk=before_pk,
-    )
-
-
 def exception_queue() -> QuerySet[Order]:
     """Parked orders with their open reasons, sorted by time left on their clock."""
     open_reasons = OrderException.objects.filter(resolved_at__isnull=True).order_by("pk")

@@ -107,30 +107,16 @@ def run_single_pushes(
     bodies = [
         json.dumps(payload(n, channel.code), ensure_ascii=False).encode() for n in range(count)
     ]
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    cursor = iter(range(count))
     path = f"/api/v1/channels/{channel.code}/orders"
-
-    def client() -> None:
-        post = post_factory()
-        while True:
-            with lock:
-                n = next(cursor, None)
-            if n is None:
-                return
-            code, _body = post(path, bodies[n], _signed(channel, bodies[n]))
-            with lock:
-                statuses[code] = statuses.get(code, 0) + 1
-
-    seconds = _timed(client, threads)
+    seconds, statuses = _send(post_factory, channel, path, bodies, threads=threads)
     return Figure("single pushes", count, seconds, statuses=statuses)
 
 
 def run_pages(
     post_factory: Callable[[], Post], channel: Channel, count: int, *, page: int, threads: int
 ) -> Figure:
-    """``count`` orders in signed pages of ``page`` orders, from ``threads`` clients."""
+    """``count`` orders in signed pages of ``page`` orders, from ``threads`` clients; the
+    statuses counted are each order's own (``http_status``)."""
     pages = [
         json.dumps(
             {"orders": [payload(n, channel.code) for n in range(start, min(start + page, count))]},
@@ -138,10 +124,24 @@ def run_pages(
         ).encode()
         for start in range(0, count, page)
     ]
+    path = f"/api/v1/channels/{channel.code}/orders/batch"
+    seconds, statuses = _send(post_factory, channel, path, pages, threads=threads)
+    return Figure(f"pages of {page}", count, seconds, statuses=statuses)
+
+
+def _send(
+    post_factory: Callable[[], Post],
+    channel: Channel,
+    path: str,
+    bodies: list[bytes],
+    *,
+    threads: int,
+) -> tuple[float, dict[int, int]]:
+    """Post every body, signed, from ``threads`` clients; (seconds, count by status). A page's
+    answer counts each of its orders' statuses."""
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    cursor = iter(range(len(pages)))
-    path = f"/api/v1/channels/{channel.code}/orders/batch"
+    cursor = iter(range(len(bodies)))
 
     def client() -> None:
         post = post_factory()
@@ -150,21 +150,15 @@ def run_pages(
                 n = next(cursor, None)
             if n is None:
                 return
-            code, body = post(path, pages[n], _signed(channel, pages[n]))
-            answers = [r["http_status"] for r in body["results"]] if code == 200 else [code]
+            code, body = post(path, bodies[n], _signed(channel, bodies[n]))
+            paged = code == 200 and isinstance(body, dict) and "results" in body
+            answers = [r["http_status"] for r in body["results"]] if paged else [code]
             with lock:
                 for answer in answers:
                     statuses[answer] = statuses.get(answer, 0) + 1
 
-    seconds = _timed(client, threads)
-    return Figure(f"pages of {page}", count, seconds, statuses=statuses)
-
-
-def _timed(client: Callable[[], None], threads: int) -> float:
-    """Seconds for ``threads`` clients to finish; one client runs in this thread (the test
-    client shares the test's transaction only there)."""
     start = time.perf_counter()
-    if threads == 1:
+    if threads == 1:  # the test client shares the test's transaction only in this thread
         client()
     else:
         workers = [threading.Thread(target=client) for _ in range(threads)]
@@ -172,7 +166,7 @@ def _timed(client: Callable[[], None], threads: int) -> float:
             worker.start()
         for worker in workers:
             worker.join()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, statuses
 
 
 def _template_rows(channel: Channel) -> tuple[list[str], list[Any], list[str], list[Any]]:

@@ -117,6 +117,30 @@ def order_data(sku: str = "SKU-1", **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def signed_post(
+    client: Client,
+    channel: Channel,
+    path: str,
+    data: Any,
+    *,
+    secret: str | None = None,
+    timestamp: int | None = None,
+) -> Any:
+    """POST ``data`` as JSON to ``path``, signed as the channel would sign it."""
+    body = json.dumps(data, ensure_ascii=False).encode()
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    return client.post(
+        path,
+        data=body,
+        content_type="application/json",
+        headers={
+            TIMESTAMP_HEADER: ts,
+            SIGNATURE_HEADER: sign(secret or channel.secret, ts, body),
+            "Accept-Language": "en",
+        },
+    )
+
+
 def push(
     client: Client,
     channel: Channel,
@@ -126,17 +150,13 @@ def push(
     timestamp: int | None = None,
 ) -> Any:
     """POST ``data`` to the channel's intake, signed as the channel would sign it."""
-    body = json.dumps(data, ensure_ascii=False).encode()
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    return client.post(
+    return signed_post(
+        client,
+        channel,
         f"/api/v1/channels/{channel.code}/orders",
-        data=body,
-        content_type="application/json",
-        headers={
-            TIMESTAMP_HEADER: ts,
-            SIGNATURE_HEADER: sign(secret or channel.secret, ts, body),
-            "Accept-Language": "en",
-        },
+        data,
+        secret=secret,
+        timestamp=timestamp,
     )
 
 

@@ -4,32 +4,20 @@ order, in the schema."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from orders.models import IntakePolicy, Order, OrderPush
-from tests.orders.factories import SHOP_MORNING, make_channel, order_data, push
+from tests.orders.factories import SHOP_MORNING, make_channel, order_data, push, signed_post
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clock(SHOP_MORNING)]
 
 
 def push_page(client: Client, channel: Any, body: Any, *, secret: str | None = None) -> Any:
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    ts = str(int(time.time()))
-    return client.post(
-        f"/api/v1/channels/{channel.code}/orders/batch",
-        data=raw,
-        content_type="application/json",
-        headers={
-            TIMESTAMP_HEADER: ts,
-            SIGNATURE_HEADER: sign(secret or channel.secret, ts, raw),
-            "Accept-Language": "en",
-        },
-    )
+    path = f"/api/v1/channels/{channel.code}/orders/batch"
+    return signed_post(client, channel, path, body, secret=secret)
 
 
 def _page() -> list[dict[str, Any]]:

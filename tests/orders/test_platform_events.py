@@ -4,8 +4,6 @@ order the platform closed."""
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from ecomops.audit.models import Note
 from ecomops.notifications.models import Notification
 from ecomops.sla.models import SlaClock
@@ -36,6 +33,7 @@ from tests.orders.factories import (
     make_channel,
     make_customer,
     order_data,
+    signed_post,
 )
 from tests.orders.test_platform_exports import PAID_456, set_cell, taobao_edited, taobao_files
 
@@ -93,18 +91,8 @@ def send(
     *,
     secret: str | None = None,
 ) -> Any:
-    raw = json.dumps(body, ensure_ascii=False).encode()
-    ts = str(int(time.time()))
-    return client.post(
-        f"/api/v1/channels/{channel.code}/orders/{external_id}/events",
-        data=raw,
-        content_type="application/json",
-        headers={
-            TIMESTAMP_HEADER: ts,
-            SIGNATURE_HEADER: sign(secret or channel.secret, ts, raw),
-            "Accept-Language": "en",
-        },
-    )
+    path = f"/api/v1/channels/{channel.code}/orders/{external_id}/events"
+    return signed_post(client, channel, path, body, secret=secret)
 
 
 def event(kind: str, data: dict[str, Any], event_id: str = "EV-1") -> dict[str, Any]:
