@@ -6,9 +6,12 @@ service never imports its app's tasks module (import-linter keeps tasks above se
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.db import transaction
+
+_IMPORTING = threading.Lock()
 
 
 def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:
@@ -23,9 +26,12 @@ def enqueue(task_name: str, *args: Any, **kwargs: Any) -> None:
 
         task = app.tasks.get(task_name)
         if task is None:
-            # Outside a worker the apps' tasks modules are imported on first need.
-            app.loader.import_default_modules()
-            task = app.tasks[task_name]
+            # Outside a worker the apps' tasks modules are imported on first need, once: a
+            # second thread asking meanwhile waits (it found the task missing while the first
+            # was still importing, and failed with NotRegistered).
+            with _IMPORTING:
+                app.loader.import_default_modules()
+                task = app.tasks[task_name]
         task.apply_async(args=args, kwargs=kwargs)
 
     transaction.on_commit(_send)

@@ -681,13 +681,16 @@ def shop_documents_remind_expiring(*, today: date | None = None) -> int:
     announced = 0
     for pk in list(documents_to_announce(until=until).values_list("pk", flat=True)):
         with transaction.atomic():
+            # Waits for a run that holds the document, then reads it as that run left it
+            # (announced: skipped). With SKIP LOCKED a run under load once passed over a
+            # document that no run then announced (CI, PostgreSQL); a daily job can wait.
             document = (
-                ShopDocument.objects.select_for_update(skip_locked=True)
+                ShopDocument.objects.select_for_update()
                 .filter(pk=pk, superseded_at__isnull=True, expiry_notified_at__isnull=True)
                 .first()
             )
             if document is None or document.expires_on is None:
-                continue  # announced meanwhile, renewed, or another run holds it
+                continue  # announced meanwhile by another run, or renewed
             opening = ShopOpening.objects.select_related("channel", "owner").get(
                 pk=document.opening_id
             )
