@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import IntakePolicy, Order, OrderPush
 from tests.orders.factories import SHOP_MORNING, make_channel, order_data, push, signed_post
@@ -103,3 +105,27 @@ def test_the_page_endpoint_is_in_the_schema(client: Client) -> None:
     operation = schema["paths"]["/api/v1/channels/{code}/orders/batch"]["post"]
     assert operation["operationId"] == "channel_order_batch_push"
     assert "200" in operation["responses"]
+
+
+def _fresh_page(count: int, first_phone: int) -> list[dict[str, Any]]:
+    orders = []
+    for n in range(count):
+        data = order_data(external_id=f"Q{first_phone}-{n}")
+        data["customer"]["phone"] = f"135{first_phone + n:08d}"
+        data["customer"]["id_number"] = ""
+        orders.append(data)
+    return orders
+
+
+def test_the_queries_of_a_page_do_not_grow_with_its_orders(client: Client, sku: Any) -> None:
+    channel = make_channel(code="tmall", kind="tmall", intake_policy=IntakePolicy.PARK)
+    push_page(client, channel, {"orders": _fresh_page(1, 0)})
+    counts = []
+    # SQLite splits a bulk insert of orders every 19 rows (999 values a statement).
+    sizes = (4, 200) if connection.vendor == "postgresql" else (4, 15)
+    for size, first_phone in zip(sizes, (100, 1000), strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            response = push_page(client, channel, {"orders": _fresh_page(size, first_phone)})
+        assert [r["status"] for r in response.json()["results"]] == ["created"] * size
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
