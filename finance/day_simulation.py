@@ -48,6 +48,7 @@ from ecomops.validators import credit_code_check_char
 from listings.demo import demo_barcode
 from listings.models import Brand, Category, Product, Sku, SkuPrice, SkuState
 from orders import services as order_services
+from orders.demo import PLACES  # the demo's addresses, so the day ships where demo orders do
 from orders.models import (
     BlacklistKind,
     Channel,
@@ -95,16 +96,6 @@ MARKETPLACES = [
 ]
 WEBSHOP = ("webshop", "官方商城", ChannelKind.WEBSHOP, 15)
 SKU_COUNT = 40
-PLACES = [
-    ("北京市", "北京市", "朝阳区", "100020", "110105"),
-    ("上海市", "上海市", "浦东新区", "200120", "310115"),
-    ("广东省", "广州市", "天河区", "510620", "440106"),
-    ("广东省", "深圳市", "南山区", "518052", "440305"),
-    ("浙江省", "杭州市", "西湖区", "310012", "330106"),
-    ("江苏省", "南京市", "鼓楼区", "210008", "320106"),
-    ("四川省", "成都市", "武侯区", "610041", "510107"),
-    ("湖北省", "武汉市", "洪山区", "430070", "420111"),
-]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
 GIVEN = (
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华建国玉萍红鹏辉玲丹"

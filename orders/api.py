@@ -22,8 +22,8 @@ from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, veri
 from ecomops.errors import ApplicationError
 
 from . import services
-from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order, OrderException
-from .selectors import channel_for_intake
+from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order
+from .selectors import channel_for_intake, open_reasons_of
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -226,7 +226,7 @@ def accepted_body(order: Order, reasons: list[Any] | None = None) -> dict[str, A
     """The answer for an accepted order; ``reasons``: its open exception reasons when the
     caller has them (a batch), else they are read."""
     if reasons is None:
-        reasons = list(order.exceptions.filter(resolved_at__isnull=True).order_by("pk"))
+        reasons = open_reasons_of([order.pk])[order.pk]
     return {
         "id": order.pk,
         "number": order.number,
@@ -480,7 +480,7 @@ class ChannelOrderBatchIntake(SignedEndpoint):
                 valid.append((index, answer))
         outcomes = services.orders_intake(channel=channel, payloads=[data for _i, data in valid])
         repeated = [o.order.pk for o in outcomes if o.order is not None and not o.created]
-        open_reasons = _open_reasons(repeated)
+        open_reasons = open_reasons_of(repeated)
         for (index, _data), outcome in zip(valid, outcomes, strict=True):
             if outcome.error is not None:
                 body = {"detail": outcome.error.message, **outcome.error.extra}
@@ -503,13 +503,3 @@ def _item(index: int, external_id: str, state: str, http_status: int, body: Any)
         "http_status": http_status,
         "body": body,
     }
-
-
-def _open_reasons(order_ids: list[int]) -> dict[int, list[Any]]:
-    found: dict[int, list[Any]] = {order_id: [] for order_id in order_ids}
-    if order_ids:
-        for reason in OrderException.objects.filter(
-            order_id__in=order_ids, resolved_at__isnull=True
-        ).order_by("pk"):
-            found[reason.order_id].append(reason)
-    return found

@@ -881,6 +881,17 @@ class DuplicateFinder:
         return [o for o in candidates if o.address_key == key and o.goods == goods]
 
 
+def open_reasons_of(order_ids: list[int]) -> dict[int, list[OrderException]]:
+    """The open exception reasons of each order (first found first), in one query."""
+    found: dict[int, list[OrderException]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        for reason in OrderException.objects.filter(
+            order_id__in=order_ids, resolved_at__isnull=True
+        ).order_by("pk"):
+            found[reason.order_id].append(reason)
+    return found
+
+
 def exception_queue() -> QuerySet[Order]:
     """Parked orders with their open reasons, sorted by time left on their clock."""
     open_reasons = OrderException.objects.filter(resolved_at__isnull=True).order_by("pk")

@@ -13,7 +13,7 @@ from django.utils import translation
 from ecomops.calendar import calendar_cache_clear
 from ecomops.workcalendar.models import WorkCalendarDay
 from ecomops.workcalendar.services import calendar_sync
-from tests.factories import UserFactory, ensure_sla_policies
+from tests.factories import UserFactory, reseed_after_flush
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,7 +86,7 @@ def _seed_data_after_flush(request: pytest.FixtureRequest) -> None:
         calendar_sync()
         calendar_cache_clear()
     if flushed or transactional:
-        ensure_sla_policies()
+        reseed_after_flush()
 
 
 @pytest.fixture

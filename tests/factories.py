@@ -47,7 +47,7 @@ SEEDING_MIGRATIONS = [
 ]
 
 
-def ensure_sla_policies() -> None:
+def reseed_after_flush() -> None:
     """The rows the data migrations created (SLA policies, the after-sales channel, the shop
     opening processes, the beat schedules), for transactional tests that run after a flush
     emptied them."""

@@ -36,6 +36,18 @@ def _policy(code: str) -> SlaPolicy:
         raise SlaError(_("Unknown SLA policy %(code)s.") % {"code": code}, {"code": code}) from None
 
 
+def _due(policy: SlaPolicy, started: datetime) -> datetime:
+    """``started`` plus the policy's limit in working time; a deadline policy (no limit)
+    cannot say when a clock is due by itself."""
+    if policy.limit is None:
+        raise SlaError(
+            _("The SLA policy %(policy)s has no limit: give the due time.")
+            % {"policy": policy.name},
+            {"code": policy.code},
+        )
+    return add_working_time(started, policy.limit)
+
+
 def _running(policy: SlaPolicy, obj: models.Model) -> models.QuerySet[SlaClock]:
     return SlaClock.objects.filter(
         policy=policy,
@@ -73,13 +85,7 @@ def sla_clock_start(
         if existing is not None:
             return existing
         if due_at is None:
-            if policy.limit is None:
-                raise SlaError(
-                    _("The SLA policy %(policy)s has no limit: give the due time.")
-                    % {"policy": policy.name},
-                    {"code": code},
-                )
-            due_at = add_working_time(started, policy.limit)
+            due_at = _due(policy, started)
         # A deadline already past when the clock starts (a batch cut late) is allowed:
         # the clock is overdue at once and the next sweep reports it.
         try:
@@ -113,16 +119,10 @@ def sla_clocks_start_new(
     policy = _policy(code)
     if not policy.active or not starts:
         return 0
-    if policy.limit is None:
-        raise SlaError(
-            _("The SLA policy %(policy)s has no limit: give the due time.")
-            % {"policy": policy.name},
-            {"code": code},
-        )
     content_type = ContentType.objects.get_for_model(model)
     clocks = []
     for object_id, started in starts:
-        due = add_working_time(started, policy.limit)
+        due = _due(policy, started)
         late = stopped_at is not None and stopped_at > due
         clocks.append(
             SlaClock(

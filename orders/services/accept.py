@@ -258,34 +258,29 @@ def _answer_again(
             )
             continue
         outcome.order = order
-        if order.payload_hash == digest:
-            pushes.append(
-                OrderPush(
-                    order=order,
-                    source=source,
-                    outcome=OrderPush.Outcome.REPEATED,
-                    payload_hash=digest,
-                )
-            )
-            continue
-        fields = differing_fields(order.payload, payload)
+        conflict = order.payload_hash != digest
+        fields = differing_fields(order.payload, payload) if conflict else []
         pushes.append(
             OrderPush(
                 order=order,
                 source=source,
-                outcome=OrderPush.Outcome.CONFLICT,
+                outcome=OrderPush.Outcome.CONFLICT if conflict else OrderPush.Outcome.REPEATED,
                 payload_hash=digest,
                 differing_fields=fields,
             )
         )
-        outcome.error = IntakeConflict(
-            _("Order %(external_id)s was already accepted as %(number)s with different content.")
-            % {"external_id": order.external_id, "number": order.number},
-            {
-                "fields": {path: [_("Differs from the accepted order.")] for path in fields},
-                "order": {"id": order.pk, "number": order.number},
-            },
-        )
+        if conflict:
+            outcome.error = IntakeConflict(
+                _(
+                    "Order %(external_id)s was already accepted as %(number)s with different "
+                    "content."
+                )
+                % {"external_id": order.external_id, "number": order.number},
+                {
+                    "fields": {path: [_("Differs from the accepted order.")] for path in fields},
+                    "order": {"id": order.pk, "number": order.number},
+                },
+            )
     OrderPush.objects.bulk_create(pushes, batch_size=_CHUNK)
 
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from orders import services
@@ -241,10 +240,3 @@ def run_import(channel: Channel, lines: int) -> Figure:
     # The generator's orders have two lines each.
     floor = plain_sql_floor(channel, created, per_transaction=max(created, 1), lines_per_order=2)
     return Figure(f"export import ({created:,} orders)", lines, seconds, floor)
-
-
-def stamp() -> str:
-    """When and under what load a figure was taken (for the printout)."""
-    with open("/proc/loadavg") as f:
-        load = " ".join(f.read().split()[:3])
-    return f"{timezone.localtime():%Y-%m-%d %H:%M} Asia/Shanghai, load average {load}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import time
 from datetime import date, timedelta
 from datetime import time as clock
@@ -28,7 +27,7 @@ from ecomops.calendar import local_datetime
 from finance import services
 from finance.models import Invoice, Payment, PaymentAllocation, Refund
 from orders.models import Order
-from tests.bench.orders_drivers import stamp
+from tests.bench.measure import rss_mb, stamp
 from tests.orders.factories import make_channel, make_customer
 
 pytestmark = [
@@ -41,10 +40,6 @@ ORDERS = int(os.environ.get("BENCH_RECON_ORDERS", "1000000"))
 DAY = date(2026, 11, 20)
 # What each order is paid: its total, except every 1,000th order, 1 fen short.
 SHORT_PAID = "(100 + g % 900)::numeric(14,2) - CASE WHEN g % 1000 = 7 THEN 0.01 ELSE 0 END"
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _insert(
@@ -255,7 +250,7 @@ def run_reconciliation(orders: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     seeded = time.perf_counter() - started
-    rss_before = _rss_mb()
+    rss_before = rss_mb("VmHWM")
     with time_machine.travel(local_datetime(date(2026, 11, 21), clock(2)), tick=True):
         began = time.perf_counter()
         run = services.reconcile(day=DAY)
@@ -272,7 +267,7 @@ def run_reconciliation(orders: int) -> dict[str, Any]:
         "floor": floor,
         "run": run,
         "again": again,
-        "rss_growth": _rss_mb() - rss_before,
+        "rss_growth": rss_mb("VmHWM") - rss_before,
     }
 
 
@@ -288,6 +283,6 @@ def test_nightly_reconciliation_of_a_million_orders() -> None:
         f"plain SQL pass {figures['floor']:.2f} s; "
         f"{figures['seconds'] / figures['floor']:.1f}× the floor; "
         f"{run.mismatch_count:,} mismatches {found}, "
-        f"peak RSS growth {figures['rss_growth']:.0f} MB (peak {_rss_mb():.0f} MB)"
+        f"peak RSS growth {figures['rss_growth']:.0f} MB (peak {rss_mb('VmHWM'):.0f} MB)"
     )
     assert figures["again"].mismatch_count == run.mismatch_count

@@ -37,6 +37,7 @@ from django.db import connection
 from ecomops.calendar import local_datetime
 from ecomops.cutoffs import batch_for
 from orders.models import Order, OrderLine, OrderState
+from tests.bench.measure import rss_mb
 from tests.orders.factories import listed_sku, make_channel, make_customer
 from tests.warehouse.factories import make_warehouse
 from warehouse import pdf, selectors
@@ -243,7 +244,7 @@ def _print_wave(wave_id: int) -> None:
         labels = pdf.write_labels_pdf(out, selectors.waybill_labels(wave=wave))
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         size = out.tell()
-    growth = _proc_status_mb("VmHWM") - rss_before
+    growth = rss_mb("VmHWM") - rss_before
     figures = {"labels": labels, "seconds": seconds, "cpu": cpu, "size": size, "rss": growth}
     print(json.dumps(figures))
 
@@ -280,17 +281,10 @@ def _plain_sql_floor(wave: Wave) -> float:
     return seconds
 
 
-def _proc_status_mb(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) / 1024
-    raise LookupError(key)
-
-
 def _reset_peak_rss() -> float:
     """Reset the process's RSS high-water mark (Linux: clear_refs 5); the RSS now, in MB."""
     Path("/proc/self/clear_refs").write_text("5")
-    return _proc_status_mb("VmRSS")
+    return rss_mb("VmRSS")
 
 
 def _report(name: str, run: LabelRun) -> None:

@@ -31,6 +31,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.bench.measure import stamp
 from tests.bench.orders_drivers import (
     Post,
     intake_channel,
@@ -38,7 +39,6 @@ from tests.bench.orders_drivers import (
     run_import,
     run_pages,
     run_single_pushes,
-    stamp,
 )
 
 pytestmark = [

@@ -16,7 +16,7 @@ import zipfile
 import pytest
 
 from orders.services.platform_exports import read_export
-from tests.bench.orders_drivers import stamp
+from tests.bench.measure import stamp
 from tests.orders.export_generator import taobao_pair
 
 pytestmark = pytest.mark.bench

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import time
 import tracemalloc
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from ecomops.calendar import local_datetime
 from ecomops.cutoffs import batch_for
 from listings.models import Sku
 from orders.models import Channel, Order, OrderLine, OrderState
+from tests.bench.measure import load_average, rss_mb
 from tests.orders.factories import listed_sku, make_channel, make_customer
 from tests.warehouse.factories import make_warehouse
 from warehouse import pdf, selectors, services
@@ -193,15 +193,6 @@ def _release_by_hand(*, channel: Channel, batch: Batch, forward: bool) -> None:
         )
 
 
-def _rss_mb(field: str) -> float:
-    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process in MB, from Linux's /proc."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _reset_peak_rss() -> None:
     """Start the peak over (Linux 4.0+): the seeding's own peak hid the release's."""
     with suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
@@ -259,12 +250,12 @@ def release_bench(
 
     kwargs = {} if chunk_size is None else {"chunk_size": chunk_size}
     _reset_peak_rss()
-    rss_before = _rss_mb("VmRSS")
+    rss_before = rss_mb("VmRSS")
     with override_settings(WAREHOUSE_WAVE_SIZE=wave_size):
         t0 = time.perf_counter()
         batch = services.batch_release(batch_date=key.batch_date, slot=key.slot, **kwargs)
         released = time.perf_counter() - t0
-    rss_peak = _rss_mb("VmHWM")
+    rss_peak = rss_mb("VmHWM")
 
     assert batch.state == BatchState.RELEASED
     assert batch.note_count == orders
@@ -399,20 +390,15 @@ def pick_list_bench(
     return warm_up, figures
 
 
-def _load() -> str:
-    """Other engineers' tests share the two cores: each figure says how busy they were."""
-    return "load average " + " ".join(f"{n:.2f}" for n in os.getloadavg())
-
-
 def test_release_a_large_batch() -> None:
-    print(f"\n{_load()} before")
+    print(f"\n{load_average()} before")
     figures = release_bench(BATCH_ORDERS)
-    print(f"{figures.report()}\n{_load()} after")
+    print(f"{figures.report()}\n{load_average()} after")
 
 
 def test_pick_list_of_growing_waves() -> None:
     warm_up, figures = pick_list_bench((250, 500, 1000))
-    print(f"\n{_load()}")
+    print(f"\n{load_average()}")
     print(f"first pick list PDF of the process (fonts loaded; untimed below): {warm_up:.2f} s")
     for figure in figures:
         print(figure.report())

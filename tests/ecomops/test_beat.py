@@ -106,11 +106,11 @@ def test_default_schedules_have_chinese_names_and_descriptions() -> None:
 def test_the_schedules_come_back_after_a_flush() -> None:
     """A transactional test's flush empties beat's tables; the next test on that worker
     gets every default schedule back under its current name, once."""
-    from tests.factories import ensure_sla_policies
+    from tests.factories import reseed_after_flush
 
     before = sorted(PeriodicTask.objects.values_list("name", "task"))
     PeriodicTask.objects.all().delete()
-    ensure_sla_policies()
+    reseed_after_flush()
     assert sorted(PeriodicTask.objects.values_list("name", "task")) == before
-    ensure_sla_policies()
+    reseed_after_flush()
     assert PeriodicTask.objects.count() == len(before)
