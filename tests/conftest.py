@@ -11,6 +11,7 @@ import time_machine
 from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
+from ecomops.sla.services import sla_policies_forget
 from ecomops.workcalendar.models import WorkCalendarDay
 from ecomops.workcalendar.services import calendar_sync
 from tests.factories import UserFactory, reseed_after_flush
@@ -62,10 +63,13 @@ def make_user(db: None) -> Callable[..., Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> Iterator[None]:
-    """Calendar lookups are cached per process; a rolled-back test must not leak rows."""
+    """Calendar lookups and SLA policies are cached per process; a rolled-back test must not
+    leak rows."""
     calendar_cache_clear()
+    sla_policies_forget()
     yield
     calendar_cache_clear()
+    sla_policies_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,12 @@ from ecomops.errors import ApplicationError
 from ecomops.notifications.models import Notification
 from ecomops.sla.models import SlaClock, SlaPolicy
 from ecomops.sla.selectors import annotate_sla, breached_running_clocks, clocks_for
-from ecomops.sla.services import sla_clock_start, sla_clock_stop, sla_sweep
+from ecomops.sla.services import (
+    sla_clock_start,
+    sla_clock_stop,
+    sla_clocks_stop_many,
+    sla_sweep,
+)
 from ecomops.sla.signals import sla_breached
 from ecomops.sla.tasks import sweep_sla_clocks
 from ecomops.sla.templatetags.sla_tags import countdown_context, format_working_time
@@ -229,6 +234,62 @@ def test_stop_is_idempotent(target: Group) -> None:
     assert sla_clock_stop(code="sales_order", obj=target) is None
     first.refresh_from_db()
     assert first.stopped_at == at(2026, 11, 23, 10, 10)
+
+
+def test_stop_many_stops_each_running_clock_and_records_the_late_ones(
+    breaches: list[SlaClock], django_assert_max_num_queries: Any
+) -> None:
+    groups = [Group.objects.create(name=f"sla-many-{n}") for n in range(4)]
+    early, late, marked, other = groups
+    sla_clock_start(code="customer_identification", obj=early, started_at=at(2026, 11, 23, 10, 0))
+    sla_clock_start(code="customer_identification", obj=late, started_at=at(2026, 11, 23, 9, 0))
+    sla_clock_start(code="customer_identification", obj=marked, started_at=at(2026, 11, 23, 9, 0))
+    sla_sweep(now=at(2026, 11, 23, 9, 30))  # marks late and marked; early is not due yet
+    SlaClock.objects.filter(object_id=late.pk).update(breached_at=None)
+    sla_clock_start(code="sales_order", obj=other, started_at=at(2026, 11, 23, 9, 0))
+    breaches.clear()
+
+    # the late ones read and marked, then every clock stopped (and the savepoint pair)
+    with django_assert_max_num_queries(5):
+        stopped = sla_clocks_stop_many(
+            code="customer_identification",
+            model=Group,
+            object_ids=[g.pk for g in groups],
+            stopped_at=at(2026, 11, 23, 10, 10),
+        )
+
+    assert stopped == 3
+    identification = SlaClock.objects.filter(policy__code="customer_identification")
+    clocks = {c.object_id: c for c in identification}
+    assert all(c.stopped_at == at(2026, 11, 23, 10, 10) for c in clocks.values())
+    assert clocks[early.pk].met
+    assert clocks[late.pk].breached_at == clocks[late.pk].due_at
+    assert clocks[marked.pk].breached_at == at(2026, 11, 23, 9, 30)  # the sweep's mark stays
+    assert [c.pk for c in breaches] == [clocks[late.pk].pk]
+    assert SlaClock.objects.get(object_id=other.pk).is_running  # another policy's clock
+    assert (
+        sla_clocks_stop_many(code="customer_identification", model=Group, object_ids=[early.pk])
+        == 0
+    )
+
+
+def test_policies_are_read_once_per_process_until_one_is_saved(
+    target: Group, django_assert_num_queries: Any
+) -> None:
+    sla_clock_start(code="sales_order", obj=target, started_at=at(2026, 11, 23, 10, 0))
+    other = Group.objects.create(name="sla-other")
+    # The policy comes from the process's copy: no query reads it.
+    with django_assert_num_queries(6, exact=False) as queries:
+        sla_clock_start(code="sales_order", obj=other, started_at=at(2026, 11, 23, 10, 0))
+    assert not [q for q in queries.captured_queries if "sla_slapolicy" in q["sql"]]
+
+    policy = SlaPolicy.objects.get(code="sales_order")
+    policy.limit = timedelta(minutes=45)
+    policy.save()  # the admin saves: this process reads the policies again
+    third = Group.objects.create(name="sla-third")
+    clock = sla_clock_start(code="sales_order", obj=third, started_at=at(2026, 11, 23, 10, 0))
+    assert clock is not None
+    assert clock.due_at == at(2026, 11, 23, 10, 45)
 
 
 def test_time_left_and_status_of_a_running_clock(target: Group) -> None:
