@@ -116,28 +116,43 @@ class PriceBook:
         for entries in self._rows.values():
             entries.sort(reverse=True, key=lambda row: (row[0], row[1]))
 
+    @staticmethod
+    def listed_rows(match: Q, **annotations: Any) -> QuerySet[SkuPrice]:
+        """The price rows of the listed SKUs ``match`` selects, each with its SKU (product
+        and brand) joined: for ``take``. ``annotations`` come first, so ``match`` may
+        filter on them (a caller's join to its own aliases of the SKU codes)."""
+        return (
+            SkuPrice.objects.annotate(**annotations)
+            .filter(match, sku__state=SkuState.LISTED)
+            .select_related("sku", "sku__product", "sku__product__brand")
+            .order_by()
+        )
+
+    def take(self, rows: Iterable[SkuPrice]) -> dict[str, Sku]:
+        """Keep the price rows ``listed_rows`` read; returns their SKUs by code."""
+        skus: dict[str, Sku] = {}
+        fresh: set[int] = set()
+        for row in rows:
+            skus.setdefault(row.sku.code, row.sku)
+            if row.sku_id in self._loaded:
+                continue
+            key = (row.sku_id, row.kind)
+            entry = (row.valid_from, row.pk, row.valid_until, row.price)
+            if entry not in self._rows.setdefault(key, []):  # a row read twice (two aliases)
+                self._rows[key].append(entry)
+            fresh.add(row.sku_id)
+        self._loaded |= fresh
+        for entries in self._rows.values():
+            entries.sort(reverse=True, key=lambda entry: (entry[0], entry[1]))
+        return skus
+
     def load_listed(self, codes: Iterable[str]) -> dict[str, Sku]:
         """The listed SKUs among ``codes`` that were ever priced, by code, with their price
         rows read into the book: one query (a listed SKU never priced cannot be ordered)."""
         wanted = {code for code in codes if code}
         if not wanted:
             return {}
-        rows = (
-            SkuPrice.objects.filter(sku__code__in=wanted, sku__state=SkuState.LISTED)
-            .select_related("sku", "sku__product", "sku__product__brand")
-            .order_by()
-        )
-        skus: dict[str, Sku] = {}
-        for row in rows:
-            skus.setdefault(row.sku.code, row.sku)
-            if row.sku_id not in self._loaded:
-                self._rows.setdefault((row.sku_id, row.kind), []).append(
-                    (row.valid_from, row.pk, row.valid_until, row.price)
-                )
-        self._loaded |= {sku.pk for sku in skus.values()}
-        for entries in self._rows.values():
-            entries.sort(reverse=True, key=lambda entry: (entry[0], entry[1]))
-        return skus
+        return self.take(self.listed_rows(Q(sku__code__in=wanted)))
 
     def price_at(self, sku_id: int, at: datetime) -> Decimal | None:
         """What a customer paid for the SKU at ``at``; None when it had no price then."""

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
@@ -131,6 +132,17 @@ def sla_clock_start(
             return _running(policy, obj).get()
 
 
+@dataclass(frozen=True)
+class ClockStart:
+    """One clock for ``sla_clocks_start_all``: the policy, the object, when it started and,
+    for work done as the object was created, when it stopped."""
+
+    code: str
+    object_id: int
+    started_at: datetime
+    stopped_at: datetime | None = None
+
+
 def sla_clocks_start_new(
     *,
     code: str,
@@ -143,26 +155,38 @@ def sla_clocks_start_new(
     written already stopped then (work done as the objects were created, e.g. a customer
     identified on arrival), a breach recorded as ``sla_clock_stop`` would. Returns how many
     clocks were written (none when the policy is switched off)."""
-    policy = _policy(code)
-    if not policy.active or not starts:
-        return 0
+    return sla_clocks_start_all(
+        model=model,
+        starts=[ClockStart(code, object_id, started, stopped_at) for object_id, started in starts],
+    )
+
+
+def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart]) -> int:
+    """``sla_clocks_start_new`` for clocks of several policies at once: one insert for all
+    of them (an order arriving with its customer matched gets its identification clock
+    stopped and its sales order clock started together)."""
     content_type = ContentType.objects.get_for_model(model)
     clocks = []
-    for object_id, started in starts:
-        due = _due(policy, started)
-        late = stopped_at is not None and stopped_at > due
+    for start in starts:
+        policy = _policy(start.code)
+        if not policy.active:
+            continue
+        due = _due(policy, start.started_at)
+        late = start.stopped_at is not None and start.stopped_at > due
         clocks.append(
             SlaClock(
                 policy=policy,
                 content_type=content_type,
-                object_id=object_id,
+                object_id=start.object_id,
                 owner_role=policy.owner_role,
-                started_at=started,
+                started_at=start.started_at,
                 due_at=due,
-                stopped_at=stopped_at,
+                stopped_at=start.stopped_at,
                 breached_at=due if late else None,
             )
         )
+    if not clocks:
+        return 0
     SlaClock.objects.bulk_create(clocks, batch_size=2000)
     for clock in clocks:
         if clock.breached_at is not None:

@@ -36,7 +36,7 @@ from ecomops.fsm import transition
 from ecomops.gcpause import collector_paused
 from ecomops.money import to_money
 from ecomops.numbering.services import next_number, next_numbers
-from ecomops.sla.services import sla_clocks_start_new
+from ecomops.sla.services import ClockStart, sla_clocks_start_all
 from listings.models import Sku
 
 from ..models import (
@@ -289,6 +289,10 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
     if not taken:
         return
     now = timezone.now()
+    # Every read first, the day's number last: its row stays locked until the commit, so
+    # concurrent intakes queue behind each other only for the inserts.
+    unparked = [item for item in taken if not item.prepared.reasons]
+    matches = exact_customer_matches([item.prepared.payload["customer"] for item in unparked])
     numbers = next_numbers("SO", len(taken), width=6)
     if park:
         # Orders earlier in the batch count as possible duplicates of later ones, as they
@@ -299,10 +303,10 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
             if payload["paid_at"] is not None:
                 item.prepared.reasons += duplicate_reasons(earlier, payload, item.placed_at)
             earlier.add(order_seen(-len(taken) + position, number, payload, item.placed_at))
+    for item, customer in zip(unparked, matches, strict=True):
+        if not item.prepared.reasons:  # not parked as a duplicate of an order just before
+            item.customer = customer
     flowing = [item for item in taken if not item.prepared.reasons]
-    matches = exact_customer_matches([item.prepared.payload["customer"] for item in flowing])
-    for item, customer in zip(flowing, matches, strict=True):
-        item.customer = customer
     actor = acting_user(by)
     for item, number in zip(taken, numbers, strict=True):
         item.order = _order(channel, item, number=number, source=source, actor=actor, now=now)
@@ -320,12 +324,14 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
         ],
         batch_size=_CHUNK,
     )
+    clocks = []
     parked = [item for item in taken if item.prepared.reasons]
     if parked:
-        _park_all(parked, now)
+        clocks += _park_all(parked, now)
     if flowing:
         _lines_all(flowing)
-        _clocks_all(flowing, now)
+        clocks += _clocks_all(flowing, now)
+    sla_clocks_start_all(model=Order, starts=clocks)
 
 
 def _order(
@@ -378,8 +384,8 @@ def _order(
     )
 
 
-def _park_all(parked: list[_New], now: datetime) -> None:
-    """异常订单: kept with every reason found, on the exception queue's clock."""
+def _park_all(parked: list[_New], now: datetime) -> list[ClockStart]:
+    """异常订单: kept with every reason found; returns their exception queue clocks."""
     OrderException.objects.bulk_create(
         [
             OrderException(
@@ -394,11 +400,11 @@ def _park_all(parked: list[_New], now: datetime) -> None:
         ],
         batch_size=_CHUNK,
     )
-    sla_clocks_start_new(
-        code=EXCEPTION_CLOCK,
-        model=Order,
-        starts=[(item.order.pk, item.order.received_at) for item in parked if item.order],
-    )
+    return [
+        ClockStart(EXCEPTION_CLOCK, item.order.pk, item.order.received_at)
+        for item in parked
+        if item.order
+    ]
 
 
 def _lines_all(flowing: list[_New]) -> None:
@@ -408,28 +414,23 @@ def _lines_all(flowing: list[_New]) -> None:
     )
 
 
-def _clocks_all(flowing: list[_New], now: datetime) -> None:
+def _clocks_all(flowing: list[_New], now: datetime) -> list[ClockStart]:
     """The identification clock from arrival; stopped at once for a customer matched
-    automatically, whose sales order clock starts then (as ``identify_automatically``)."""
+    automatically, whose sales order clock starts then (as ``identify_automatically``,
+    with the state log row it writes). Returns the clocks, written with the others."""
     orders = [item.order for item in flowing if item.order is not None]
     identified = [order for order in orders if order.state == OrderState.IDENTIFIED]
-    waiting = [order for order in orders if order.state != OrderState.IDENTIFIED]
-    sla_clocks_start_new(
-        code=IDENTIFICATION_CLOCK,
-        model=Order,
-        starts=[(order.pk, order.received_at) for order in waiting],
-    )
+    clocks = [
+        ClockStart(
+            IDENTIFICATION_CLOCK,
+            order.pk,
+            order.received_at,
+            now if order.state == OrderState.IDENTIFIED else None,
+        )
+        for order in orders
+    ] + [ClockStart(SALES_ORDER_CLOCK, order.pk, now) for order in identified]
     if not identified:
-        return
-    sla_clocks_start_new(
-        code=IDENTIFICATION_CLOCK,
-        model=Order,
-        starts=[(order.pk, order.received_at) for order in identified],
-        stopped_at=now,
-    )
-    sla_clocks_start_new(
-        code=SALES_ORDER_CLOCK, model=Order, starts=[(order.pk, now) for order in identified]
-    )
+        return clocks
     content_type = ContentType.objects.get_for_model(Order)
     StateLog.objects.bulk_create(
         [
@@ -447,6 +448,7 @@ def _clocks_all(flowing: list[_New], now: datetime) -> None:
         ],
         batch_size=_CHUNK,
     )
+    return clocks
 
 
 def _automatic_match() -> str:

@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +56,7 @@ from listings.selectors import PriceBook
 from ..models import (
     BlacklistKind,
     Channel,
+    ChannelSkuMapping,
     CustomerKind,
     InvoiceKind,
     OpeningState,
@@ -320,40 +322,67 @@ class SkuResolver:
     """Turns the codes a channel sends into orderable SKUs and their listed prices.
 
     A code is first looked up in the channel's mapping (platform outer ids), then taken as
-    our own SKU code. The mapping, the SKUs and their price rows are read once per resolver
-    (``listings.selectors.PriceBook``), so an import or a batch of pushes prices every line
-    at its own instant without a query per order.
+    our own SKU code. The listed SKUs the codes name, directly or through the mapping, come
+    with their price rows in one query (``listings.selectors.PriceBook``), so an import or a
+    batch of pushes prices every line at its own instant without a query per order; only
+    codes that name no listed SKU cost a second look (the mapping, then the SKU table).
     """
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
-        self._mapping: dict[str, str] | None = None
+        self._internal: dict[str, str] = {}  # sent code -> our SKU code, once looked up
         self._listed: dict[str, Sku] = {}
-        self._checked: set[str] = set()
         self._known: set[str] = set()
         self._book = PriceBook()
         self._now = timezone.now()
 
     def mapping(self, codes: Iterable[str]) -> dict[str, str]:
-        if self._mapping is None:
-            self._mapping = dict(
-                self.channel.sku_mappings.order_by().values_list("outer_id", "sku__code")
-            )
-        return {code: self._mapping.get(code, code) for code in codes}
+        """Our SKU code for each sent code (itself when the channel maps it to nothing)."""
+        codes = list(codes)
+        self.load(codes)
+        return {code: self._internal[code] for code in codes}
 
     def load(self, codes: Iterable[str]) -> None:
-        """Read what the resolver needs for ``codes`` (sent codes) in a few queries."""
-        internal = set(self.mapping(codes).values())
-        new_codes = internal - self._checked
-        if not new_codes:
+        """Read what the resolver needs for ``codes`` (sent codes): one query when they all
+        name listed SKUs."""
+        sent = {code for code in codes if code} - self._internal.keys()
+        if not sent:
             return
-        self._checked |= new_codes
-        listed = self._book.load_listed(new_codes)
-        self._listed.update(listed)
-        unlisted = new_codes - listed.keys()
-        if unlisted:
-            self._known |= set(Sku.objects.filter(code__in=unlisted).values_list("code", flat=True))
-        self._known |= listed.keys()
+        mappings = ChannelSkuMapping.objects.filter(channel=self.channel)
+        found = PriceBook.listed_rows(
+            Q(sku__code__in=sent) | Q(alias__outer_id__isnull=False),
+            alias=FilteredRelation(
+                "sku__channel_mappings",
+                condition=Q(
+                    sku__channel_mappings__channel=self.channel,
+                    sku__channel_mappings__outer_id__in=sent,
+                ),
+            ),
+            alias_of=F("alias__outer_id"),
+            # Our own code that is also an outer id the channel maps elsewhere is that other
+            # SKU, which may not be listed: looked up below like an unknown code.
+            shadowed=Exists(mappings.filter(outer_id=OuterRef("sku__code"))),
+        )
+        rows = list(found)
+        self._listed.update(self._book.take(rows))
+        for row in rows:
+            alias = getattr(row, "alias_of")  # noqa: B009 (an annotation)
+            if alias is not None:
+                self._internal[alias] = row.sku.code
+        for row in rows:
+            code = row.sku.code
+            if code in sent and not getattr(row, "shadowed"):  # noqa: B009
+                self._internal.setdefault(code, code)
+        unresolved = sent - self._internal.keys()
+        if unresolved:
+            self._internal.update(
+                mappings.filter(outer_id__in=unresolved).values_list("outer_id", "sku__code")
+            )
+            for code in unresolved - self._internal.keys():
+                self._internal[code] = code
+            internal = {self._internal[code] for code in unresolved} - self._listed.keys()
+            self._known |= set(Sku.objects.filter(code__in=internal).values_list("code", flat=True))
+        self._known |= self._listed.keys()
 
     def resolve(
         self, codes: list[str], placed_at: datetime | None = None
@@ -363,7 +392,6 @@ class SkuResolver:
         Orderable means listed and priced now (we can ship it). ``placed_at`` is unused
         (kept for callers of before ``order_price``).
         """
-        self.load(codes)
         internal = self.mapping(codes)
         by_sent = {}
         for sent, code in internal.items():

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ecomops.cutoffs import batch_for
@@ -304,3 +306,15 @@ def test_structural_errors_use_the_same_paths_as_business_errors(
     fields = push(client, channel, data).json()["fields"]
     assert "lines[0].unit_price" in fields
     assert not any(key.startswith("lines.") for key in fields)
+
+
+def test_a_new_order_through_the_api_costs_at_most_nine_queries(
+    client: Any, channel: Any, sku: Any
+) -> None:
+    push(client, channel, order_data(external_id="WARM"))
+    with CaptureQueriesContext(connection) as queries:
+        response = push(client, channel, order_data(external_id="ONE"))
+    assert response.status_code == 201
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # The channel with its shop's state, then the intake's eight (test_batch_intake.py).
+    assert len(statements) <= 9, "\n".join(statements)
