@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -717,10 +718,28 @@ def _latest_opening(channel_id: Any) -> QuerySet[ShopOpening]:
 
 
 def channel_for_intake(code: str) -> Channel | None:
-    """The channel with this code, with its shop opening's state (``shop_state``) read in
-    the same query: a push reads both."""
+    """The channel with this code, with its shop opening's state (``shop_state``) and the
+    blacklist's stamp (``blacklist_stamp``, see ``Blacklist.current``) read in the same
+    query: a push reads all three."""
     latest = _latest_opening(OuterRef("pk")).values("state")[:1]
-    return Channel.objects.annotate(shop_state=Subquery(latest)).filter(code=code).first()
+    entries = BlacklistEntry.objects.order_by().annotate(one=Value(1)).values("one")
+    channel = (
+        Channel.objects.annotate(
+            shop_state=Subquery(latest),
+            blacklist_count=Subquery(entries.annotate(n=Count("pk")).values("n")),
+            blacklist_revisions=Subquery(entries.annotate(r=Sum("revision")).values("r")),
+            blacklist_newest=Subquery(entries.annotate(m=Max("pk")).values("m")),
+        )
+        .filter(code=code)
+        .first()
+    )
+    if channel is not None:
+        channel.blacklist_stamp = (  # type: ignore[attr-defined]
+            channel.blacklist_count,
+            channel.blacklist_revisions,
+            channel.blacklist_newest,
+        )
+    return channel
 
 
 # --- The exception queue (异常订单) and the blacklist ---------------------------------------
@@ -731,7 +750,32 @@ def _address_key(text: str) -> str:
 
 
 class Blacklist:
-    """The active blacklist, read once: kept by service staff, it is short."""
+    """The active blacklist, read once: kept by service staff, it is short.
+
+    ``current(stamp)`` keeps one per process for the intake: ``stamp`` is what
+    ``channel_for_intake`` reads with the channel (the number of entries, the sum of their
+    revisions, the newest id), so an entry added, removed or corrected anywhere is seen by
+    the next push in every process without a query of its own.
+    """
+
+    _kept: tuple[Any, Blacklist] | None = None
+
+    @classmethod
+    def forget(cls) -> None:
+        """Drop the kept list (tests rolling their rows back)."""
+        cls._kept = None
+
+    @classmethod
+    def current(cls, stamp: Any = None) -> Blacklist:
+        """The blacklist as of ``stamp``; read now when no stamp is given."""
+        if stamp is None:
+            return cls()
+        kept = cls._kept
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        blacklist = cls()
+        cls._kept = (stamp, blacklist)
+        return blacklist
 
     def __init__(self) -> None:
         self._by_value: dict[tuple[str, str], list[BlacklistEntry]] = defaultdict(list)
@@ -784,6 +828,36 @@ class OrderSeen:
     placed_at: datetime
 
 
+def payload_time(value: str | None) -> datetime | None:
+    """A payload's ISO time, or None when missing or unreadable (the checks report it)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+_IN_CHUNK = 2000  # values per IN (...): SQLite takes at most 32,766 parameters a statement
+
+
+def _seen(order: Order) -> OrderSeen:
+    payload = order.payload or {}
+    return OrderSeen(
+        pk=order.pk,
+        number=order.number,
+        external_id=order.external_id,
+        phone=order.receiver_phone,
+        buyer_account=payload.get("buyer_account", ""),
+        address_key=_address_key(
+            order.ship_province + order.ship_city + order.ship_district + order.ship_street
+        ),
+        goods=goods_key(payload.get("lines") or []),
+        placed_at=order.placed_at,
+    )
+
+
 class DuplicateFinder:
     """Possible duplicates of orders about to be accepted into ``channel`` (issue 20 §3):
     orders of the channel (not cancelled) placed within the duplicate window by the same
@@ -798,55 +872,63 @@ class DuplicateFinder:
         phones: set[str],
         buyer_accounts: set[str],
         placed: tuple[datetime, datetime] | None,
+        external_ids: Iterable[str] = (),
     ) -> None:
+        """``external_ids``: also read the orders of ``channel`` already in with these ids
+        (``orders_in``) in the same query, as a page of pushes needs both."""
         self.window = timedelta(hours=duplicate_window_hours())
         self._by_phone: dict[str, list[OrderSeen]] = defaultdict(list)
         self._by_account: dict[str, list[OrderSeen]] = defaultdict(list)
+        self.orders_in: dict[str, Order] = {}
+        ids = sorted({e for e in external_ids if e})
+        wanted_ids = set(ids)
         if placed is None or not (phones or buyer_accounts):
-            return
-        base = Order.objects.filter(
-            channel=channel,
-            placed_at__gte=placed[0] - self.window,
-            placed_at__lte=placed[1] + self.window,
-        ).exclude(state=OrderState.CANCELLED)
-        seen: dict[int, OrderSeen] = {}
+            phones, buyer_accounts, placed = set(), set(), (timezone.now(), timezone.now())
+        self._earliest, self._latest = placed[0] - self.window, placed[1] + self.window
+        window = Q(placed_at__gte=self._earliest, placed_at__lte=self._latest) & ~Q(
+            state=OrderState.CANCELLED
+        )
         phone_list, account_list = sorted(phones), sorted(buyer_accounts)
-        for start in range(0, max(len(phone_list), len(account_list)), 2000):
+        seen: dict[int, OrderSeen] = {}
+        for start in range(0, max(len(phone_list), len(account_list), len(ids)), _IN_CHUNK):
+            part = slice(start, start + _IN_CHUNK)
             same_buyer = Q(pk__in=[])
-            if phone_list[start : start + 2000]:
-                same_buyer |= Q(receiver_phone__in=phone_list[start : start + 2000])
-            if account_list[start : start + 2000]:
-                same_buyer |= Q(payload__buyer_account__in=account_list[start : start + 2000])
-            rows = (
-                base.filter(same_buyer)
-                .order_by()
-                .values_list(
-                    "pk",
-                    "number",
-                    "external_id",
-                    "receiver_phone",
-                    "payload",
-                    "ship_province",
-                    "ship_city",
-                    "ship_district",
-                    "ship_street",
-                    "placed_at",
-                )
-            )
-            for pk, number, external_id, phone, payload, *address, placed_at in rows:
-                if pk not in seen:
-                    seen[pk] = OrderSeen(
-                        pk=pk,
-                        number=number,
-                        external_id=external_id,
-                        phone=phone,
-                        buyer_account=(payload or {}).get("buyer_account", ""),
-                        address_key=_address_key("".join(address)),
-                        goods=goods_key((payload or {}).get("lines") or []),
-                        placed_at=placed_at,
-                    )
-        for order in sorted(seen.values(), key=lambda o: o.pk):
-            self.add(order)
+            if phone_list[part]:
+                same_buyer |= Q(receiver_phone__in=phone_list[part])
+            if account_list[part]:
+                same_buyer |= Q(payload__buyer_account__in=account_list[part])
+            wanted = (same_buyer & window) | Q(external_id__in=ids[part])
+            for order in Order.objects.filter(wanted, channel=channel).order_by():
+                if order.external_id in wanted_ids:
+                    self.orders_in[order.external_id] = order
+                if order.pk not in seen and self._candidate(order, phones, buyer_accounts):
+                    seen[order.pk] = _seen(order)
+        for order_seen in sorted(seen.values(), key=lambda o: o.pk):
+            self.add(order_seen)
+
+    @classmethod
+    def for_payloads(
+        cls, channel: Channel, payloads: list[Any], *, external_ids: Iterable[str] = ()
+    ) -> DuplicateFinder:
+        """The finder for these (canonical) payloads: their phones, buyer accounts and
+        placing times."""
+        placed = [t for p in payloads if (t := payload_time(p["placed_at"]))]
+        return cls(
+            channel=channel,
+            phones={p["shipping_address"]["phone"] for p in payloads} - {""},
+            buyer_accounts={p.get("buyer_account", "") for p in payloads} - {""},
+            placed=(min(placed), max(placed)) if placed else None,
+            external_ids=external_ids,
+        )
+
+    def _candidate(self, order: Order, phones: set[str], buyer_accounts: set[str]) -> bool:
+        """Read for its external id, is ``order`` also a possible duplicate's original?"""
+        account = (order.payload or {}).get("buyer_account", "")
+        return (
+            order.state != OrderState.CANCELLED
+            and self._earliest <= order.placed_at <= self._latest
+            and (order.receiver_phone in phones or (bool(account) and account in buyer_accounts))
+        )
 
     def add(self, order: OrderSeen) -> None:
         if order.phone:

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
 from ecomops.sla.services import sla_policies_forget
+from orders.selectors import Blacklist
 from ecomops.workcalendar.models import WorkCalendarDay
 from ecomops.workcalendar.services import calendar_sync
 from tests.factories import UserFactory, reseed_after_flush
@@ -63,13 +64,15 @@ def make_user(db: None) -> Callable[..., Any]:
 
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> Iterator[None]:
-    """Calendar lookups and SLA policies are cached per process; a rolled-back test must not
-    leak rows."""
+    """Calendar lookups, SLA policies and the blacklist are kept per process; a rolled-back
+    test must not leak rows."""
     calendar_cache_clear()
     sla_policies_forget()
+    Blacklist.forget()
     yield
     calendar_cache_clear()
     sla_policies_forget()
+    Blacklist.forget()
 
 
 @pytest.fixture(autouse=True)

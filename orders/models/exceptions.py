@@ -9,6 +9,8 @@ once no reason is left (docs/orders.md "Exception queue").
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -117,6 +119,9 @@ class BlacklistEntry(models.Model):
         verbose_name=_("added by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Every save counts one more: the intake keeps the list per process and reads it again
+    # when the entries' count, revisions or newest id changed (``selectors.Blacklist``).
+    revision = models.PositiveIntegerField(_("revision"), default=0, editable=False)
     active = models.BooleanField(_("active"), default=True)
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     removed_by = models.ForeignKey(
@@ -143,3 +148,9 @@ class BlacklistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.revision += 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "revision"}
+        super().save(*args, **kwargs)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -489,6 +490,11 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "accepted_at"], name="orders_order_state_accepted"),
             models.Index(fields=["batch_date", "batch_slot"], name="orders_order_batch"),
+            # The duplicate check finds a push's earlier orders by the platform's buyer
+            # account (as well as by phone) without reading every order of the channel.
+            models.Index(
+                "channel", KeyTransform("buyer_account", "payload"), name="orders_order_buyer"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,7 @@ from ..models import (
 from ..selectors import (
     DuplicateFinder,
     exact_customer_matches,
+    payload_time,
 )
 from .clocks import (
     EXCEPTION_CLOCK,
@@ -67,7 +68,6 @@ from .intake import (
     OrderPayload,
     Reason,
     SkuResolver,
-    _parse_quietly,
     _Prepared,
     _text,
     canonical_payload,
@@ -187,7 +187,15 @@ def _intake(
         IntakeOutcome(index=i, external_id=payload["external_id"])
         for i, payload in enumerate(canonical)
     ]
-    accepted = _accepted_already(channel, [p["external_id"] for p in canonical])
+    # Staff keying an order in fix it on the form; only what the platform sends is parked.
+    park = channel.parks_orders and source != OrderSource.MANUAL
+    external_ids = [p["external_id"] for p in canonical]
+    duplicates = None
+    if park:  # the orders already in and the possible duplicates' originals: one read
+        duplicates = DuplicateFinder.for_payloads(channel, canonical, external_ids=external_ids)
+        accepted = dict(duplicates.orders_in)
+    else:
+        accepted = _accepted_already(channel, external_ids)
     first_of: dict[str, int] = {}
     new: list[int] = []
     again: list[int] = []  # answered against an order accepted before or earlier in the batch
@@ -200,9 +208,7 @@ def _intake(
             first_of[external_id] = i
         new.append(i)
 
-    context = IntakeContext(channel, [canonical[i] for i in new], resolver)
-    # Staff keying an order in fix it on the form; only what the platform sends is parked.
-    park = channel.parks_orders and source != OrderSource.MANUAL
+    context = IntakeContext(channel, [canonical[i] for i in new], resolver, duplicates)
     taken: list[_New] = []
     for i in new:
         try:
@@ -366,7 +372,7 @@ def _order(
         ship_street=shipping["street_address"],
         ship_postcode=shipping["postcode"],
         placed_at=item.placed_at,
-        paid_at=_parse_quietly(payload["paid_at"]),
+        paid_at=payload_time(payload["paid_at"]),
         accepted_at=prepared.accepted_at,
         batch_date=prepared.batch.batch_date,
         batch_slot=prepared.batch.slot,

@@ -420,42 +420,30 @@ class IntakeContext:
     and the orders already in that a new one could duplicate."""
 
     def __init__(
-        self, channel: Channel, payloads: list[OrderPayload], resolver: SkuResolver | None = None
+        self,
+        channel: Channel,
+        payloads: list[OrderPayload],
+        resolver: SkuResolver | None = None,
+        duplicates: DuplicateFinder | None = None,
     ) -> None:
         self.channel = channel
         self.resolver = resolver or SkuResolver(channel)
         self.resolver.load(line["sku"] for p in payloads for line in p["lines"] if line["sku"])
         self._payloads = payloads
         self._blacklist: Blacklist | None = None
-        self._duplicates: DuplicateFinder | None = None
+        self._duplicates = duplicates
 
     @property
     def blacklist(self) -> Blacklist:
         if self._blacklist is None:
-            self._blacklist = Blacklist()
+            self._blacklist = Blacklist.current(getattr(self.channel, "blacklist_stamp", None))
         return self._blacklist
 
     @property
     def duplicates(self) -> DuplicateFinder:
         if self._duplicates is None:
-            placed = [t for p in self._payloads if (t := _parse_quietly(p["placed_at"]))]
-            self._duplicates = DuplicateFinder(
-                channel=self.channel,
-                phones={p["shipping_address"]["phone"] for p in self._payloads} - {""},
-                buyer_accounts={p.get("buyer_account", "") for p in self._payloads} - {""},
-                placed=(min(placed), max(placed)) if placed else None,
-            )
+            self._duplicates = DuplicateFinder.for_payloads(self.channel, self._payloads)
         return self._duplicates
-
-
-def _parse_quietly(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def check_customer(

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
@@ -145,6 +147,36 @@ def test_a_removed_blacklist_entry_parks_nothing(
     entry = services.blacklist_add(kind="buyer", value="tb_bad", reason="恶意退款", by=service)
     services.blacklist_remove(entry_id=entry.pk, reason="误判", by=service)
     assert push(client, tmall, order_data(buyer_account="tb_bad")).json()["state"] == "received"
+
+
+def test_the_blacklist_kept_between_pushes_follows_every_change(
+    client: Any, tmall: Any, sku: Any, service: Any, admin_client: Any
+) -> None:
+    """Each process keeps the list between pushes; an entry added, removed or corrected
+    (in the portal or the admin) counts from the next push on."""
+
+    def state(external_id: str, account: str) -> str:
+        data = order_data(external_id=external_id, buyer_account=account)
+        data["lines"][0]["quantity"] = len(external_id)  # never a duplicate of the one before
+        return str(push(client, tmall, data).json()["state"])
+
+    assert state("T1", "tb_bad") == "received"
+    entry = services.blacklist_add(kind="buyer", value="tb_bad", reason="恶意退款", by=service)
+    assert state("T22", "tb_bad") == "exception"
+    with CaptureQueriesContext(connection) as queries:
+        assert state("T333", "tb_bad") == "exception"
+    # (the channel's own query reads the list's stamp in a subquery)
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "orders_black')]
+
+    response = admin_client.post(
+        f"/admin/orders/blacklistentry/{entry.pk}/change/",
+        {"kind": "buyer", "value": "tb_worse", "reason": "恶意退款", "active": "on"},
+    )
+    assert response.status_code == 302
+    assert state("T4444", "tb_bad") == "received"
+    assert state("T55555", "tb_worse") == "exception"
+    services.blacklist_remove(entry_id=entry.pk, reason="误判", by=service)
+    assert state("T666666", "tb_worse") == "received"
 
 
 def test_a_possible_duplicate_is_parked(client: Any, tmall: Any, sku: Any) -> None:
