@@ -4,6 +4,9 @@ A scan that is not an item of the parcel (a wrong SKU) or one too many (an extra
 refused and recorded, and the packer sees why. Notes of one merged parcel are packed
 together: scanning any of them brings up all. Closing takes the waybill number (typed,
 or the carrier's next from its range) and tells finance by ``parcel_packed``.
+
+A scanner that buffers a parcel's scans sends them at once (``pack_scans``): each code is
+checked as one scan would be, in one transaction of a fixed number of statements.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError
-from ecomops.fsm import transition
+from ecomops.fsm import bulk_transition, transition
 from ecomops.numbering.services import next_number
 from listings.models import Sku
 
@@ -75,6 +78,20 @@ def _note_for(code: str) -> DeliveryNote | None:
 
 def _pack_group(note: DeliveryNote | None, code: str) -> list[DeliveryNote]:
     """``note``'s parcel group, or why it cannot be packed; ``code`` is what was scanned."""
+    note = _packable(note, code)
+    if note.merged and note.merge_key:
+        return list(
+            DeliveryNote.objects.filter(
+                wave_id=note.wave_id, merge_key=note.merge_key, state=NoteState.PICKED, short=False
+            )
+            .select_related("order")
+            .order_by("pk")
+        )
+    return [note]
+
+
+def _packable(note: DeliveryNote | None, code: str) -> DeliveryNote:
+    """``note`` if it can be packed, else why not; ``code`` is what was scanned."""
     if note is None or note.state == NoteState.CANCELLED:
         raise PackError(
             _("No delivery note or order has the number %(code)s.") % {"code": code},
@@ -90,21 +107,44 @@ def _pack_group(note: DeliveryNote | None, code: str) -> list[DeliveryNote]:
             _("Delivery note %(number)s was picked short: it waits for the parts admin.")
             % {"number": note.number}
         )
-    if note.merged and note.merge_key:
-        return list(
-            DeliveryNote.objects.filter(
-                wave_id=note.wave_id, merge_key=note.merge_key, state=NoteState.PICKED, short=False
-            )
-            .select_related("order")
-            .order_by("pk")
-        )
-    return [note]
+    return note
 
 
 def _pack_group_of(note_id: int) -> list[DeliveryNote]:
     """The group of the note the packer has open (by id: no number lookup on every scan)."""
     note = DeliveryNote.objects.select_related("order").get(pk=note_id)
     return _pack_group(note, note.number)
+
+
+def _in_group_of(note_id: int, prefix: str = "") -> Q:
+    """Rows (notes, or with ``prefix="note__"`` their lines) of ``note_id``'s parcel group,
+    as one condition: the note itself, and when it is merged the picked, complete notes of
+    its wave with its merge key. Read in the same statement as the rows, so a scan or a
+    close reads the note once instead of once for itself and once for its group."""
+    anchor = DeliveryNote.objects.filter(pk=note_id)
+    return Q(**{f"{prefix}pk": note_id}) | Q(
+        **{
+            f"{prefix}wave_id": Subquery(anchor.values("wave_id")[:1]),
+            # NULL (matching nothing) unless the note is merged under a key
+            f"{prefix}merge_key": Subquery(
+                anchor.filter(merged=True).exclude(merge_key="").values("merge_key")[:1]
+            ),
+            f"{prefix}state": NoteState.PICKED,
+            f"{prefix}short": False,
+        }
+    )
+
+
+def _group_checked(notes: list[DeliveryNote], note_id: int) -> list[DeliveryNote]:
+    """``notes`` (read by ``_in_group_of``, pk order) once the note opened passes
+    ``_pack_group``'s checks; the note missing: its own lookup says why."""
+    anchor = next((note for note in notes if note.pk == note_id), None)
+    if anchor is None:
+        return _pack_group_of(note_id)
+    _packable(anchor, anchor.number)
+    if anchor.merged and anchor.merge_key:
+        return notes
+    return [anchor]
 
 
 def pack_lines(notes: list[DeliveryNote]) -> list[DeliveryNoteLine]:
@@ -115,104 +155,182 @@ def pack_lines(notes: list[DeliveryNote]) -> list[DeliveryNoteLine]:
     )
 
 
-def _sku_for(code: str) -> Sku | None:
-    return Sku.objects.filter(Q(barcode=code) | Q(code=code)).first()
+def _skus_for(codes: set[str], lines: list[DeliveryNoteLine]) -> dict[str, Sku]:
+    """The SKU of each scanned code (its barcode or its SKU code). A code of an item in the
+    parcel is known from its lines; only the others (wrong items) are looked up, all in one
+    query, the first SKU in SKU order for a code as ``_sku_for`` takes it."""
+    found: dict[str, Sku] = {}
+    for line in lines:
+        for key in (line.sku.barcode, line.sku.code):
+            if key in codes:
+                found.setdefault(key, line.sku)
+    rest = codes - found.keys()
+    if rest:
+        for sku in Sku.objects.filter(Q(barcode__in=rest) | Q(code__in=rest)).order_by("code"):
+            for key in (sku.barcode, sku.code):
+                if key in rest:
+                    found.setdefault(key, sku)
+    return found
 
 
 def pack_scan(*, note_id: int, code: str, by: Any) -> ScanResult:
     """One item scanned into the parcel of ``note_id``'s group: counted or refused."""
-    code = (code or "").strip()
+    return pack_scans(note_id=note_id, codes=[code], by=by)[0]
+
+
+def pack_scans(*, note_id: int, codes: list[str], by: Any) -> list[ScanResult]:
+    """Scans of a parcel sent at once (a scanner that buffers them): each code counted or
+    refused as ``pack_scan`` would have, in the order scanned, in one transaction.
+
+    A fixed number of statements however many codes and lines: the group's lines locked
+    with their notes and SKUs (one SELECT), the wrong codes' SKUs (one SELECT, only when a
+    code is not an item of the parcel), the counts written (one UPDATE) and every scan
+    recorded (one INSERT).
+    """
+    codes = [(code or "").strip() for code in codes]
+    actor = acting_user(by)
     with transaction.atomic():
-        notes = _pack_group_of(note_id)
         lines = list(
             DeliveryNoteLine.objects.select_for_update(of=("self",))
-            .filter(note__in=notes)
+            .filter(_in_group_of(note_id, "note__"))
             .select_related("sku", "note")
             .order_by("note_id", "pk")
         )
-        sku = _sku_for(code) if code else None
-        if sku is None:
-            result = ScanResult(
-                False, _("Wrong item: %(code)s is not an item of this parcel.") % {"code": code}
-            )
-        else:
-            open_line = next(
-                (
-                    line
-                    for line in lines
-                    if line.sku_id == sku.pk and line.packed_quantity < line.to_pack
-                ),
-                None,
-            )
-            if open_line is not None:
-                open_line.packed_quantity += 1
-                open_line.save(update_fields=["packed_quantity"])
-                result = ScanResult(
-                    True,
-                    _("%(sku)s: %(packed)d of %(total)d")
-                    % {
-                        "sku": sku.name,
-                        "packed": open_line.packed_quantity,
-                        "total": open_line.to_pack,
-                    },
-                    sku.code,
+        notes = _group_checked(_notes_of(lines), note_id)
+        if len(notes) < len({line.note_id for line in lines}):
+            wanted = {note.pk for note in notes}
+            lines = [line for line in lines if line.note_id in wanted]
+        skus = _skus_for({code for code in codes if code}, lines)
+        results = []
+        changed: dict[int, DeliveryNoteLine] = {}
+        for code in codes:
+            result, counted = _scan_one(code, skus.get(code) if code else None, lines)
+            if counted is not None:
+                changed[counted.pk] = counted
+            results.append(result)
+        if changed:
+            DeliveryNoteLine.objects.bulk_update(list(changed.values()), ["packed_quantity"])
+        PackScan.objects.bulk_create(
+            [
+                PackScan(
+                    note=notes[0],
+                    code=code[:64],
+                    sku=skus.get(code) if code else None,
+                    accepted=result.accepted,
+                    message=result.message,
+                    scanned_by=actor,
                 )
-            elif any(line.sku_id == sku.pk for line in lines):
-                total = sum(line.to_pack for line in lines if line.sku_id == sku.pk)
-                result = ScanResult(
-                    False,
-                    _("Extra item: all %(total)d of %(sku)s are already in the parcel.")
-                    % {"total": total, "sku": sku.code},
-                    sku.code,
-                )
-            else:
-                result = ScanResult(
-                    False,
-                    _("Wrong item: %(sku)s %(name)s is not in this parcel.")
-                    % {"sku": sku.code, "name": sku.name},
-                    sku.code,
-                )
-        PackScan.objects.create(
-            note=notes[0],
-            code=code[:64],
-            sku=sku,
-            accepted=result.accepted,
-            message=result.message,
-            scanned_by=acting_user(by),
+                for code, result in zip(codes, results, strict=True)
+            ],
+            batch_size=500,
         )
+    for result in results:
         result.lines = lines
-    return result
+    return results
+
+
+def _notes_of(lines: list[DeliveryNoteLine]) -> list[DeliveryNote]:
+    notes: dict[int, DeliveryNote] = {}
+    for line in lines:
+        notes.setdefault(line.note_id, line.note)
+    return sorted(notes.values(), key=lambda note: note.pk)
+
+
+def _scan_one(
+    code: str, sku: Sku | None, lines: list[DeliveryNoteLine]
+) -> tuple[ScanResult, DeliveryNoteLine | None]:
+    """One code against the parcel's lines: the packer's answer, and the line it counted
+    (in memory: the caller writes the lines)."""
+    if sku is None:
+        return ScanResult(
+            False, _("Wrong item: %(code)s is not an item of this parcel.") % {"code": code}
+        ), None
+    open_line = next(
+        (line for line in lines if line.sku_id == sku.pk and line.packed_quantity < line.to_pack),
+        None,
+    )
+    if open_line is not None:
+        open_line.packed_quantity += 1
+        return ScanResult(
+            True,
+            _("%(sku)s: %(packed)d of %(total)d")
+            % {"sku": sku.name, "packed": open_line.packed_quantity, "total": open_line.to_pack},
+            sku.code,
+        ), open_line
+    if any(line.sku_id == sku.pk for line in lines):
+        total = sum(line.to_pack for line in lines if line.sku_id == sku.pk)
+        return ScanResult(
+            False,
+            _("Extra item: all %(total)d of %(sku)s are already in the parcel.")
+            % {"total": total, "sku": sku.code},
+            sku.code,
+        ), None
+    return ScanResult(
+        False,
+        _("Wrong item: %(sku)s %(name)s is not in this parcel.")
+        % {"sku": sku.code, "name": sku.name},
+        sku.code,
+    ), None
 
 
 def carrier_next_waybill(carrier: Carrier) -> str | None:
     """The next number of the carrier's waybill range; None if it has no range."""
-    with transaction.atomic():
-        locked = Carrier.objects.select_for_update().get(pk=carrier.pk)
-        if locked.waybill_next is None:
-            return None
-        if locked.waybill_last is not None and locked.waybill_next > locked.waybill_last:
-            raise PackError(
-                _("The waybill range of %(carrier)s is used up: ask the carrier for a new one.")
-                % {"carrier": locked.name}
-            )
-        number = locked.waybill_next
-        locked.waybill_next = number + 1
-        locked.save(update_fields=["waybill_next"])
-    return f"{locked.waybill_prefix}{number}"
+    taken = _take_waybill(carrier.pk)
+    if taken is not None:
+        return taken
+    current = Carrier.objects.get(pk=carrier.pk)
+    if current.waybill_next is None:
+        return None
+    raise PackError(
+        _("The waybill range of %(carrier)s is used up: ask the carrier for a new one.")
+        % {"carrier": current.name}
+    )
+
+
+def _take_waybill(carrier_id: int) -> str | None:
+    """The carrier's next waybill number taken by one ``UPDATE … RETURNING`` (PostgreSQL and
+    SQLite 3.35+), which also locks the carrier's row until the caller's transaction ends;
+    None when it has no range or the range is used up (the caller reads which)."""
+    quote = connection.ops.quote_name
+    meta = Carrier._meta
+    table = quote(meta.db_table)
+    pk = quote(meta.pk.column)
+    next_ = quote(meta.get_field("waybill_next").column)
+    last = quote(meta.get_field("waybill_last").column)
+    prefix = quote(meta.get_field("waybill_prefix").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {next_} = {next_} + 1 "  # noqa: S608 (names from the model)
+            f"WHERE {pk} = %s AND {next_} IS NOT NULL "
+            f"AND ({last} IS NULL OR {next_} <= {last}) "
+            f"RETURNING {prefix}, {next_} - 1",
+            [carrier_id],
+        )
+        row = cursor.fetchone()
+    return f"{row[0]}{row[1]}" if row else None
 
 
 def pack_close(
     *, note_id: int, weight_grams: int | None, by: Any, waybill_number: str = ""
 ) -> Parcel:
-    """Close the parcel: every item scanned, weighed, with a waybill number."""
+    """Close the parcel: every item scanned, weighed, with a waybill number.
+
+    The group's notes are read and locked by one statement with their orders and carrier,
+    the waybill and the parcel number are each taken by one ``UPDATE … RETURNING``, and
+    the notes are packed by one UPDATE and one INSERT of their log rows, however many
+    notes the parcel merges.
+    """
     waybill_number = (waybill_number or "").strip()
     with transaction.atomic():
-        group = _pack_group_of(note_id)
         # The order and carrier come with the locked notes: no query per note below.
-        notes = list(
-            DeliveryNote.objects.select_for_update(of=("self",))
-            .select_related("order", "carrier")
-            .filter(pk__in=[n.pk for n in group])
+        notes = _group_checked(
+            list(
+                DeliveryNote.objects.select_for_update(of=("self",))
+                .select_related("order", "carrier")
+                .filter(_in_group_of(note_id))
+                .order_by("pk")
+            ),
+            note_id,
         )
         lines = pack_lines(notes)
         errors: dict[str, list[str]] = {}
@@ -237,26 +355,31 @@ def pack_close(
                 {"fields": {"waybill_number": [_("This field is required.")]}},
             )
         orders = [note.order for note in notes]
+        inserts = [insert.as_dict() for insert in parcel_inserts(orders)]
         try:
-            with transaction.atomic():
-                parcel = Parcel.objects.create(
-                    number=next_number("PK", width=5),
-                    carrier=carrier,
-                    waybill_number=waybill_number,
-                    weight_grams=weight_grams,
-                    inserts=[insert.as_dict() for insert in parcel_inserts(orders)],
-                    packed_by=acting_user(by),
-                )
+            # No savepoint of its own: a taken waybill ends the whole close, and leaving
+            # this block by the exception rolls it back.
+            parcel = Parcel.objects.create(
+                number=next_number("PK", width=5),
+                carrier=carrier,
+                waybill_number=waybill_number,
+                weight_grams=weight_grams,
+                inserts=inserts,
+                packed_by=acting_user(by),
+            )
         except IntegrityError as exc:
             raise PackError(
                 _("Waybill %(number)s is already on another parcel.") % {"number": waybill_number},
                 {"fields": {"waybill_number": [_("Already used.")]}},
             ) from exc
-        now = timezone.now()
-        for note in notes:
-            transition(
-                note, "pack", by=by, update_fields=["packed_at", "parcel"], at=now, parcel=parcel
-            )
+        bulk_transition(
+            notes,
+            "pack",
+            by=by,
+            update_fields=["packed_at", "parcel_id"],
+            at=timezone.now(),
+            parcel=parcel,
+        )
         _wave_done(notes[0].wave_id)
         transaction.on_commit(
             lambda: parcel_packed.send(sender=Parcel, parcel=parcel, orders=orders)
