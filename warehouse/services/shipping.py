@@ -11,21 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
+from django_fsm_log.models import StateLog
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError
-from ecomops.fsm import bulk_transition, transition
+from ecomops.fsm import bulk_transition, bulk_transition_rows, transition
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_number
-from orders import services as order_services
 from orders.models import Order
 
 from ..models import (
@@ -69,7 +71,13 @@ def manifest_open(*, carrier_id: int, by: Any) -> Manifest:
 
 
 def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, by: Any) -> Manifest:
-    """The courier counted the parcels and signed: they are shipped."""
+    """The courier counted the parcels and signed: they are shipped.
+
+    Set-based, as a manifest holds a whole day's parcels of a carrier: the parcels, their
+    notes and the orders whose notes have all left each move by a fixed number of
+    statements with their state-log rows (``ecomops.fsm``), whatever the parcel count; only
+    the batches the notes came in are checked one by one (a day has two).
+    """
     courier_name = (courier_name or "").strip()
     with transaction.atomic():
         manifest = Manifest.objects.select_for_update().get(pk=manifest_id)
@@ -101,7 +109,6 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
             courier_name=courier_name,
             counted=counted,
         )
-        # set-based: a manifest holds a whole day's parcels of a carrier; one log row each
         bulk_transition(
             parcels,
             "hand_over",
@@ -110,45 +117,110 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
             % {"manifest": manifest.number, "courier": courier_name},
         )
         notes = list(
-            DeliveryNote.objects.select_for_update()
-            .filter(parcel__in=parcels, state=NoteState.PACKED)
+            DeliveryNote.objects.filter(parcel__manifest=manifest, state=NoteState.PACKED)
             .order_by("pk")
+            .values_list("pk", "order_id", "batch_id")
         )
-        for note in notes:
-            transition(note, "ship", by=by, update_fields=["shipped_at"], at=now)
-        _orders_follow(notes, NoteState.SHIPPED, order_services.order_ship, by)
-        for batch_id in sorted({note.batch_id for note in notes if note.batch_id}):
+        bulk_transition_rows(
+            DeliveryNote,
+            [pk for pk, _order, _batch in notes],
+            "ship",
+            by=by,
+            update_fields=["shipped_at"],
+            at=now,
+        )
+        _orders_follow({order_id for _pk, order_id, _batch in notes}, "ship", by=by)
+        for batch_id in sorted({batch_id for _pk, _order, batch_id in notes if batch_id}):
             batch_check_done(batch_id, by=by)
-        for parcel in parcels:
-            _announce_on_commit(parcel_shipped, parcel)
+        _announce_on_commit(
+            parcel_shipped,
+            [parcel for parcel in parcels if parcel.state == ParcelState.HANDED_OVER],
+        )
     return manifest
 
 
-def _announce_on_commit(signal: Any, parcel: Parcel) -> None:
-    orders = list(Order.objects.filter(delivery_notes__parcel=parcel).distinct())
-    transaction.on_commit(lambda: signal.send(sender=Parcel, parcel=parcel, orders=orders))
+def _announce_on_commit(signal: Any, parcels: list[Parcel]) -> None:
+    """Send ``signal`` for each parcel with its orders once the transaction commits; the
+    orders are read then, for a thousand parcels at a time (one query each)."""
+    if not parcels:
+        return
+
+    def send() -> None:
+        for start in range(0, len(parcels), 1000):
+            chunk = parcels[start : start + 1000]
+            orders: dict[int, dict[int, Order]] = {parcel.pk: {} for parcel in chunk}
+            for order in (
+                Order.objects.filter(delivery_notes__parcel__in=chunk)
+                .annotate(announced_parcel_id=F("delivery_notes__parcel_id"))
+                .order_by("pk")
+            ):
+                orders[order.announced_parcel_id].setdefault(order.pk, order)
+            for parcel in chunk:
+                signal.send(sender=Parcel, parcel=parcel, orders=list(orders[parcel.pk].values()))
+
+    transaction.on_commit(send)
 
 
-def _orders_follow(notes: list[DeliveryNote], done_state: str, step: Any, by: Any) -> None:
-    """Move each order on once none of its notes is behind ``done_state``."""
-    behind: list[str] = [
+# what keeps an order from following its notes to a state: a note still behind it
+_BEHIND = {
+    "ship": [
         NoteState.WAITING,
         NoteState.ALLOCATED,
         NoteState.RELEASED,
         NoteState.PICKED,
         NoteState.PACKED,
-    ]
-    if done_state == NoteState.DELIVERED:
-        behind.append(NoteState.SHIPPED)
-    for order_id in sorted({note.order_id for note in notes}):
-        if not DeliveryNote.objects.filter(order_id=order_id, state__in=behind).exists():
-            step(order_id=order_id, by=by)
+    ],
+}
+_BEHIND["deliver"] = [*_BEHIND["ship"], NoteState.SHIPPED]
+_STAMP = {"ship": "shipped_at", "deliver": "delivered_at"}
+
+
+def _orders_follow(order_ids: set[int], name: str, *, by: Any) -> list[int]:
+    """Move on (``Order.ship`` or ``Order.deliver``) each order none of whose notes is
+    behind: one query per 5,000 orders to find them, then ``bulk_transition_rows`` (locked,
+    one guarded UPDATE and one INSERT of log rows per 5,000). Orders already there are left
+    as they are. The order's own transitions say what they write; the orders app's
+    ``order_ship``/``order_deliver`` do the same for one order."""
+    ids = sorted(order_ids)
+    behind = DeliveryNote.objects.filter(order_id=OuterRef("pk"), state__in=_BEHIND[name])
+    ready: list[int] = []
+    for start in range(0, len(ids), 5000):
+        ready.extend(
+            Order.objects.filter(pk__in=ids[start : start + 5000])
+            .exclude(Exists(behind))
+            .values_list("pk", flat=True)
+        )
+    return bulk_transition_rows(
+        Order, ready, name, by=by, update_fields=[_STAMP[name]], at=timezone.now()
+    )
 
 
 @dataclass
 class EventResult:
     event: CarrierEvent
     created: bool
+
+
+@dataclass
+class CarrierEventIn:
+    """One tracking event as a carrier pushes it."""
+
+    event_id: str
+    waybill_number: str
+    kind: str
+    occurred_at: datetime
+    place: str = ""
+    description: str = ""
+
+
+@dataclass
+class EventOutcome:
+    """What became of one event of a batch: recorded (``result``, ``created`` false for an
+    event recorded before) or refused with the error one push of it would raise."""
+
+    event_id: str
+    result: EventResult | None = None
+    error: ApplicationError | None = None
 
 
 def carrier_event_record(
@@ -162,32 +234,47 @@ def carrier_event_record(
     description: str = "",
 ) -> EventResult:
     """Record a carrier's tracking event once (idempotent on the carrier's event id)."""
-    existing = CarrierEvent.objects.filter(carrier=carrier, event_id=event_id).first()
-    if existing is not None:
-        return EventResult(existing, False)
-    parcel = Parcel.objects.filter(carrier=carrier, waybill_number=waybill_number).first()
-    if parcel is None:
-        raise ShippingError(
-            _("No parcel of %(carrier)s has waybill %(waybill)s.")
-            % {"carrier": carrier.name, "waybill": waybill_number},
-            {"fields": {"waybill": [_("Unknown waybill number.")]}},
-        )
-    try:
-        with transaction.atomic():
-            event = CarrierEvent.objects.create(
-                carrier=carrier,
+    (outcome,) = carrier_events_record_many(
+        carrier=carrier,
+        events=[
+            CarrierEventIn(
                 event_id=event_id,
-                parcel=parcel,
+                waybill_number=waybill_number,
                 kind=kind,
                 occurred_at=occurred_at,
                 place=place,
                 description=description,
             )
-            _apply_event(event)
-    except IntegrityError:
-        # a concurrent push of the same event recorded it first
-        return EventResult(CarrierEvent.objects.get(carrier=carrier, event_id=event_id), False)
-    return EventResult(event, True)
+        ],
+    )
+    if outcome.result is None:
+        raise cast(ApplicationError, outcome.error)
+    return outcome.result
+
+
+def carrier_events_record_many(
+    *, carrier: Carrier, events: list[CarrierEventIn]
+) -> list[EventOutcome]:
+    """Record many tracking events of one carrier, each once (idempotent on its event id),
+    with what ``carrier_event_record`` does for one, answered per event in their order.
+
+    Set-based: the parcels are locked and the events read and written by one statement
+    each, and the parcels move (with their notes and orders on a delivery) by a fixed
+    number of statements per round, a round taking the next event of each parcel: a
+    parcel's events apply in the order given, and a batch of one event per parcel (a
+    carrier's pick-up scans) is one round. Only an exception tells after-sales one
+    parcel at a time. A refused event (unknown waybill, parcel not handed over) records
+    nothing and does not stop the others.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _record_events(carrier, events)
+        except IntegrityError:
+            # a concurrent push recorded one of these first: the retry finds it recorded
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 # carrier event kind -> the parcel's transition it asks for
@@ -198,29 +285,199 @@ EVENT_TRANSITIONS = {
 }
 
 
-def _apply_event(event: CarrierEvent) -> None:
-    """Move the parcel as the event says, when its state allows; otherwise only note it."""
-    parcel = Parcel.objects.select_for_update().select_related("carrier").get(pk=event.parcel_id)
-    if parcel.state == ParcelState.PACKED:
-        raise ConflictError(
-            _("Parcel %(number)s has not been handed over yet.") % {"number": parcel.number}
+def _record_events(carrier: Carrier, events: list[CarrierEventIn]) -> list[EventOutcome]:
+    parcels: dict[str, Parcel] = {}
+    for parcel in (
+        Parcel.objects.select_for_update()
+        .filter(carrier=carrier, waybill_number__in={event.waybill_number for event in events})
+        .order_by("pk")
+    ):
+        parcel.carrier = carrier
+        parcels[parcel.waybill_number] = parcel
+    # read after the parcels are locked: a concurrent push of the same event has committed
+    recorded = {
+        event.event_id: event
+        for event in CarrierEvent.objects.filter(
+            carrier=carrier, event_id__in={event.event_id for event in events}
         )
-    summary = f"{event.get_kind_display()} {event.place} {event.description}".strip()
-    name = EVENT_TRANSITIONS[CarrierEventKind(event.kind)]
-    if can_proceed(getattr(parcel, name)):
-        reason = _("%(carrier)s tracking event %(event)s: %(summary)s") % {
-            "carrier": parcel.carrier.name,
-            "event": event.event_id,
-            "summary": summary,
-        }
-        _parcel_move(
-            parcel, name, by=None, reason=reason, event=summary, at=event.occurred_at, key=event.pk
+    }
+    outcomes: list[EventOutcome] = []
+    new: list[CarrierEvent] = []
+    for pushed in events:
+        outcome = EventOutcome(pushed.event_id)
+        outcomes.append(outcome)
+        if pushed.event_id in recorded:
+            outcome.result = EventResult(recorded[pushed.event_id], False)
+            continue
+        parcel = parcels.get(pushed.waybill_number)
+        if parcel is None:
+            outcome.error = ShippingError(
+                _("No parcel of %(carrier)s has waybill %(waybill)s.")
+                % {"carrier": carrier.name, "waybill": pushed.waybill_number},
+                {"fields": {"waybill": [_("Unknown waybill number.")]}},
+            )
+            continue
+        if parcel.state == ParcelState.PACKED:
+            outcome.error = ConflictError(
+                _("Parcel %(number)s has not been handed over yet.") % {"number": parcel.number}
+            )
+            continue
+        event = CarrierEvent(
+            carrier=carrier,
+            event_id=pushed.event_id,
+            parcel=parcel,
+            kind=pushed.kind,
+            occurred_at=pushed.occurred_at,
+            place=pushed.place,
+            description=pushed.description,
         )
-    else:
-        parcel.last_event = summary[:300]
-        parcel.save(update_fields=["last_event"])
-        if name == "report_exception":
-            _notify_exception(parcel, summary, key=f"carrier-exception-{event.pk}")
+        new.append(event)
+        recorded[event.event_id] = event  # the same id again in this batch: recorded now
+        outcome.result = EventResult(event, True)
+    CarrierEvent.objects.bulk_create(new, batch_size=1000)
+    rounds: list[list[CarrierEvent]] = []
+    seen: dict[int, int] = {}
+    for event in new:
+        index = seen.get(event.parcel_id, 0)
+        seen[event.parcel_id] = index + 1
+        if index == len(rounds):
+            rounds.append([])
+        rounds[index].append(event)
+    for round_events in rounds:
+        _apply_events(round_events)
+    return outcomes
+
+
+def _apply_events(events: list[CarrierEvent]) -> None:
+    """Move each event's parcel (one event per parcel) as the event says, when its state
+    allows; otherwise only note the event on it (and tell after-sales of an exception)."""
+    moves: list[_Move] = []
+    noted: list[Parcel] = []
+    for event in events:
+        parcel = event.parcel
+        summary = f"{event.get_kind_display()} {event.place} {event.description}".strip()
+        name = EVENT_TRANSITIONS[CarrierEventKind(event.kind)]
+        if can_proceed(getattr(parcel, name)):
+            reason = _("%(carrier)s tracking event %(event)s: %(summary)s") % {
+                "carrier": parcel.carrier.name,
+                "event": event.event_id,
+                "summary": summary,
+            }
+            moves.append(_Move(parcel, name, reason, summary, event.occurred_at, event.pk))
+        else:
+            parcel.last_event = summary[:300]
+            noted.append(parcel)
+            if name == "report_exception":
+                _notify_exception(parcel, summary, key=f"carrier-exception-{event.pk}")
+    Parcel.objects.bulk_update(noted, ["last_event"], batch_size=1000)
+    for name in EVENT_TRANSITIONS.values():
+        group = [move for move in moves if move.name == name]
+        fields = ["last_event", "delivered_at"] if name == "deliver" else ["last_event"]
+        _transition_each(
+            [move.parcel for move in group],
+            name,
+            by=None,
+            reasons=[move.reason for move in group],
+            arguments=[_move_arguments(move) for move in group],
+            update_fields=fields,
+        )
+    _moves_follow(moves, by=None)
+
+
+@dataclass
+class _Move:
+    """A parcel's tracking transition and what it came from."""
+
+    parcel: Parcel
+    name: str
+    reason: str
+    event: str
+    at: datetime
+    key: int | str
+
+
+def _move_arguments(move: _Move) -> dict[str, Any]:
+    if move.name == "deliver":
+        return {"event": move.event, "at": move.at}
+    return {"event": move.event}
+
+
+def _transition_each(
+    objects: list[Any],
+    name: str,
+    *,
+    by: Any,
+    reasons: list[str],
+    arguments: list[dict[str, Any]],
+    update_fields: list[str],
+) -> list[Any]:
+    """``ecomops.fsm.bulk_transition`` for objects that each bring their own arguments and
+    reason (one carrier event each): every object goes through the transition's rules in
+    memory, then all are written by one ``bulk_update`` per 1,000 and logged by one INSERT
+    per 2,000 with what ``transition()`` records. The caller holds the rows locked; objects
+    that cannot take the transition are left out, and those moved are returned."""
+    if not objects:
+        return []
+    model = type(objects[0])
+    method = getattr(model, name)
+    meta = method._django_fsm
+    state_field = meta.field.attname
+    actor = acting_user(by)
+    content_type = ContentType.objects.get_for_model(model)
+    now = timezone.now()
+    moved = []
+    logs = []
+    for obj, reason, kwargs in zip(objects, reasons, arguments, strict=True):
+        source = obj.__dict__[state_field]
+        if not meta.has_transition(source) or not meta.conditions_met(obj, source):
+            continue
+        target = meta.next_state(source)
+        result = method.__wrapped__(obj, **kwargs)
+        if hasattr(target, "get_state"):
+            target = target.get_state(obj, None, result, kwargs=kwargs)
+        meta.field.set_state(obj, target)
+        moved.append(obj)
+        logs.append(
+            StateLog(
+                timestamp=now,
+                by=actor,
+                source_state=source,
+                state=target,
+                transition=name,
+                content_type=content_type,
+                object_id=obj.pk,
+                description=reason or None,
+            )
+        )
+    model._default_manager.bulk_update(moved, [state_field, *update_fields], batch_size=1000)
+    StateLog.objects.bulk_create(logs, batch_size=2000)
+    return moved
+
+
+def _moves_follow(moves: list[_Move], *, by: Any) -> None:
+    """What follows parcels' tracking transitions: a delivered parcel's shipped notes are
+    delivered (with its reason and time) and their orders once all their notes are; an
+    exception tells after-sales service."""
+    delivered = {move.parcel.pk: move for move in moves if move.name == "deliver"}
+    if delivered:
+        notes = list(
+            DeliveryNote.objects.select_for_update()
+            .filter(parcel_id__in=list(delivered), state=NoteState.SHIPPED)
+            .order_by("pk")
+        )
+        _transition_each(
+            notes,
+            "deliver",
+            by=by,
+            reasons=[delivered[note.parcel_id].reason for note in notes],
+            arguments=[{"at": delivered[note.parcel_id].at} for note in notes],
+            update_fields=["delivered_at"],
+        )
+        _orders_follow({note.order_id for note in notes}, "deliver", by=by)
+        _announce_on_commit(parcel_delivered, [move.parcel for move in delivered.values()])
+    for move in moves:
+        if move.name == "report_exception":
+            _notify_exception(move.parcel, move.event, key=f"carrier-exception-{move.key}")
 
 
 def _parcel_move(
@@ -234,32 +491,16 @@ def _parcel_move(
     key: int | str,
 ) -> None:
     """Run the parcel's tracking transition and what follows it (notes, orders, people)."""
-    kwargs: dict[str, Any] = {"event": event}
-    fields = ["last_event"]
-    if name == "deliver":
-        kwargs["at"] = at
-        fields.append("delivered_at")
-    transition(parcel, name, by=by, reason=reason, update_fields=fields, **kwargs)
-    if name == "deliver":
-        notes = list(
-            DeliveryNote.objects.select_for_update()
-            .filter(parcel=parcel, state=NoteState.SHIPPED)
-            .order_by("pk")
-        )
-        for note in notes:
-            transition(
-                note,
-                "deliver",
-                by=by,
-                reason=reason,
-                check_permission=False,
-                update_fields=["delivered_at"],
-                at=at,
-            )
-        _orders_follow(notes, NoteState.DELIVERED, order_services.order_deliver, by)
-        _announce_on_commit(parcel_delivered, parcel)
-    elif name == "report_exception":
-        _notify_exception(parcel, event, key=f"carrier-exception-{key}")
+    move = _Move(parcel, name, reason, event, at, key)
+    transition(
+        parcel,
+        name,
+        by=by,
+        reason=reason,
+        update_fields=["last_event", "delivered_at"] if name == "deliver" else ["last_event"],
+        **_move_arguments(move),
+    )
+    _moves_follow([move], by=by)
 
 
 def _notify_exception(parcel: Parcel, description: str, *, key: str) -> None:
