@@ -118,13 +118,13 @@ class PriceBook:
 
     @staticmethod
     def listed_rows(match: Q, **annotations: Any) -> QuerySet[SkuPrice]:
-        """The price rows of the listed SKUs ``match`` selects, each with its SKU (product
-        and brand) joined: for ``take``. ``annotations`` come first, so ``match`` may
+        """The price rows of the listed SKUs ``match`` selects, each with its SKU joined:
+        for ``take``. ``annotations`` come first, so ``match`` may
         filter on them (a caller's join to its own aliases of the SKU codes)."""
         return (
             SkuPrice.objects.annotate(**annotations)
             .filter(match, sku__state=SkuState.LISTED)
-            .select_related("sku", "sku__product", "sku__product__brand")
+            .select_related("sku")
             .order_by()
         )
 

@@ -827,6 +827,22 @@ class OrderSeen:
     goods: list[tuple[str, int]]
     placed_at: datetime
 
+    @classmethod
+    def of_row(cls, row: tuple[Any, ...]) -> OrderSeen:
+        """From a row of ``_SEEN``'s columns."""
+        pk, number, external_id, phone, payload, *address, placed_at, _state = row
+        payload = payload or {}
+        return cls(
+            pk=pk,
+            number=number,
+            external_id=external_id,
+            phone=phone,
+            buyer_account=payload.get("buyer_account", ""),
+            address_key=_address_key("".join(address)),
+            goods=goods_key(payload.get("lines") or []),
+            placed_at=placed_at,
+        )
+
 
 def payload_time(value: str | None) -> datetime | None:
     """A payload's ISO time, or None when missing or unreadable (the checks report it)."""
@@ -842,20 +858,19 @@ def payload_time(value: str | None) -> datetime | None:
 _IN_CHUNK = 2000  # values per IN (...): SQLite takes at most 32,766 parameters a statement
 
 
-def _seen(order: Order) -> OrderSeen:
-    payload = order.payload or {}
-    return OrderSeen(
-        pk=order.pk,
-        number=order.number,
-        external_id=order.external_id,
-        phone=order.receiver_phone,
-        buyer_account=payload.get("buyer_account", ""),
-        address_key=_address_key(
-            order.ship_province + order.ship_city + order.ship_district + order.ship_street
-        ),
-        goods=goods_key(payload.get("lines") or []),
-        placed_at=order.placed_at,
-    )
+_SEEN = (
+    "pk",
+    "number",
+    "external_id",
+    "receiver_phone",
+    "payload",
+    "ship_province",
+    "ship_city",
+    "ship_district",
+    "ship_street",
+    "placed_at",
+    "state",
+)
 
 
 class DuplicateFinder:
@@ -890,6 +905,7 @@ class DuplicateFinder:
         )
         phone_list, account_list = sorted(phones), sorted(buyer_accounts)
         seen: dict[int, OrderSeen] = {}
+        already_in: list[int] = []
         for start in range(0, max(len(phone_list), len(account_list), len(ids)), _IN_CHUNK):
             part = slice(start, start + _IN_CHUNK)
             same_buyer = Q(pk__in=[])
@@ -898,13 +914,19 @@ class DuplicateFinder:
             if account_list[part]:
                 same_buyer |= Q(payload__buyer_account__in=account_list[part])
             wanted = (same_buyer & window) | Q(external_id__in=ids[part])
-            for order in Order.objects.filter(wanted, channel=channel).order_by():
+            rows = Order.objects.filter(wanted, channel=channel).order_by().values_list(*_SEEN)
+            for row in rows:
+                order = OrderSeen.of_row(row)
                 if order.external_id in wanted_ids:
-                    self.orders_in[order.external_id] = order
-                if order.pk not in seen and self._candidate(order, phones, buyer_accounts):
-                    seen[order.pk] = _seen(order)
+                    already_in.append(order.pk)
+                if order.pk not in seen and self._candidate(order, row, phones, buyer_accounts):
+                    seen[order.pk] = order
         for order_seen in sorted(seen.values(), key=lambda o: o.pk):
             self.add(order_seen)
+        if already_in:  # a repeat push: answered with the whole order
+            self.orders_in = {
+                o.external_id: o for o in Order.objects.filter(pk__in=already_in).order_by()
+            }
 
     @classmethod
     def for_payloads(
@@ -921,13 +943,17 @@ class DuplicateFinder:
             external_ids=external_ids,
         )
 
-    def _candidate(self, order: Order, phones: set[str], buyer_accounts: set[str]) -> bool:
+    def _candidate(
+        self, order: OrderSeen, row: tuple[Any, ...], phones: set[str], buyer_accounts: set[str]
+    ) -> bool:
         """Read for its external id, is ``order`` also a possible duplicate's original?"""
-        account = (order.payload or {}).get("buyer_account", "")
         return (
-            order.state != OrderState.CANCELLED
+            row[-1] != OrderState.CANCELLED
             and self._earliest <= order.placed_at <= self._latest
-            and (order.receiver_phone in phones or (bool(account) and account in buyer_accounts))
+            and (
+                order.phone in phones
+                or (bool(order.buyer_account) and order.buyer_account in buyer_accounts)
+            )
         )
 
     def add(self, order: OrderSeen) -> None:
