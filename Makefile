@@ -9,7 +9,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck imports migrations-check deploy-check pytest test-dates e2e \
-        bench messages install clean
+        bench messages install lock lock-upgrade clean
 
 run: $(STAMP)
 	$(MANAGE) migrate --noinput
@@ -22,11 +22,25 @@ test: lint typecheck imports migrations-check deploy-check pytest
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every dependency at the version tested, from requirements.lock (pip-tools); the project
+# itself is installed editable on top, without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --requirement requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# requirements.lock after a change to pyproject.toml's dependencies: the pins kept where they
+# still fit. `make lock-upgrade` moves every pin to the newest version the ranges allow
+# (then `make test`, and commit the lock with what it changed).
+PIP_COMPILE := $(BIN)/pip-compile --quiet --extra dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+lock: $(STAMP)
+	$(PIP_COMPILE)
+
+lock-upgrade: $(STAMP)
+	$(PIP_COMPILE) --upgrade
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
