@@ -3,7 +3,9 @@
 from .common import require
 from .invoices import (
     INVOICE_CLOCK,
+    ISSUE_CHUNK,
     InvoiceError,
+    IssueOutcome,
     invoice_due_at,
     invoice_issue,
     invoice_mark_emailed,
@@ -17,6 +19,7 @@ from .invoices import (
     invoice_requests_check_due,
     invoice_requests_for_packed,
     invoices_email_pending,
+    invoices_issue_many,
     invoices_put_in_parcel,
     line_amounts,
     next_invoice_number,
@@ -24,13 +27,17 @@ from .invoices import (
     validate_tax_details,
 )
 from .payments import (
+    NOTIFY_CHUNK,
     PaymentError,
+    PaymentNotification,
+    PaymentOutcome,
     PaymentResult,
     bank_payment_record,
     order_paid_amount,
     payment_match,
     payment_notify,
     payments_match_waiting,
+    payments_notify_many,
 )
 from .reconciliation import (
     CHECKS,
@@ -64,8 +71,13 @@ from .settlement import SettlementError, settlement_confirm, settlement_draw_up
 __all__ = [
     "CHECKS",
     "INVOICE_CLOCK",
+    "ISSUE_CHUNK",
+    "NOTIFY_CHUNK",
     "InvoiceError",
+    "IssueOutcome",
     "PaymentError",
+    "PaymentNotification",
+    "PaymentOutcome",
     "PaymentResult",
     "ReconciliationError",
     "RedLetterRequestError",
@@ -89,6 +101,7 @@ __all__ = [
     "invoice_requests_check_due",
     "invoice_requests_for_packed",
     "invoices_email_pending",
+    "invoices_issue_many",
     "invoices_put_in_parcel",
     "line_amounts",
     "next_invoice_number",
@@ -98,6 +111,7 @@ __all__ = [
     "payment_match",
     "payment_notify",
     "payments_match_waiting",
+    "payments_notify_many",
     "reconcile",
     "reconcile_yesterday",
     "red_letter_request",

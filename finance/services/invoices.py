@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,19 +20,21 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed, has_transition_perm
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.calendar import day_closing, is_working_day, next_working_day
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import transition
+from ecomops.fsm import bulk_transition_rows, transition, transition_label
 from ecomops.jobs import enqueue
 from ecomops.money import ZERO, to_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_in_series, next_number
-from ecomops.sla.services import sla_clock_start, sla_clock_stop
+from ecomops.sla.services import sla_clock_start, sla_clock_stop, sla_clocks_stop_many
 from ecomops.validators import validate_credit_code
-from orders.models import InvoiceKind, Order, OrderState
+from listings.models import Sku
+from orders.models import InvoiceKind, Order, OrderLine, OrderState
 from warehouse.models import DeliveryNote, NoteState
 
 from ..models import (
@@ -353,6 +356,20 @@ def order_can_take_parcel_insert(order: Order) -> bool:
     return DeliveryNote.objects.filter(order=order).exclude(state__in=PACKED_NOTE_STATES).exists()
 
 
+@dataclass(frozen=True)
+class IssueOutcome:
+    """What became of one request of ``invoices_issue_many``: its invoice, or the refusal
+    ``invoice_issue`` would raise for it."""
+
+    request_id: int
+    invoice: Invoice | None = None
+    error: ApplicationError | ValidationError | None = None
+
+
+# Requests issued per transaction: a fixed number of statements for each.
+ISSUE_CHUNK = 1000
+
+
 def invoice_issue(
     *, request_id: int, by: Any, delivery_method: str | None = None, at: datetime | None = None
 ) -> Invoice:
@@ -363,34 +380,220 @@ def invoice_issue(
     An electronic invoice is e-mailed with its PDF (after commit) and counts as delivered
     when sent; a paper one goes into the parcel (the pack station shows it) or by post.
     """
-    with transaction.atomic():
-        request = (
-            InvoiceRequest.objects.select_for_update().select_related("order").get(pk=request_id)
-        )
-        method = delivery_method or request.delivery_method
-        if method == DeliveryMethod.PARCEL and not order_can_take_parcel_insert(request.order):
-            raise InvoiceError(
-                _("Every parcel of order %(number)s is packed: send the invoice by post or e-mail.")
-                % {"number": request.order.number},
-                {"fields": {"delivery_method": [_("The parcel has left the pack station.")]}},
+    (outcome,) = invoices_issue_many(
+        request_ids=[request_id], by=by, delivery_method=delivery_method, at=at
+    )
+    if outcome.error is not None:
+        raise outcome.error
+    return cast(Invoice, outcome.invoice)
+
+
+def invoices_issue_many(
+    *,
+    request_ids: Sequence[int],
+    by: Any,
+    delivery_method: str | None = None,
+    at: datetime | None = None,
+) -> list[IssueOutcome]:
+    """Issue the invoices of many requests (finance's queue, worked at once): each exactly
+    as ``invoice_issue`` issues it, an outcome per id in the order given. A refused request
+    (not open, no lines, details that do not do, the parcel gone) keeps nothing and stops
+    no other.
+
+    Set-based: per ``ISSUE_CHUNK`` requests they are locked in one statement (pk order), the
+    order lines read at once, the numbers taken in one step per kind, invoices, lines, state
+    changes, their log and the SLA clocks written in bulk, whatever the number.
+    """
+    outcomes: dict[int, IssueOutcome] = {}
+    unique = list(dict.fromkeys(request_ids))
+    for start in range(0, len(unique), ISSUE_CHUNK):
+        with transaction.atomic():
+            outcomes.update(
+                _issue_chunk(unique[start : start + ISSUE_CHUNK], by, delivery_method, at)
             )
-        _check_delivery(method, request.email, request.postal_address)
-        now = at or timezone.now()
-        transition(request, "issue", by=by, update_fields=["issued_at", "delivery_method"], at=now)
-        request.delivery_method = method
-        request.save(update_fields=["delivery_method"])
-        invoice = _create_invoice(request, method, now, by)
-        sla_clock_stop(code=INVOICE_CLOCK, obj=request, stopped_at=now)
-        if method == DeliveryMethod.EMAIL:
+    answered: set[int] = set()
+    result = []
+    for request_id in request_ids:
+        outcome = outcomes[request_id]
+        if request_id in answered and outcome.invoice is not None:
+            # The same request twice: issued by the first, refused as issued the second time.
+            invoice = outcome.invoice
+            request = cast(InvoiceRequest, invoice.request)
+            outcome = IssueOutcome(request_id, error=_cannot_issue(request))
+        answered.add(request_id)
+        result.append(outcome)
+    return result
+
+
+def _issue_chunk(
+    request_ids: list[int], by: Any, delivery_method: str | None, at: datetime | None
+) -> dict[int, IssueOutcome]:
+    requests = {
+        r.pk: r
+        for r in InvoiceRequest.objects.select_for_update()
+        .select_related("order")
+        # Of the order only what an invoice takes (and its state, which django-fsm reads).
+        .only(*_REQUEST_FIELDS, "order__number", "order__shipping_fee", "order__state")
+        .filter(pk__in=request_ids)
+        .order_by("pk")
+    }
+    errors: dict[int, ApplicationError | ValidationError] = {}
+    for request_id in request_ids:
+        if request_id not in requests:
+            errors[request_id] = InvoiceError(
+                _("Invoice request %(id)s does not exist.") % {"id": request_id}
+            )
+    parcel = [
+        r.order_id
+        for r in requests.values()
+        if (delivery_method or r.delivery_method) == DeliveryMethod.PARCEL
+    ]
+    open_parcels = (
+        set(
+            DeliveryNote.objects.filter(order_id__in=parcel)
+            .exclude(state__in=PACKED_NOTE_STATES)
+            .values_list("order_id", flat=True)
+        )
+        if parcel
+        else set()
+    )
+    lines = _lines_of({r.order_id for r in requests.values()})
+    now = at or timezone.now()
+    issuing: list[InvoiceRequest] = []
+    for request in sorted(requests.values(), key=lambda r: r.pk):
+        error = _refusal(request, by, delivery_method, open_parcels, lines)
+        if error is not None:
+            errors[request.pk] = error
+            continue
+        request.delivery_method = delivery_method or request.delivery_method
+        issuing.append(request)
+    outcomes = {request_id: IssueOutcome(request_id, error=e) for request_id, e in errors.items()}
+    if not issuing:
+        return outcomes
+    # The same move for every request: rows updated and logged in SQL, not per object.
+    pks = [r.pk for r in issuing]
+    bulk_transition_rows(InvoiceRequest, pks, "issue", by=by, update_fields=["issued_at"], at=now)
+    if delivery_method is not None:
+        InvoiceRequest.objects.filter(pk__in=pks).update(delivery_method=delivery_method)
+    state = InvoiceRequest._meta.get_field("state")
+    for request in issuing:  # as the rows now are
+        state.set_state(request, InvoiceRequestState.ISSUED)
+        request.issued_at = now
+    numbers = _invoice_numbers([r.kind for r in issuing])
+    invoices: list[Invoice] = []
+    invoice_lines: list[InvoiceLine] = []
+    for request, number in zip(issuing, numbers, strict=True):
+        invoice, rows = _invoice_of(request, lines[request.order_id], number, now, by)
+        invoices.append(invoice)
+        invoice_lines.extend(rows)
+        outcomes[request.pk] = IssueOutcome(request.pk, invoice=invoice)
+    Invoice.objects.bulk_create(invoices, batch_size=ISSUE_CHUNK)
+    InvoiceLine.objects.bulk_create(invoice_lines, batch_size=2000)
+    sla_clocks_stop_many(
+        code=INVOICE_CLOCK,
+        model=InvoiceRequest,
+        object_ids=pks,
+        stopped_at=now,
+    )
+    for invoice in invoices:
+        if invoice.delivery_method == DeliveryMethod.EMAIL:
             enqueue("finance.tasks.send_invoice_email", invoice_id=invoice.pk)
-    return invoice
+    return outcomes
 
 
-def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any) -> Invoice:
-    lines = list(request.order.lines.select_related("sku", "sku__product").order_by("position"))
-    if not lines:
-        raise InvoiceError(_("Order %(number)s has no lines.") % {"number": request.order.number})
+_REQUEST_FIELDS = [field.name for field in InvoiceRequest._meta.concrete_fields]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """An order line as its invoice line needs it."""
+
+    position: int
+    sku: Sku
+    quantity: int
+    net_amount: Decimal  # ``OrderLine.net_amount``: its amount less its share of the discount
+
+
+def _lines_of(order_ids: set[int]) -> dict[int, list[_Line]]:
+    """The lines of these orders by order, in position order: rows and each SKU read once."""
+    rows = list(
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .order_by("order_id", "position")
+        .values_list("order_id", "position", "sku_id", "quantity", "amount", "discount_share")
+    )
+    skus = Sku.objects.in_bulk({row[2] for row in rows})
+    lines: dict[int, list[_Line]] = {}
+    for order_id, position, sku_id, quantity, amount, discount_share in rows:
+        lines.setdefault(order_id, []).append(
+            _Line(position, skus[sku_id], quantity, amount - discount_share)
+        )
+    return lines
+
+
+def _refusal(
+    request: InvoiceRequest,
+    by: Any,
+    delivery_method: str | None,
+    open_parcels: set[int],
+    lines: Mapping[int, list[_Line]],
+) -> ApplicationError | ValidationError | None:
+    """Why ``invoice_issue`` would refuse the (locked) request, in the order it checks."""
+    method = delivery_method or request.delivery_method
+    if method == DeliveryMethod.PARCEL and request.order_id not in open_parcels:
+        return InvoiceError(
+            _("Every parcel of order %(number)s is packed: send the invoice by post or e-mail.")
+            % {"number": request.order.number},
+            {"fields": {"delivery_method": [_("The parcel has left the pack station.")]}},
+        )
+    try:
+        _check_delivery(method, request.email, request.postal_address)
+    except ValidationError as exc:
+        return exc
+    if by is not None and not has_transition_perm(request.issue, by):
+        if not can_proceed(request.issue):
+            return _cannot_issue(request)
+        return PermissionDeniedError(
+            _("You are not allowed to do this: %(action)s.")
+            % {"action": transition_label(InvoiceRequest, "issue")}
+        )
+    if not can_proceed(request.issue):
+        return _cannot_issue(request)
+    if not lines.get(request.order_id):
+        return InvoiceError(_("Order %(number)s has no lines.") % {"number": request.order.number})
+    return None
+
+
+def _cannot_issue(request: InvoiceRequest) -> ConflictError:
+    # The words transition() uses when a request cannot take a transition.
+    return ConflictError(
+        _("%(object)s cannot %(action)s while it is %(state)s.")
+        % {
+            "object": str(request),
+            "action": transition_label(InvoiceRequest, "issue"),
+            "state": request.get_state_display(),
+        }
+    )
+
+
+def _invoice_numbers(kinds: list[str]) -> list[str]:
+    """A number of its kind's series for each invoice, taken in one step per kind."""
+    taken: dict[str, int] = {}
+    for kind in sorted(set(kinds)):
+        count = kinds.count(kind)
+        taken[kind] = next_in_series(f"invoice-{kind}", count) - count
+    numbers = []
+    for kind in kinds:
+        taken[kind] += 1
+        numbers.append(f"{settings.FINANCE_INVOICE_SERIES[kind]}{taken[kind]:08d}")
+    return numbers
+
+
+def _invoice_of(
+    request: InvoiceRequest, lines: list[_Line], number: str, now: datetime, by: Any
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The (unsaved) invoice of the request and its lines."""
     order = request.order
+    method = request.delivery_method
     # Each line at what the buyer pays for it: its amount less its share of the discount.
     rows = []
     for line in lines:
@@ -401,11 +604,11 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
     if order.shipping_fee > 0:
         main = max(lines, key=lambda line: (line.net_amount, -line.position))
         freight = (main.sku.tax_rate, *line_amounts(order.shipping_fee, main.sku.tax_rate))
-    invoice = Invoice.objects.create(
-        number=next_invoice_number(request.kind),
+    invoice = Invoice(
+        number=number,
         kind=request.kind,
         request=request,
-        order=request.order,
+        order=order,
         electronic=method == DeliveryMethod.EMAIL,
         buyer_name=request.title,
         buyer_tax_id=request.tax_id,
@@ -419,7 +622,7 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
         delivery_method=method,
         email=request.email if method == DeliveryMethod.EMAIL else "",
     )
-    InvoiceLine.objects.bulk_create(
+    invoice_lines = [
         InvoiceLine(
             invoice=invoice,
             position=index,
@@ -435,23 +638,25 @@ def _create_invoice(request: InvoiceRequest, method: str, now: datetime, by: Any
             total_amount=line.net_amount,
         )
         for index, (line, rate, net, tax) in enumerate(rows, start=1)
-    )
+    ]
     if freight is not None:
         rate, net, tax = freight
-        InvoiceLine.objects.create(
-            invoice=invoice,
-            position=len(rows) + 1,
-            sku=None,
-            description=FREIGHT_DESCRIPTION,
-            unit=FREIGHT_UNIT,
-            quantity=1,
-            unit_price_net=net,
-            amount_net=net,
-            tax_rate=rate,
-            tax_amount=tax,
-            total_amount=order.shipping_fee,
+        invoice_lines.append(
+            InvoiceLine(
+                invoice=invoice,
+                position=len(rows) + 1,
+                sku=None,
+                description=FREIGHT_DESCRIPTION,
+                unit=FREIGHT_UNIT,
+                quantity=1,
+                unit_price_net=net,
+                amount_net=net,
+                tax_rate=rate,
+                tax_amount=tax,
+                total_amount=order.shipping_fee,
+            )
         )
-    return invoice
+    return invoice, invoice_lines
 
 
 def invoice_post(*, invoice_id: int, tracking_number: str, by: Any) -> Invoice:

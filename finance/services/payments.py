@@ -3,11 +3,11 @@ to orders, one payment for several orders or several payments for one order."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -38,6 +38,42 @@ def order_paid_amount(order_id: int) -> Decimal:
     return to_money(total or ZERO)
 
 
+@dataclass(frozen=True)
+class PaymentNotification:
+    """One payment of a channel's notification feed: what ``payment_notify`` takes."""
+
+    reference: str
+    order_external_id: str
+    amount: Decimal
+    paid_at: datetime
+    payer_name: str = ""
+    payload: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """What became of one notification of a feed, as ``payment_notify`` would answer it:
+    the payment (``created`` or the earlier one again), or the refusal it would raise."""
+
+    index: int
+    reference: str
+    payment: Payment | None = None
+    created: bool = False
+    error: ApplicationError | None = None
+
+    @property
+    def status(self) -> str:
+        if isinstance(self.error, ConflictError):
+            return "conflict"
+        if self.error is not None:
+            return "refused"
+        return "created" if self.created else "repeated"
+
+
+# Notifications handled per transaction: a fixed number of statements for each.
+NOTIFY_CHUNK = 1000
+
+
 def payment_notify(
     *,
     channel: Channel,
@@ -56,38 +92,133 @@ def payment_notify(
     A second notification with the same reference but a different amount is refused (409):
     the provider's reference names one transaction.
     """
-    amount = to_money(amount)
-    existing = Payment.objects.filter(
-        method=PaymentMethod.CHANNEL, channel=channel, reference=reference
-    ).first()
-    if existing is not None:
-        return _same_payment(existing, amount, order_external_id)
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
+    (outcome,) = payments_notify_many(
+        channel=channel,
+        notifications=[
+            PaymentNotification(
                 reference=reference,
-                method=PaymentMethod.CHANNEL,
-                channel=channel,
                 order_external_id=order_external_id,
                 amount=amount,
                 paid_at=paid_at,
                 payer_name=payer_name,
-                payload=dict(payload or {}),
+                payload=payload,
             )
-            order = (
-                Order.objects.select_for_update()
-                .filter(channel=channel, external_id=order_external_id)
-                .first()
+        ],
+    )
+    if outcome.error is not None:
+        raise outcome.error
+    return PaymentResult(cast(Payment, outcome.payment), outcome.created)
+
+
+def payments_notify_many(
+    *, channel: Channel, notifications: Sequence[PaymentNotification]
+) -> list[PaymentOutcome]:
+    """A channel's feed of payment notifications (a settlement file, a page of a
+    connector): each one exactly as ``payment_notify`` treats it, in the order given, an
+    outcome per notification. A refused notification keeps nothing and stops no other.
+
+    Set-based: per ``NOTIFY_CHUNK`` notifications one read of the earlier payments, the
+    orders locked in one statement (pk order), the payments and their matches inserted in
+    bulk, whatever the number. The same reference twice in one feed is one payment, as it
+    would be sent twice.
+    """
+    outcomes: list[PaymentOutcome] = []
+    for start in range(0, len(notifications), NOTIFY_CHUNK):
+        part = notifications[start : start + NOTIFY_CHUNK]
+        try:
+            outcomes.extend(_notify_chunk(channel, part, start))
+        except IntegrityError:
+            # A concurrent notification of one of these references won the insert: answer
+            # again, now against the payment it recorded.
+            outcomes.extend(_notify_chunk(channel, part, start))
+    return outcomes
+
+
+def _notify_chunk(
+    channel: Channel, notifications: Sequence[PaymentNotification], offset: int
+) -> list[PaymentOutcome]:
+    known: dict[str, Payment] = {}
+    for payment in Payment.objects.filter(
+        method=PaymentMethod.CHANNEL,
+        channel=channel,
+        reference__in={n.reference for n in notifications},
+    ):
+        known.setdefault(payment.reference, payment)  # newest first, as .first() would
+    wanted = {n.order_external_id for n in notifications if n.reference not in known}
+    if not wanted:  # repeats only: nothing to lock or write
+        return _decide(channel, notifications, offset, known, {})[0]
+    with transaction.atomic():
+        orders: dict[str, tuple[int, str, str]] = {}
+        for pk, external_id, state, number in (
+            Order.objects.select_for_update()
+            .filter(channel=channel, external_id__in=wanted)
+            .order_by("pk")
+            .values_list("pk", "external_id", "state", "number")
+        ):
+            orders.setdefault(external_id, (pk, state, number))
+        outcomes, new, matches = _decide(channel, notifications, offset, known, orders)
+        # Inserted in reference order: two feeds sharing references wait for each other on
+        # the unique index instead of deadlocking.
+        Payment.objects.bulk_create(sorted(new, key=lambda p: p.reference), batch_size=NOTIFY_CHUNK)
+        PaymentAllocation.objects.bulk_create(matches, batch_size=NOTIFY_CHUNK)
+    return outcomes
+
+
+def _decide(
+    channel: Channel,
+    notifications: Sequence[PaymentNotification],
+    offset: int,
+    known: dict[str, Payment],
+    orders: Mapping[str, tuple[int, str, str]],
+) -> tuple[list[PaymentOutcome], list[Payment], list[PaymentAllocation]]:
+    """Each notification's outcome against the earlier payments (``known``, by reference)
+    and the locked orders (``orders``: pk, state, number by external id); the payments and
+    matches to write."""
+    scope = Payment.scope_for(PaymentMethod.CHANNEL, channel)
+    outcomes: list[PaymentOutcome] = []
+    new: list[Payment] = []
+    matches: list[PaymentAllocation] = []
+    for index, notification in enumerate(notifications, start=offset):
+        reference = notification.reference
+        amount = to_money(notification.amount)
+        earlier = known.get(reference)
+        if earlier is not None:
+            try:
+                same = _same_payment(earlier, amount, notification.order_external_id)
+            except ConflictError as exc:
+                outcomes.append(PaymentOutcome(index, reference, error=exc))
+            else:
+                outcomes.append(PaymentOutcome(index, reference, same.payment))
+            continue
+        if amount <= 0:
+            error = PaymentError(
+                _("A payment is more than zero."), {"fields": {"amount": [_("Enter an amount.")]}}
             )
-            if order is not None:
-                _allocate(payment, order, amount, by=None)
-    except IntegrityError:
-        # A concurrent notification with the same reference won the insert.
-        existing = Payment.objects.get(
-            method=PaymentMethod.CHANNEL, channel=channel, reference=reference
+            outcomes.append(PaymentOutcome(index, reference, error=error))
+            continue
+        order = orders.get(notification.order_external_id)
+        if order is not None and order[1] == OrderState.CANCELLED:
+            outcomes.append(PaymentOutcome(index, reference, error=_cancelled(order[2])))
+            continue
+        payment = Payment(
+            reference=reference,
+            reference_scope=scope,
+            method=PaymentMethod.CHANNEL,
+            channel=channel,
+            order_external_id=notification.order_external_id,
+            amount=amount,
+            # A notification pays its order in full: matched as it is recorded.
+            allocated_amount=amount if order is not None else ZERO,
+            paid_at=notification.paid_at,
+            payer_name=notification.payer_name,
+            payload=dict(notification.payload or {}),
         )
-        return _same_payment(existing, amount, order_external_id)
-    return PaymentResult(payment, True)
+        new.append(payment)
+        if order is not None:
+            matches.append(PaymentAllocation(payment=payment, order_id=order[0], amount=amount))
+        known[reference] = payment  # the same reference later in the feed is a repeat
+        outcomes.append(PaymentOutcome(index, reference, payment, created=True))
+    return outcomes, new, matches
 
 
 def _same_payment(existing: Payment, amount: Decimal, order_external_id: str) -> PaymentResult:
@@ -212,13 +343,17 @@ def payment_match(
     return result
 
 
+def _cancelled(number: str) -> PaymentError:
+    return PaymentError(
+        _("Order %(number)s is cancelled; it takes no payment.") % {"number": number},
+        {"fields": {"orders": [_("Cancelled order.")]}},
+    )
+
+
 def _allocate(payment: Payment, order: Order, amount: Decimal, *, by: Any) -> PaymentAllocation:
     """Match ``amount`` of the (locked) payment to the (locked) order."""
     if order.state == OrderState.CANCELLED:
-        raise PaymentError(
-            _("Order %(number)s is cancelled; it takes no payment.") % {"number": order.number},
-            {"fields": {"orders": [_("Cancelled order.")]}},
-        )
+        raise _cancelled(order.number)
     if by is not None:
         outstanding = order.total_amount - order_paid_amount(order.pk)
         if amount > outstanding:
