@@ -15,11 +15,29 @@ from .models import SlaClock, SlaPolicy
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin[SlaPolicy]):
-    list_display = ["code", "name", "limit", "owner_role", "owner_department_display", "active"]
-    list_editable = ["limit", "active"]
+    list_display = [
+        "code",
+        "name",
+        "limit",
+        "warning_percent",
+        "escalation_delay",
+        "owner_role",
+        "owner_department_display",
+        "active",
+    ]
+    list_editable = ["limit", "warning_percent", "escalation_delay", "active"]
     list_filter = ["active", "owner_role"]
     search_fields = ["code", "name", "description"]
-    fields = ["code", "name", "limit", "owner_role", "active", "description"]
+    fields = [
+        "code",
+        "name",
+        "limit",
+        "warning_percent",
+        "escalation_delay",
+        "owner_role",
+        "active",
+        "description",
+    ]
 
     @admin.display(description=_("owner department"))
     def owner_department_display(self, obj: SlaPolicy) -> str:
@@ -67,6 +85,8 @@ class SlaClockAdmin(admin.ModelAdmin[SlaClock]):
         "due_at",
         "stopped_at",
         "breached_at",
+        "warned_at",
+        "escalated_at",
         "status_display",
     ]
     list_filter = [ClockStatusFilter, "policy", "owner_role", "content_type"]
@@ -84,6 +104,10 @@ class SlaClockAdmin(admin.ModelAdmin[SlaClock]):
         "due_at",
         "stopped_at",
         "breached_at",
+        "warn_at",
+        "warned_at",
+        "escalate_at",
+        "escalated_at",
         "status_display",
         "note",
     ]

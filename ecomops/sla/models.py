@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +30,11 @@ def _working_time_between(start: datetime, end: datetime) -> timedelta:
 
     return working_time_between(start, end)
 
+
+# A policy's defaults: warn when 80 % of the allowance has passed; escalate a breach still
+# open one working hour after the due time.
+DEFAULT_WARNING_PERCENT = 80
+DEFAULT_ESCALATION_DELAY = timedelta(hours=1)
 
 ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
 
@@ -58,12 +64,35 @@ class SlaPolicy(models.Model):
         default=True,
         help_text=_("Inactive policies start no new clocks; running clocks run on."),
     )
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warning point (%)"),
+        default=DEFAULT_WARNING_PERCENT,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_(
+            "The owner role is warned once when this share of the clock's working time has "
+            "passed (for a deadline, of the working time between start and due)."
+        ),
+    )
+    escalation_delay = models.DurationField(
+        _("escalation delay (working time)"),
+        default=DEFAULT_ESCALATION_DELAY,
+        help_text=_(
+            "A breach still open this long after the due time (in working time) goes to the "
+            "owner department's head and to the managers, once. 00:00:00: at the breach."
+        ),
+    )
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(warning_percent__gte=1, warning_percent__lte=99),
+                name="sla_policy_warning_percent_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -89,6 +118,12 @@ class SlaClock(models.Model):
     ``breached_at`` records when a breach was recorded: by the minute sweep, the moment it
     noticed the running clock past due (and notified the owner); by a stop after the due
     time that the sweep had not seen yet, the due time itself.
+
+    ``warn_at`` (the policy's warning point in working time) and ``escalate_at`` (the due
+    time plus the policy's escalation delay in working time) are fixed when the clock starts,
+    like ``due_at`` and ``owner_role``; the sweep fills them in for clocks written without
+    them. ``warned_at`` and ``escalated_at`` stamp when the sweep sent the warning and the
+    escalation: each is sent once.
     """
 
     class Status(models.TextChoices):
@@ -110,6 +145,10 @@ class SlaClock(models.Model):
     due_at = models.DateTimeField(_("due"))
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     breached_at = models.DateTimeField(_("breach recorded"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning point"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("warning sent"), null=True, blank=True)
+    escalate_at = models.DateTimeField(_("escalation point"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -130,6 +169,30 @@ class SlaClock(models.Model):
                 fields=["due_at"],
                 condition=Q(stopped_at__isnull=True, breached_at__isnull=True),
                 name="sla_clock_sweep",
+            ),
+            # The warning sweep: running clocks not yet warned nor breached, by warning point.
+            models.Index(
+                fields=["warn_at"],
+                condition=Q(
+                    stopped_at__isnull=True, warned_at__isnull=True, breached_at__isnull=True
+                ),
+                name="sla_clock_warn_sweep",
+            ),
+            # The escalation sweep: breached running clocks not yet escalated.
+            models.Index(
+                fields=["escalate_at"],
+                condition=Q(
+                    stopped_at__isnull=True,
+                    breached_at__isnull=False,
+                    escalated_at__isnull=True,
+                ),
+                name="sla_clock_escalate_sweep",
+            ),
+            # Running clocks written without their warning point (bulk inserts elsewhere).
+            models.Index(
+                fields=["started_at"],
+                condition=Q(stopped_at__isnull=True, warn_at__isnull=True),
+                name="sla_clock_unplanned",
             ),
             # Queues of breached running clocks per owner.
             models.Index(
@@ -178,6 +241,27 @@ class SlaClock(models.Model):
         if at <= self.due_at:
             return _working_time_between(at, self.due_at)
         return -_working_time_between(self.due_at, at)
+
+    def warning_point(self) -> datetime:
+        """When the countdown turns amber: ``warn_at``, or for a clock written without it
+        (an unsaved row of ``annotate_sla`` without the annotation, an old clock) the
+        default share of its working time."""
+        if self.warn_at is not None:
+            return self.warn_at
+        from ecomops.calendar import add_working_time
+
+        total = self.total
+        if total <= timedelta(0):
+            return self.due_at
+        passed = timedelta(seconds=round(total.total_seconds() * DEFAULT_WARNING_PERCENT / 100))
+        return min(add_working_time(self.started_at, passed), self.due_at)
+
+    def is_warning(self, now: datetime | None = None) -> bool:
+        """Running, not overdue, and at or past its warning point (or warned)."""
+        moment = now or timezone.now()
+        if not self.is_running or self.is_overdue(moment) or self.breached_at is not None:
+            return False
+        return self.warned_at is not None or moment >= self.warning_point()
 
     def status_at(self, now: datetime | None = None) -> str:
         if self.stopped_at is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from .models import SlaClock
+from ecomops.calendar import day_start
+
+from .models import SlaClock, SlaPolicy
 
 M = TypeVar("M", bound=models.Model)
 
@@ -27,9 +31,10 @@ def clocks_for(obj: models.Model) -> models.QuerySet[SlaClock]:
 def annotate_sla(queryset: models.QuerySet[M], code: str) -> models.QuerySet[M]:
     """Annotate each row with its latest ``code`` clock, in the same query.
 
-    Adds ``sla_started_at``, ``sla_due_at``, ``sla_stopped_at`` and ``sla_breached_at``
-    (None when the row has no such clock), so a queue can ``order_by("sla_due_at")``
-    (sorted by time left) and show ``{% sla_countdown row %}``. Works for models with an
+    Adds ``sla_started_at``, ``sla_due_at``, ``sla_stopped_at``, ``sla_breached_at`` and
+    ``sla_warn_at`` (the warning point; None when the row has no such clock), so a queue
+    can ``order_by("sla_due_at")`` (sorted by time left) and show
+    ``{% sla_countdown row %}`` (amber from the warning point). Works for models with an
     integer primary key (the clocks' ``object_id``).
     """
     ct = ContentType.objects.get_for_model(queryset.model)
@@ -41,6 +46,7 @@ def annotate_sla(queryset: models.QuerySet[M], code: str) -> models.QuerySet[M]:
         sla_due_at=Subquery(latest.values("due_at")[:1]),
         sla_stopped_at=Subquery(latest.values("stopped_at")[:1]),
         sla_breached_at=Subquery(latest.values("breached_at")[:1]),
+        sla_warn_at=Subquery(latest.values("warn_at")[:1]),
     )
 
 
@@ -55,3 +61,52 @@ def running_clocks(role: str | None = None) -> models.QuerySet[SlaClock]:
 def breached_running_clocks(role: str | None = None) -> models.QuerySet[SlaClock]:
     """Running clocks the sweep has marked overdue, longest overdue first."""
     return running_clocks(role).filter(breached_at__isnull=False)
+
+
+@dataclass(frozen=True)
+class SlaReportRow:
+    """One policy's line of the daily SLA report: its clocks started that day, stopped in
+    time that day, and warned, breached and escalated that day."""
+
+    policy_code: str
+    policy_name: str
+    started: int
+    met: int
+    warned: int
+    breached: int
+    escalated: int
+
+    @property
+    def any(self) -> bool:
+        return any((self.started, self.met, self.warned, self.breached, self.escalated))
+
+
+def sla_report_rows(day: date) -> list[SlaReportRow]:
+    """Per policy (by code), what its clocks did on ``day`` (company time), in one query."""
+    start = day_start(day)
+    end = day_start(day + timedelta(days=1))
+
+    def within(field: str) -> Q:
+        return Q(**{f"clocks__{field}__gte": start, f"clocks__{field}__lt": end})
+
+    policies = SlaPolicy.objects.annotate(
+        n_started=Count("clocks", filter=within("started_at")),
+        n_met=Count(
+            "clocks", filter=within("stopped_at") & Q(clocks__stopped_at__lte=F("clocks__due_at"))
+        ),
+        n_warned=Count("clocks", filter=within("warned_at")),
+        n_breached=Count("clocks", filter=within("breached_at")),
+        n_escalated=Count("clocks", filter=within("escalated_at")),
+    ).order_by("code")
+    return [
+        SlaReportRow(
+            policy_code=p.code,
+            policy_name=p.name,
+            started=p.n_started,
+            met=p.n_met,
+            warned=p.n_warned,
+            breached=p.n_breached,
+            escalated=p.n_escalated,
+        )
+        for p in policies
+    ]

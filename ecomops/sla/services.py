@@ -9,21 +9,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ecomops.accounts.roles import role_label
-from ecomops.calendar import add_working_time
+from ecomops.accounts.roles import ROLES, RoleCode, role_label
+from ecomops.accounts.selectors import department_head, users_with_role
+from ecomops.calendar import add_working_time, working_time_between
 from ecomops.errors import ApplicationError
-from ecomops.notifications.services import notify_role
+from ecomops.notifications.services import notify_role, notify_users
 
+from .formatting import format_working_time
 from .models import SlaClock, SlaPolicy
+from .selectors import SlaReportRow, sla_report_rows
 from .signals import sla_breached
 
 logger = logging.getLogger(__name__)
@@ -76,6 +79,22 @@ def _due(policy: SlaPolicy, started: datetime) -> datetime:
     return add_working_time(started, policy.limit)
 
 
+def _warn_at(policy: SlaPolicy, started: datetime, due: datetime) -> datetime:
+    """The policy's warning point for a clock from ``started`` to ``due``: its share of the
+    limit, or for a deadline policy of the working time between start and due (never after
+    the due time)."""
+    total = policy.limit if policy.limit is not None else working_time_between(started, due)
+    if total <= timedelta(0):
+        return due
+    passed = timedelta(seconds=round(total.total_seconds() * policy.warning_percent / 100))
+    return min(add_working_time(started, passed), due)
+
+
+def _escalate_at(policy: SlaPolicy, due: datetime) -> datetime:
+    """The due time plus the policy's escalation delay, in working time."""
+    return add_working_time(due, policy.escalation_delay)
+
+
 def _running(policy: SlaPolicy, obj: models.Model) -> models.QuerySet[SlaClock]:
     return SlaClock.objects.filter(
         policy=policy,
@@ -125,6 +144,8 @@ def sla_clock_start(
                     owner_role=policy.owner_role,
                     started_at=started,
                     due_at=due_at,
+                    warn_at=_warn_at(policy, started, due_at),
+                    escalate_at=_escalate_at(policy, due_at),
                     note=note,
                 )
         except IntegrityError:
@@ -173,6 +194,7 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
             continue
         due = _due(policy, start.started_at)
         late = start.stopped_at is not None and start.stopped_at > due
+        running = start.stopped_at is None
         clocks.append(
             SlaClock(
                 policy=policy,
@@ -183,6 +205,9 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
                 due_at=due,
                 stopped_at=start.stopped_at,
                 breached_at=due if late else None,
+                # A clock stopped as it starts is never warned nor escalated.
+                warn_at=_warn_at(policy, start.started_at, due) if running else None,
+                escalate_at=_escalate_at(policy, due) if running else None,
             )
         )
     if not clocks:
@@ -314,25 +339,275 @@ def _mark_breached(clock: SlaClock, moment: datetime) -> None:
     sla_breached.send(sender=SlaClock, clock=clock)
 
 
-def _notify_breach(clock: SlaClock) -> None:
+def _object_url(clock: SlaClock) -> str:
+    get_url = getattr(clock.content_object, "get_absolute_url", None)
+    if not callable(get_url):
+        return ""
+    try:
+        return str(get_url())
+    except Exception:  # a broken link must not stop the sweep
+        logger.exception("get_absolute_url failed for SLA clock %s", clock.pk)
+        return ""
+
+
+def _object_label(clock: SlaClock) -> object:
     obj = clock.content_object
-    get_url = getattr(obj, "get_absolute_url", None)
-    url = ""
-    if callable(get_url):
-        try:
-            url = str(get_url())
-        except Exception:  # a broken link must not stop the sweep
-            logger.exception("get_absolute_url failed for SLA clock %s", clock.pk)
-    local_due = timezone.localtime(clock.due_at)
+    return obj if obj is not None else clock.object_id
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _notify_breach(clock: SlaClock) -> None:
     notify_role(
         role=clock.owner_role,
         title=(
             _("Overdue: %(policy)s — %(object)s")
-            % {"policy": clock.policy.name, "object": obj if obj is not None else clock.object_id}
+            % {"policy": clock.policy.name, "object": _object_label(clock)}
         )[:200],
         body=_("Due at %(due)s; owner: %(role)s.")
-        % {"due": local_due.strftime("%Y-%m-%d %H:%M"), "role": role_label(clock.owner_role)},
-        url=url,
+        % {"due": _local(clock.due_at), "role": role_label(clock.owner_role)},
+        url=_object_url(clock),
         level="danger",
         key=f"sla-breach-{clock.pk}",
     )
+
+
+# --- warnings and escalations (issue 25 §1) ----------------------------------------------
+
+
+def _claim_each(
+    *,
+    candidates: models.Q,
+    order_by: str,
+    act: Callable[[SlaClock], None],
+    what: str,
+    batch_size: int,
+) -> int:
+    """Claim the clocks matching ``candidates`` batch by batch under
+    ``select_for_update(skip_locked=True)`` and ``act`` on each in its own savepoint;
+    ``act`` stamps the clock so it no longer matches. Concurrent sweeps skip each other's
+    rows and a repeat finds nothing: each clock is acted on once. A clock whose ``act``
+    fails stays unstamped for the next minute's sweep (and is logged)."""
+    done = 0
+    failed: set[int] = set()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                SlaClock.objects.select_for_update(skip_locked=True)
+                .filter(candidates)
+                .exclude(pk__in=failed)
+                .order_by(order_by, "pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            clocks = (
+                SlaClock.objects.filter(pk__in=ids)
+                .select_related("policy", "content_type")
+                .prefetch_related("content_object")
+                .order_by(order_by, "pk")
+            )
+            for clock in clocks:
+                try:
+                    with transaction.atomic():
+                        act(clock)
+                except Exception:
+                    logger.exception("SLA sweep could not %s clock %s", what, clock.pk)
+                    failed.add(clock.pk)
+                else:
+                    done += 1
+        if len(ids) < batch_size:
+            break
+    return done
+
+
+def sla_clocks_plan(*, batch_size: int = 2000) -> int:
+    """Give running clocks written without them (bulk inserts outside these services, clocks
+    from before warnings existed) their warning and escalation points, from their policy
+    as it is now. Safe to run concurrently: two runs write the same values."""
+    planned = 0
+    while True:
+        clocks = list(
+            SlaClock.objects.filter(stopped_at__isnull=True, warn_at__isnull=True)
+            .select_related("policy")
+            .order_by("started_at", "pk")[:batch_size]
+        )
+        for clock in clocks:
+            clock.warn_at = _warn_at(clock.policy, clock.started_at, clock.due_at)
+            clock.escalate_at = _escalate_at(clock.policy, clock.due_at)
+        SlaClock.objects.bulk_update(clocks, ["warn_at", "escalate_at"], batch_size=500)
+        planned += len(clocks)
+        if len(clocks) < batch_size:
+            return planned
+
+
+def sla_warn(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Warn the owner role of each running clock past its warning point and not yet due:
+    once, in the portal and by e-mail, with the working time left. Returns how many clocks
+    were warned now.
+
+    A clock already past due is the breach sweep's (``sla_sweep``), not warned any more;
+    ``warned_at`` stamps the warning under the sweep's claim.
+    """
+    moment = now or timezone.now()
+    sla_clocks_plan()
+
+    def warn(clock: SlaClock) -> None:
+        clock.warned_at = moment
+        clock.save(update_fields=["warned_at"])
+        _notify_warning(clock, moment)
+
+    warned = _claim_each(
+        candidates=models.Q(
+            stopped_at__isnull=True,
+            warned_at__isnull=True,
+            breached_at__isnull=True,
+            warn_at__lte=moment,
+            due_at__gte=moment,
+        ),
+        order_by="warn_at",
+        act=warn,
+        what="warn",
+        batch_size=batch_size,
+    )
+    if warned:
+        logger.info("SLA sweep warned %d clock(s)", warned)
+    return warned
+
+
+def _notify_warning(clock: SlaClock, moment: datetime) -> None:
+    left = format_working_time(clock.time_left(moment))
+    notify_role(
+        role=clock.owner_role,
+        title=(
+            _("%(left)s left: %(policy)s — %(object)s")
+            % {"left": left, "policy": clock.policy.name, "object": _object_label(clock)}
+        )[:200],
+        body=_("%(left)s of working time left; due at %(due)s; owner: %(role)s.")
+        % {"left": left, "due": _local(clock.due_at), "role": role_label(clock.owner_role)},
+        url=_object_url(clock),
+        level="warning",
+        key=f"sla-warning-{clock.pk}",
+    )
+
+
+def escalation_recipients(owner_role: str) -> list[object]:
+    """Who an escalated breach goes to: the head of the owner role's department (when it
+    has an active one) and every manager, each once."""
+    role = ROLES.get(owner_role)
+    people: dict[int, object] = {}
+    head = department_head(role.department) if role is not None else None
+    if head is not None:
+        people[head.pk] = head
+    for manager in users_with_role(RoleCode.MANAGER).order_by("pk"):
+        people.setdefault(manager.pk, manager)
+    return list(people.values())
+
+
+def sla_escalate(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Send each breach still running past its escalation point (the due time plus the
+    policy's escalation delay, in working time) to the owner department's head and the
+    managers, once; returns how many clocks were escalated now. Only clocks the breach
+    sweep has marked are escalated: the owner was told first."""
+    moment = now or timezone.now()
+    sla_clocks_plan()
+
+    def escalate(clock: SlaClock) -> None:
+        clock.escalated_at = moment
+        clock.save(update_fields=["escalated_at"])
+        _notify_escalation(clock, moment)
+
+    escalated = _claim_each(
+        candidates=models.Q(
+            stopped_at__isnull=True,
+            breached_at__isnull=False,
+            escalated_at__isnull=True,
+            escalate_at__lte=moment,
+        ),
+        order_by="escalate_at",
+        act=escalate,
+        what="escalate",
+        batch_size=batch_size,
+    )
+    if escalated:
+        logger.info("SLA sweep escalated %d clock(s)", escalated)
+    return escalated
+
+
+def _notify_escalation(clock: SlaClock, moment: datetime) -> None:
+    role = ROLES.get(clock.owner_role)
+    notify_users(
+        users=escalation_recipients(clock.owner_role),
+        title=(
+            _("Escalated: %(policy)s — %(object)s")
+            % {"policy": clock.policy.name, "object": _object_label(clock)}
+        )[:200],
+        body=_(
+            "Overdue by %(late)s of working time (due at %(due)s) and still open; owner: "
+            "%(role)s (%(department)s)."
+        )
+        % {
+            "late": format_working_time(clock.time_left(moment)),
+            "due": _local(clock.due_at),
+            "role": role_label(clock.owner_role),
+            "department": role.department.label if role is not None else "—",
+        },
+        url=_object_url(clock),
+        level="danger",
+        key=f"sla-escalation-{clock.pk}",
+    )
+
+
+# --- the daily report -------------------------------------------------------------------
+
+
+def sla_report_text(rows: list[SlaReportRow]) -> str:
+    """The report as lines of text, one per policy (the e-mail and the portal message)."""
+    return "\n".join(
+        _(
+            "%(policy)s: %(started)d started, %(met)d met, %(warned)d warned, "
+            "%(breached)d breached, %(escalated)d escalated"
+        )
+        % {
+            "policy": row.policy_name,
+            "started": row.started,
+            "met": row.met,
+            "warned": row.warned,
+            "breached": row.breached,
+            "escalated": row.escalated,
+        }
+        for row in rows
+    )
+
+
+def sla_report_send(*, day: date) -> int:
+    """Send the managers the SLA report of ``day`` (company time): per policy, the clocks
+    started, met, warned, breached and escalated that day. Once per day and manager (a
+    repeat or late run sends nothing twice); nothing when no clock did anything that day.
+    Returns how many managers were told now."""
+    rows = [row for row in sla_report_rows(day) if row.any]
+    if not rows:
+        return 0
+    created = notify_role(
+        role=RoleCode.MANAGER,
+        title=_(
+            "SLA report %(day)s: %(warned)d warned, %(breached)d breached, %(escalated)d escalated"
+        )
+        % {
+            "day": day.isoformat(),
+            "warned": sum(r.warned for r in rows),
+            "breached": sum(r.breached for r in rows),
+            "escalated": sum(r.escalated for r in rows),
+        },
+        body=sla_report_text(rows),
+        url="/admin/sla/slaclock/",
+        level="info",
+        key=f"sla-report-{day.isoformat()}",
+    )
+    return len(created)
+
+
+def sla_report_send_yesterday(*, now: datetime | None = None) -> int:
+    """The daily report for the day before ``now`` (company time)."""
+    today = timezone.localdate(now or timezone.now())
+    return sla_report_send(day=today - timedelta(days=1))

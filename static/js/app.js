@@ -1,7 +1,9 @@
 // Live SLA countdowns on every page (base.html loads this once). Each running clock that
 // {% sla_countdown %} renders carries data-live and, in seconds from when the server
 // rendered it: data-left (working time left, negative when overdue), data-total (the
-// clock's allowance), data-due-in (wall-clock time until due), data-idle and data-run (the
+// clock's allowance), data-due-in (wall-clock time until due), data-warn-in (wall-clock
+// time until the clock's warning point, its policy's share of the allowance; older pages
+// without it fall back to the default share of data-total), data-idle and data-run (the
 // working stretch ahead: nothing counts for "idle" seconds, then "run" seconds do, up to
 // the day's closing). The script counts the working time down as it passes, in the words
 // of #sla-countdown-strings, and turns the badge amber and red as the server would. Rows
@@ -44,6 +46,7 @@
     var left = number(el, "left");
     var total = number(el, "total");
     var dueIn = number(el, "due-in");
+    var warnIn = number(el, "warn-in");
     var idle = number(el, "idle");
     var run = number(el, "run");
     if (left === null || dueIn === null) { return; }
@@ -59,6 +62,10 @@
     if (state !== "breached") {
       if (elapsed > dueIn) {
         state = "breached";
+      } else if (state === "warning") {
+        // Once amber, amber until due (the server says so too once the owner was warned).
+      } else if (warnIn !== null) {
+        state = elapsed >= warnIn ? "warning" : "running";
       } else {
         var share = strings ? strings.warning_share : 0.2;
         state = total > 0 && leftNow < total * share ? "warning" : "running";

@@ -1,11 +1,13 @@
 """``{% load sla_tags %}``: countdown badges and an object's clock table.
 
 - ``{% sla_countdown clock %}``: a badge with the working time left ("12 分钟",
-  "1 小时 5 分"), amber under 20% of the clock's allowance, red when overdue or missed,
-  green when met; ``data-due`` carries the ISO due time. A running (or overdue) clock is
-  ``data-live``: ``static/js/app.js``, loaded by ``base.html`` on every page, keeps its
-  working time ticking from ``data-left`` and the working stretch the page was rendered in
-  (``data-idle``/``data-run``), and turns it amber and red as the server would.
+  "1 小时 5 分"), amber from the clock's warning point (its policy's share of the
+  allowance, ``SlaClock.warn_at``), red when overdue or missed, green when met;
+  ``data-due`` carries the ISO due time. A running (or overdue) clock is ``data-live``:
+  ``static/js/app.js``, loaded by ``base.html`` on every page, keeps its working time
+  ticking from ``data-left`` and the working stretch the page was rendered in
+  (``data-idle``/``data-run``), and turns it amber (``data-warn-in``: seconds until the
+  warning point) and red (``data-due-in``) as the server would.
   Also takes a row annotated by ``ecomops.sla.selectors.annotate_sla`` (renders nothing
   when the row has no clock).
 - ``{% sla_countdown_strings %}``: the translated formats the live countdown writes with,
@@ -16,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,12 +29,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ecomops.calendar import add_working_time, day_closing
+from ecomops.sla.formatting import format_working_time
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import clocks_for
 
 register = template.Library()
 
-# Under this share of its allowance left, a running clock shows amber.
+# Under this share of its allowance left, a running clock without a warning point of its
+# own shows amber (the default warning point: 80 % of the allowance passed).
 WARNING_SHARE = 0.2
 
 CSS = {
@@ -43,17 +46,6 @@ CSS = {
     "met": "badge badge-success",
     "missed": "badge badge-danger",
 }
-
-
-def format_working_time(delta: timedelta) -> str:
-    """ "12 minutes" / "1 h 5 min" (translated), rounded up to the minute, sign dropped."""
-    minutes = math.ceil(abs(delta.total_seconds()) / 60)
-    if minutes < 60:
-        return ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes}
-    hours, rest = divmod(minutes, 60)
-    if rest == 0:
-        return ngettext("%(hours)d hour", "%(hours)d hours", hours) % {"hours": hours}
-    return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
 
 
 def _as_clock(target: Any) -> SlaClock | None:
@@ -68,6 +60,7 @@ def _as_clock(target: Any) -> SlaClock | None:
         due_at=due,
         stopped_at=getattr(target, "sla_stopped_at", None),
         breached_at=getattr(target, "sla_breached_at", None),
+        warn_at=getattr(target, "sla_warn_at", None),
     )
 
 
@@ -76,13 +69,15 @@ def live_figures(clock: SlaClock, now: datetime) -> dict[str, float]:
     ``now`` (the render): working time ``left`` (negative when overdue) of ``total``,
     wall-clock time until due, and the working stretch ahead: none of it counts for
     ``idle`` seconds (before opening, at night, on a day off), then ``run`` seconds of it
-    do, up to the day's closing. Past that the page needs a refresh to go on.
+    do, up to the day's closing. Past that the page needs a refresh to go on. ``warn_in``:
+    wall-clock time until the warning point (negative once past it).
     """
     opens = add_working_time(now, timedelta(0))  # now, inside working hours
     return {
         "left": clock.time_left(now).total_seconds(),
         "total": clock.total.total_seconds(),
         "due_in": (clock.due_at - now).total_seconds(),
+        "warn_in": (clock.warning_point() - now).total_seconds(),
         "idle": (opens - now).total_seconds(),
         "run": (day_closing(timezone.localdate(opens)) - opens).total_seconds(),
     }
@@ -99,8 +94,7 @@ def countdown_context(target: Any, now: datetime | None = None) -> dict[str, Any
     state = status
     if status == SlaClock.Status.RUNNING:
         text = format_working_time(left)
-        total = clock.total
-        if total.total_seconds() > 0 and left < total * WARNING_SHARE:
+        if clock.is_warning(now):
             state = "warning"
     elif status == SlaClock.Status.BREACHED:
         text = _("%(time)s overdue") % {"time": format_working_time(left)}
