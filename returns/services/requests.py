@@ -27,7 +27,7 @@ from ecomops.errors import (
     PermissionDeniedError,
     require_permission,
 )
-from ecomops.fsm import transition
+from ecomops.fsm import transition, transition_label
 from ecomops.money import ZERO, format_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
@@ -208,11 +208,24 @@ def return_open(
     return request
 
 
+def _require_step_permission(by: Any, name: str, permission: str) -> None:
+    """Refuse a user who may not take the step before looking at the request: a step already
+    taken returns unchanged, and must not answer "Saved." to someone without the right
+    (the transition checks the permission only when it runs)."""
+    require_permission(
+        by,
+        permission,
+        _("You are not allowed to do this: %(action)s.")
+        % {"action": transition_label(ReturnRequest, name)},
+    )
+
+
 # --- Review by service -----------------------------------------------------------------------
 
 
 def return_approve(*, request_id: int, by: Any, note: str = "") -> ReturnRequest:
     """Service approves; the shop managers are asked to confirm."""
+    _require_step_permission(by, "approve", "returns.approve_return")
     with transaction.atomic():
         request = _lock(request_id)
         if request.state == ReturnState.APPROVED:
@@ -271,6 +284,7 @@ def return_confirm(*, request_id: int, by: Any) -> ReturnRequest:
     A return or exchange now waits for the goods; a refund without return goes to
     finance at once.
     """
+    _require_step_permission(by, "confirm", "returns.confirm_return")
     with transaction.atomic():
         request = _lock(request_id)
         if request.state != ReturnState.APPROVED:
@@ -356,6 +370,7 @@ def return_record_waybill(
 
 def return_receive(*, request_id: int, by: Any) -> ReturnRequest:
     """The warehouse signs for the customer's parcel against the request."""
+    _require_step_permission(by, "receive", "returns.receive_return")
     with transaction.atomic():
         request = _lock(request_id)
         if request.state == ReturnState.RECEIVED:
