@@ -11,6 +11,7 @@ import time_machine
 from django.utils import translation
 
 from ecomops.calendar import calendar_cache_clear
+from ecomops.cutoffs import cut_schedule_forget
 from ecomops.sla.services import sla_policies_forget
 from orders.selectors import Blacklist
 from ecomops.workcalendar.models import WorkCalendarDay
@@ -69,6 +70,7 @@ def _fresh_calendar_cache() -> Iterator[None]:
     calendar_cache_clear()
     sla_policies_forget()
     Blacklist.forget()
+    cut_schedule_forget()
     yield
     calendar_cache_clear()
     sla_policies_forget()

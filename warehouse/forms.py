@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ecomops.cutoffs import slots
+from ecomops.cutoffs import known_slots
 from listings.models import Sku
 
 from .models import Location, NoteState
@@ -75,13 +75,16 @@ class OrdersForm(forms.Form):
         self.fields["orders"].error_messages["required"] = _("Tick at least one order.")
 
 
+def _cut_choices() -> list[tuple[int, str]]:
+    return [(slot, f"{slot:02d}:00") for slot in known_slots()]
+
+
 class ReleaseForm(forms.Form):
     batch_date = forms.DateField(
         label=_("Batch date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    slot = forms.TypedChoiceField(
-        label=_("Cut"), coerce=int, choices=[(s, f"{s:02d}:00") for s in slots()]
-    )
+    # A callable: the cut hours are data (ecomops.cutoffs), read when the form is shown.
+    slot = forms.TypedChoiceField(label=_("Cut"), coerce=int, choices=_cut_choices)
 
 
 class PickForm(forms.Form):

@@ -9,6 +9,7 @@ from . import services
 
 @shared_task(acks_late=True)
 def release_due_batch() -> str:
-    """At 12:00 and 15:00: release the batch just cut; nothing on a non-working day."""
+    """Every minute: release the batch the cut times (data, ``ecomops.cutoffs``) say is cut;
+    nothing on a non-working day or before the first cut, nothing twice."""
     batch = services.release_due_batch()
     return str(batch) if batch is not None else "not a working day or no cut yet"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,13 +10,15 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from ecomops.cutoffs import cut_times_at
 from ecomops.errors import ApplicationError
 
-from .forms import NoticeForm
-from .models import DaySource, WorkCalendarDay
+from .forms import CutScheduleForm, NoticeForm
+from .models import CutSchedule, DaySource, WorkCalendarDay
 from .selectors import calendar_warnings
-from .services import calendar_notice_apply, calendar_notice_preview
+from .services import calendar_notice_apply, calendar_notice_preview, cut_schedule_set
 
 
 @admin.register(WorkCalendarDay)
@@ -138,3 +141,78 @@ class WorkCalendarDayAdmin(admin.ModelAdmin[WorkCalendarDay]):
         )
         url = reverse("admin:workcalendar_workcalendarday_changelist")
         return HttpResponseRedirect(f"{url}?date__year={applied.notice.year}")
+
+
+@admin.register(CutSchedule)
+class CutScheduleAdmin(admin.ModelAdmin[CutSchedule]):
+    """截单时间表: managers add new cut times; rows already set are read-only history."""
+
+    form = CutScheduleForm
+    list_display = [
+        "effective_from",
+        "in_force_from",
+        "cut_times",
+        "invoice_cut",
+        "reason",
+        "set_by",
+        "set_at",
+    ]
+    list_select_related = ["set_by"]
+    date_hierarchy = "effective_from"
+
+    @admin.display(description=_lazy("cut times"))
+    def cut_times(self, obj: CutSchedule) -> str:
+        return obj.cut_times_display
+
+    # History is kept: a schedule is never changed or deleted, a new one replaces it.
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        now = timezone.now()
+        current = cut_times_at(now)
+        return {
+            "effective_from": timezone.localdate(now) + timedelta(days=1),
+            "cut_hours": list(current.slots),
+            "invoice_cut": current.invoice_cut,
+        }
+
+    def save_model(self, request: HttpRequest, obj: CutSchedule, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        schedule = cut_schedule_set(
+            cut_hours=data["cut_hours"],
+            invoice_cut=data["invoice_cut"],
+            effective_from=data["effective_from"],
+            effective_today=data["effective_today"],
+            reason=data["reason"],
+            by=request.user,
+        )
+        for field in schedule._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(schedule, field.attname))
+        obj._state.adding = False
+        if data["effective_today"]:
+            messages.warning(
+                request,
+                _(
+                    "The new cut times are in force from now on (%(time)s). Orders accepted "
+                    "before keep their batch; today's earlier cuts still release them."
+                )
+                % {"time": timezone.localtime(schedule.in_force_from).strftime("%H:%M")},
+            )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        current = cut_times_at(timezone.now())
+        messages.info(
+            request,
+            _("In force now: batches cut at %(cuts)s, invoice cut %(invoice)s.")
+            % {
+                "cuts": " / ".join(f"{hour:02d}:00" for hour in current.slots),
+                "invoice": current.invoice_cut.strftime("%H:%M"),
+            },
+        )
+        return super().changelist_view(request, extra_context)

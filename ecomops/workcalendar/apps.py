@@ -11,8 +11,9 @@ class WorkcalendarConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from ecomops.calendar import calendar_cache_clear
+        from ecomops.cutoffs import cut_schedule_forget
 
-        from .models import WorkCalendarDay
+        from .models import CutSchedule, WorkCalendarDay
 
         def clear(**kwargs: object) -> None:
             calendar_cache_clear()
@@ -22,4 +23,14 @@ class WorkcalendarConfig(AppConfig):
         )
         post_delete.connect(
             clear, sender=WorkCalendarDay, dispatch_uid="workcalendar-cache-delete", weak=False
+        )
+
+        def forget_cuts(**kwargs: object) -> None:
+            cut_schedule_forget()
+
+        post_save.connect(
+            forget_cuts, sender=CutSchedule, dispatch_uid="cutschedule-cache-save", weak=False
+        )
+        post_delete.connect(
+            forget_cuts, sender=CutSchedule, dispatch_uid="cutschedule-cache-delete", weak=False
         )

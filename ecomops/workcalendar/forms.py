@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from .models import CutSchedule
 
 
 class NoticeForm(forms.Form):
@@ -21,3 +25,56 @@ class NoticeForm(forms.Form):
         max_value=2100,
         help_text=_("Only needed when the pasted text has no title."),
     )
+
+
+CUT_HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(6, 23)]
+
+
+class CutScheduleForm(forms.ModelForm[CutSchedule]):
+    """New cut times from a date on (the admin's add page); the service checks the rules."""
+
+    cut_hours = forms.TypedMultipleChoiceField(
+        label=_("Cut times"),
+        coerce=int,
+        choices=CUT_HOUR_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Tick the hours the day's batches are cut at. An order accepted before a cut "
+            "goes into its batch; after the last cut, into the next working day's first."
+        ),
+    )
+    effective_today = forms.BooleanField(
+        label=_("Effective today, from now on"),
+        required=False,
+        help_text=_(
+            "Warning: today is already under way. Unticked, the change applies from the date "
+            "above (tomorrow at the earliest). Ticked, it applies from the moment you save to "
+            "orders accepted from then on: orders already accepted keep their batch and "
+            "today's earlier cuts still release them, so today may have one batch more. "
+            "Every process follows within a minute."
+        ),
+    )
+
+    class Meta:
+        model = CutSchedule
+        fields = ["effective_from", "invoice_cut", "reason"]
+        widgets = {"reason": forms.TextInput(attrs={"size": 80})}
+
+    field_order = ["effective_from", "effective_today", "cut_hours", "invoice_cut", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        from .services import cut_schedule_errors
+
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        errors = cut_schedule_errors(
+            cut_hours=data.get("cut_hours") or [],
+            effective_from=data["effective_from"],
+            effective_today=bool(data.get("effective_today")),
+            reason=data.get("reason") or "",
+        )
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
+        return data

@@ -3,14 +3,23 @@ State Council's notice for a year the package does not know yet."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import DaySource, WorkCalendarDay
+from ecomops.accounts.roles import RoleCode
+from ecomops.calendar import day_start
+from ecomops.cutoffs import cut_schedule_forget
+from ecomops.errors import ApplicationError, require_permission
+from ecomops.notifications.services import notify_role
+
+from .models import CutSchedule, DaySource, WorkCalendarDay
 from .notice import ParsedNotice, parse_notice
 
 # The holiday names of chinesecalendar, as staff read them.
@@ -378,3 +387,100 @@ def calendar_notice_apply(*, text: str, by: Any, year: int | None = None) -> Not
         # Bulk writes send no post_save: the calendar's cache learns of them here.
         transaction.on_commit(calendar_cache_clear)
     return _preview(notice, plan, len(to_create) + len(to_update))
+
+
+# --- Cut times ---------------------------------------------------------------------------
+
+
+def cut_schedule_errors(
+    *, cut_hours: Sequence[int], effective_from: date, effective_today: bool, reason: str
+) -> dict[str, list[str]]:
+    """What is wrong with new cut times, per field (none: they can be set)."""
+    errors: dict[str, list[str]] = {}
+    if not cut_hours or not all(0 < hour < 24 for hour in cut_hours):
+        errors["cut_hours"] = [_("Choose at least one cut hour between 01:00 and 23:00.")]
+    if not reason.strip():
+        errors["reason"] = [_("Say why the cut times change.")]
+    if not effective_today and effective_from <= timezone.localdate():
+        errors["effective_from"] = [
+            _(
+                "Today is under way: a change applies from tomorrow at the earliest. "
+                "Choose a later date, or tick “effective today” to apply it from now on."
+            )
+        ]
+    return errors
+
+
+def cut_schedule_set(
+    *,
+    cut_hours: Sequence[int],
+    invoice_cut: time,
+    effective_from: date,
+    reason: str,
+    by: Any,
+    effective_today: bool = False,
+) -> CutSchedule:
+    """Set new cut times (截单时间) from ``effective_from`` on, as a new row: history stays.
+
+    A day already under way keeps its cuts, so the earliest date is tomorrow; with
+    ``effective_today`` the change is in force from now on, for orders accepted from now
+    (those accepted earlier keep their batch and today's earlier cuts still release them).
+    The warehouse and finance are told.
+    """
+    require_permission(by, "workcalendar.add_cutschedule", _("Only a manager sets cut times."))
+    errors = cut_schedule_errors(
+        cut_hours=cut_hours,
+        effective_from=effective_from,
+        effective_today=effective_today,
+        reason=reason,
+    )
+    if errors:
+        raise ApplicationError(next(iter(errors.values()))[0], {"fields": errors})
+    now = timezone.now()
+    hours = sorted(set(cut_hours))
+    if effective_today:
+        effective_from = timezone.localdate(now)
+        in_force_from = now
+    else:
+        in_force_from = day_start(effective_from)
+    with transaction.atomic():
+        schedule = CutSchedule.objects.create(
+            effective_from=effective_from,
+            in_force_from=in_force_from,
+            cut_hours=",".join(str(hour) for hour in hours),
+            invoice_cut=invoice_cut,
+            reason=reason.strip(),
+            set_by=by,
+            set_at=now,
+        )
+        transaction.on_commit(cut_schedule_forget)
+        _tell_about_cut_times(schedule, effective_today=effective_today)
+    return schedule
+
+
+def _tell_about_cut_times(schedule: CutSchedule, *, effective_today: bool) -> None:
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _tell_in_language(schedule, effective_today=effective_today)
+
+
+def _tell_in_language(schedule: CutSchedule, *, effective_today: bool) -> None:
+    when = (
+        _("from now on (today, %(time)s)")
+        % {"time": timezone.localtime(schedule.in_force_from).strftime("%H:%M")}
+        if effective_today
+        else _("from %(date)s") % {"date": schedule.effective_from.isoformat()}
+    )
+    title = _("Cut times change %(when)s: batches at %(cuts)s, invoice cut %(invoice)s") % {
+        "when": when,
+        "cuts": schedule.cut_times_display,
+        "invoice": schedule.invoice_cut.strftime("%H:%M"),
+    }
+    for role in (RoleCode.WAREHOUSE_ADMIN, RoleCode.FINANCE_CLERK):
+        notify_role(
+            role=role,
+            title=title,
+            body=schedule.reason,
+            key=f"cut-schedule-{schedule.pk}",
+        )
