@@ -12,9 +12,18 @@ excuse it. A cancelled order's running clocks are stopped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from ecomops.sla.services import sla_clock_start, sla_clock_stop
+from django.contrib.contenttypes.models import ContentType
+
+from ecomops.sla.models import SlaClock
+from ecomops.sla.services import (
+    sla_clock_start,
+    sla_clock_stop,
+    sla_clocks_start_new,
+    sla_clocks_stop_many,
+)
 
 from ..models import Order
 from ..selectors import (
@@ -28,7 +37,9 @@ __all__ = [
     "EXCEPTION_CLOCK",
     "clocks_on_cancelled",
     "clocks_on_confirmed",
+    "clocks_on_confirmed_many",
     "clocks_on_identified",
+    "clocks_on_identified_many",
     "clocks_on_received",
 ]
 
@@ -46,6 +57,37 @@ def clocks_on_identified(order: Order, *, at: datetime) -> None:
 def clocks_on_confirmed(order: Order, *, at: datetime) -> None:
     sla_clock_stop(code=SALES_ORDER_CLOCK, obj=order, stopped_at=at)
     sla_clock_start(code=DELIVERY_NOTE_CLOCK, obj=order, started_at=at)
+
+
+def clocks_on_identified_many(order_ids: Sequence[int], *, at: datetime) -> None:
+    """``clocks_on_identified`` for many orders, in a fixed number of statements."""
+    _step_many(IDENTIFICATION_CLOCK, SALES_ORDER_CLOCK, order_ids, at)
+
+
+def clocks_on_confirmed_many(order_ids: Sequence[int], *, at: datetime) -> None:
+    """``clocks_on_confirmed`` for many orders, in a fixed number of statements."""
+    _step_many(SALES_ORDER_CLOCK, DELIVERY_NOTE_CLOCK, order_ids, at)
+
+
+def _step_many(stop: str, start: str, order_ids: Sequence[int], at: datetime) -> None:
+    if not order_ids:
+        return
+    sla_clocks_stop_many(code=stop, model=Order, object_ids=order_ids, stopped_at=at)
+    # As ``sla_clock_start`` does for one order, an order whose clock already runs keeps it
+    # (the partial unique constraint would refuse a second one and undo the whole call).
+    running = set(
+        SlaClock.objects.filter(
+            policy__code=start,
+            content_type=ContentType.objects.get_for_model(Order),
+            object_id__in=order_ids,
+            stopped_at__isnull=True,
+        ).values_list("object_id", flat=True)
+    )
+    sla_clocks_start_new(
+        code=start,
+        model=Order,
+        starts=[(pk, at) for pk in order_ids if pk not in running],
+    )
 
 
 def clocks_on_cancelled(order: Order, *, at: datetime) -> None:

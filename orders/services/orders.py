@@ -19,11 +19,15 @@ from django.utils.translation import gettext as _
 from ecomops.audit.services import note_add
 from ecomops.cutoffs import CutoffBatch
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import bulk_transition_rows, transition
+from ecomops.fsm import _cannot_message, bulk_transition_rows, transition
 
 from ..models import HoldKind, Order, OrderState
 from ..signals import order_cancellation_requested, order_cancelled, order_confirmed
-from .clocks import clocks_on_cancelled, clocks_on_confirmed
+from .clocks import clocks_on_cancelled, clocks_on_confirmed, clocks_on_confirmed_many
+
+# Ids per statement in the set-based services: their statements are fixed up to this many
+# orders (and grow by one per step beyond it), the IN lists stay far below SQLite's limit.
+ROWS_PER_STATEMENT = 5000
 
 
 class OrderError(ApplicationError):
@@ -36,6 +40,42 @@ def _lock(order_id: int) -> Order:
 
 def _send_on_commit(signal: Any, order: Order) -> None:
     transaction.on_commit(lambda: signal.send(sender=Order, order=order))
+
+
+def _send_many_on_commit(signal: Any, order_ids: list[int]) -> None:
+    """``_send_on_commit`` for many orders: the orders are loaded (one query per 5,000) only
+    when a receiver listens, so the bulk services cost no query per order for a signal."""
+
+    def send() -> None:
+        if not signal.has_listeners(Order):
+            return
+        for start in range(0, len(order_ids), ROWS_PER_STATEMENT):
+            part = order_ids[start : start + ROWS_PER_STATEMENT]
+            for order in Order.objects.filter(pk__in=part).order_by("pk"):
+                signal.send(sender=Order, order=order)
+
+    if order_ids:
+        transaction.on_commit(send)
+
+
+def locked_orders(order_ids: Iterable[int], *fields: str) -> list[tuple[Any, ...]]:
+    """(pk, number, state, *fields) of the orders among ``order_ids``, locked in pk order
+    (one query per 5,000): the start of every set-based order service."""
+    ids = sorted(set(order_ids))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        rows.extend(
+            Order.objects.select_for_update()
+            .filter(pk__in=ids[start : start + ROWS_PER_STATEMENT])
+            .order_by("pk")
+            .values_list("pk", "number", "state", *fields)
+        )
+    return rows
+
+
+def cannot_message(name: str, number: str, state: str) -> str:
+    """The refusal ``transition()`` gives for order ``number`` in ``state`` (not loaded)."""
+    return _cannot_message(Order(number=number, state=state), name, "state")
 
 
 def _reason(reason: str, field_name: str = "reason") -> str:
@@ -249,7 +289,13 @@ class BulkResult:
 def orders_bulk(
     *, order_ids: Iterable[int], action: Callable[..., Order], by: Any, **kwargs: Any
 ) -> BulkResult:
-    """Run one order service for many orders; each is its own transaction."""
+    """Run one order service for many orders; each is its own transaction.
+
+    Confirmation has a set-based twin with the same outcome per order
+    (``orders_confirm_many``): it is used instead, in one transaction.
+    """
+    if action is order_confirm and not kwargs:
+        return orders_confirm_many(order_ids=order_ids, by=by)
     result = BulkResult()
     numbers = dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "number"))
     for order_id in sorted(numbers):
@@ -259,6 +305,43 @@ def orders_bulk(
             result.refused[numbers[order_id]] = exc.message
         else:
             result.done.append(numbers[order_id])
+    return result
+
+
+def orders_confirm_many(*, order_ids: Iterable[int], by: Any) -> BulkResult:
+    """``order_confirm`` for many orders (the rep's bulk confirmation), set-based.
+
+    Each order gets what the single service gives it: an identified order is confirmed
+    (state log row with who, the sales-order clock stopped and the delivery-note clock
+    started at the same instant, ``order_confirmed`` sent once committed); one already
+    confirmed counts as done and is left alone; any other is refused with the single
+    service's message, and the others go on. One transaction, and a fixed number of
+    statements up to 5,000 orders: the lock, ``bulk_transition_rows``' guarded UPDATE and
+    state-log INSERT … SELECT, and the clocks. Orders that do not exist are ignored.
+    """
+    result = BulkResult()
+    denied = ""
+    with transaction.atomic():
+        rows = locked_orders(order_ids)
+        movable = [pk for pk, _number, state in rows if state == OrderState.IDENTIFIED]
+        now = timezone.now()
+        moved: list[int] = []
+        try:
+            moved = bulk_transition_rows(
+                Order, movable, "confirm", by=by, update_fields=["confirmed_at"], at=now
+            )
+        except PermissionDeniedError as exc:
+            denied = exc.message
+        clocks_on_confirmed_many(moved, at=now)
+        _send_many_on_commit(order_confirmed, moved)
+    confirmed = set(moved)
+    for pk, number, state in rows:
+        if pk in confirmed or state == OrderState.CONFIRMED:
+            result.done.append(number)
+        elif state == OrderState.IDENTIFIED and denied:
+            result.refused[number] = denied
+        else:
+            result.refused[number] = cannot_message("confirm", number, state)
     return result
 
 
