@@ -8,11 +8,27 @@ class PortalConfig(AppConfig):
     verbose_name = _("Staff portal")
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from ecomops.accounts.roles import RoleCode
+        from ecomops.accounts.selectors import user_role_codes
         from ecomops.sla.selectors import breached_running_clocks
 
         from .registry import NavItem, Queue, register_nav, register_queue
 
+        register_nav(
+            NavItem(
+                key="portal.overview",
+                label=_("Live overview"),
+                url_name="portal:overview",
+                roles=(RoleCode.MANAGER,),
+                section=_("Management"),
+                order=890,
+                allowed=lambda user: (
+                    bool(user.is_superuser) or RoleCode.MANAGER in user_role_codes(user)
+                ),
+            )
+        )
         register_nav(
             NavItem(
                 key="portal.overdue",
@@ -35,3 +51,6 @@ class PortalConfig(AppConfig):
                 order=900,
             )
         )
+        # Each app's figures for the manager's live overview: its ``overview`` module
+        # registers them when imported (the kernel names no app; see overview.py).
+        autodiscover_modules("overview")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from django.contrib.contenttypes.models import ContentType
@@ -110,3 +110,49 @@ def sla_report_rows(day: date) -> list[SlaReportRow]:
         )
         for p in policies
     ]
+
+
+# --- The manager's live overview (issue 25 §3): clocks warned and breached now ----------------
+
+
+def _breached_now(now: datetime) -> Q:
+    """Running past its due time, marked by the sweep or not yet."""
+    return Q(breached_at__isnull=False) | Q(due_at__lt=now)
+
+
+def _warned_now(now: datetime) -> Q:
+    """Running, not breached, and past its warning point (or warned by the sweep)."""
+    return Q(breached_at__isnull=True, due_at__gte=now) & (
+        Q(warned_at__isnull=False) | Q(warn_at__lte=now)
+    )
+
+
+CLOCK_RISKS = ("warned", "breached")
+
+
+def clocks_at_risk_by_role(now: datetime) -> dict[str, tuple[int, int]]:
+    """Per owner role, its running clocks (warned, breached) at ``now``, in one query; roles
+    with neither are left out."""
+    rows = (
+        SlaClock.objects.filter(stopped_at__isnull=True)
+        .filter(_warned_now(now) | _breached_now(now))
+        .values("owner_role")
+        .annotate(
+            warned=Count("pk", filter=_warned_now(now)),
+            breached=Count("pk", filter=_breached_now(now)),
+        )
+        .order_by("owner_role")
+    )
+    return {row["owner_role"]: (row["warned"], row["breached"]) for row in rows}
+
+
+def clocks_at_risk(
+    *, now: datetime, risk: str, roles: list[str] | None = None
+) -> models.QuerySet[SlaClock]:
+    """Running clocks ``risk`` ("warned" or "breached") at ``now``, optionally of these owner
+    roles: the queue behind the overview's figures, least time left first."""
+    condition = _breached_now(now) if risk == "breached" else _warned_now(now)
+    qs = SlaClock.objects.filter(condition, stopped_at__isnull=True)
+    if roles is not None:
+        qs = qs.filter(owner_role__in=roles)
+    return qs.select_related("policy", "content_type").order_by("due_at", "pk")
