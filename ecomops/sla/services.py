@@ -188,13 +188,25 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
     stopped and its sales order clock started together)."""
     content_type = ContentType.objects.get_for_model(model)
     clocks = []
+    # The clocks of one push or page mostly share their start: its times are computed once.
+    times: dict[tuple[str, datetime, bool], tuple[datetime, datetime | None, datetime | None]]
+    times = {}
     for start in starts:
         policy = _policy(start.code)
         if not policy.active:
             continue
-        due = _due(policy, start.started_at)
-        late = start.stopped_at is not None and start.stopped_at > due
         running = start.stopped_at is None
+        key = (policy.code, start.started_at, running)
+        if key not in times:
+            due = _due(policy, start.started_at)
+            # A clock stopped as it starts is never warned nor escalated.
+            times[key] = (
+                due,
+                _warn_at(policy, start.started_at, due) if running else None,
+                _escalate_at(policy, due) if running else None,
+            )
+        due, warn_at, escalate_at = times[key]
+        late = start.stopped_at is not None and start.stopped_at > due
         clocks.append(
             SlaClock(
                 policy=policy,
@@ -205,9 +217,8 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
                 due_at=due,
                 stopped_at=start.stopped_at,
                 breached_at=due if late else None,
-                # A clock stopped as it starts is never warned nor escalated.
-                warn_at=_warn_at(policy, start.started_at, due) if running else None,
-                escalate_at=_escalate_at(policy, due) if running else None,
+                warn_at=warn_at,
+                escalate_at=escalate_at,
             )
         )
     if not clocks:

@@ -31,8 +31,10 @@ from ecomops.notifications.models import Notification
 from ecomops.sla.models import SlaClock, SlaPolicy
 from ecomops.sla.selectors import annotate_sla, sla_report_rows
 from ecomops.sla.services import (
+    ClockStart,
     sla_clock_start,
     sla_clock_stop,
+    sla_clocks_start_all,
     sla_escalate,
     sla_report_send,
     sla_sweep,
@@ -216,6 +218,36 @@ def test_no_warning_for_a_stopped_clock_or_one_already_overdue(
     assert sla_warn(now=at(*MONDAY, 10, 30)) == 0
     assert notes(people["rep"], "warning") == []
     assert len(notes(people["rep"], "breach")) == 1
+
+
+def test_clocks_started_in_bulk_get_their_warning_and_escalation_points() -> None:
+    policy("customer_identification", warning_percent=80, escalation_delay=timedelta(minutes=20))
+    policy("sales_order", warning_percent=50, escalation_delay=timedelta(hours=1))
+    groups = [Group.objects.create(name=f"bulk-{i}") for i in range(3)]
+    started = at(2026, 11, 21, 17, 50)  # Saturday
+    assert (
+        sla_clocks_start_all(
+            model=Group,
+            starts=[
+                ClockStart("customer_identification", groups[0].pk, started),
+                ClockStart("customer_identification", groups[1].pk, started, started),
+                ClockStart("sales_order", groups[2].pk, started),
+            ],
+        )
+        == 3
+    )
+    clocks = {(c.policy.code, c.object_id): c for c in SlaClock.objects.select_related("policy")}
+    ident = clocks[("customer_identification", groups[0].pk)]
+    assert (ident.warn_at, ident.due_at, ident.escalate_at) == (
+        at(*MONDAY, 9, 2),
+        at(*MONDAY, 9, 5),
+        at(*MONDAY, 9, 25),
+    )
+    stopped = clocks[("customer_identification", groups[1].pk)]
+    assert (stopped.warn_at, stopped.escalate_at) == (None, None)
+    order = clocks[("sales_order", groups[2].pk)]
+    assert (order.warn_at, order.due_at) == (at(*MONDAY, 9, 5), at(*MONDAY, 9, 20))
+    assert order.escalate_at == at(*MONDAY, 10, 20)
 
 
 def test_clocks_written_without_a_warning_point_get_one_from_the_sweep(
