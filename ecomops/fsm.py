@@ -38,7 +38,7 @@ def transition(
     state_field = _state_field_name(obj)
     if check_permission and by is not None and not has_transition_perm(method, by):
         if not can_proceed(method):
-            raise ConflictError(_cannot_message(obj, name, state_field))
+            raise ConflictError(cannot_message(obj, name, state_field))
         raise PermissionDeniedError(
             _("You are not allowed to do this: %(action)s.") % {"action": _action_label(method)}
         )
@@ -48,7 +48,7 @@ def transition(
         try:
             method(**kwargs)
         except TransitionNotAllowed as exc:
-            raise ConflictError(_cannot_message(obj, name, state_field)) from exc
+            raise ConflictError(cannot_message(obj, name, state_field)) from exc
     obj.save(update_fields=[state_field, *update_fields])
 
 
@@ -78,7 +78,7 @@ def transition_label(model: type[models.Model], name: str) -> str:
     return _action_label(method) if callable(method) else name.replace("_", " ")
 
 
-def _cannot_message(obj: models.Model, name: str, state_field: str) -> str:
+def cannot_message(obj: models.Model, name: str, state_field: str) -> str:
     display = getattr(obj, f"get_{state_field}_display", None)
     state = display() if callable(display) else getattr(obj, state_field)
     return _("%(object)s cannot %(action)s while it is %(state)s.") % {

@@ -15,6 +15,8 @@ from .customers import (
     customer_update,
     order_identify,
     order_identify_new_customer,
+    orders_identify_many,
+    orders_identify_new_customers,
 )
 from .exceptions import (
     ExceptionQueueError,
@@ -67,6 +69,7 @@ from .orders import (
     order_release_hold,
     order_ship,
     orders_bulk,
+    orders_confirm_many,
     orders_release_many,
     orders_roll_over,
 )
@@ -149,6 +152,9 @@ __all__ = [
     "order_release_hold",
     "order_ship",
     "orders_bulk",
+    "orders_confirm_many",
+    "orders_identify_many",
+    "orders_identify_new_customers",
     "orders_import",
     "orders_intake",
     "orders_release_many",

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from ecomops.audit.services import note_add
 from ecomops.cutoffs import CutoffBatch
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import _cannot_message, bulk_transition_rows, transition
+from ecomops.fsm import bulk_transition_rows, transition
+from ecomops.fsm import cannot_message as refusal_of
 
 from ..models import HoldKind, Order, OrderState
 from ..signals import order_cancellation_requested, order_cancelled, order_confirmed
@@ -75,7 +76,7 @@ def locked_orders(order_ids: Iterable[int], *fields: str) -> list[tuple[Any, ...
 
 def cannot_message(name: str, number: str, state: str) -> str:
     """The refusal ``transition()`` gives for order ``number`` in ``state`` (not loaded)."""
-    return _cannot_message(Order(number=number, state=state), name, "state")
+    return refusal_of(Order(number=number, state=state), name, "state")
 
 
 def _reason(reason: str, field_name: str = "reason") -> str:
