@@ -25,6 +25,7 @@ from django_fsm import can_proceed, has_transition_perm
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.calendar import day_closing, is_working_day, next_working_day
+from ecomops.cutoffs import invoice_cut
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import bulk_transition_rows, transition, transition_label
 from ecomops.jobs import enqueue
@@ -69,10 +70,11 @@ class InvoiceError(ApplicationError):
 
 
 def invoice_due_at(requested_at: datetime) -> datetime:
-    """Before 15:00 on a working day: that day's close; otherwise the next working day's."""
+    """Before the invoice cut (15:00 unless a manager moved it, ``ecomops.cutoffs``) on a
+    working day: that day's close; otherwise the next working day's."""
     local = timezone.localtime(requested_at)
     day = local.date()
-    if is_working_day(day) and local.time() < settings.FINANCE_INVOICE_CUTOFF:
+    if is_working_day(day) and local.time() < invoice_cut(requested_at):
         return day_closing(day)
     return day_closing(next_working_day(day))
 
