@@ -42,6 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 SEEDING_MIGRATIONS = [
     ("ecomops.sla.migrations.0002_default_policies", "create_policies"),
     ("ecomops.sla.migrations.0007_order_exception_policy", "create_policy"),
+    ("ecomops.sla.migrations.0009_warning_defaults_and_report", "set_defaults"),
     ("returns.migrations.0002_channel_and_schedules", "create_channel"),
     ("orders.migrations.0004_opening_processes", "seed_processes"),
 ]
