@@ -22,7 +22,7 @@ from ecomops.fsm import transition
 from ecomops.money import format_money, to_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
-from ecomops.uploads import JPEG, PDF, PNG, detect_document_type
+from ecomops.uploads import JPEG, PDF, PNG, detect_document_type, display_name, stored_name
 from finance.services.remittances import remittance_expect
 from listings.models import Sku, SkuState
 from listings.selectors import sku_online_price
@@ -159,7 +159,7 @@ def check_document(upload: IO[bytes] | Any) -> str:
     except ValidationError as exc:
         if exc.code == "file_size":
             raise DealError(exc.messages[0], {"fields": {"file": [_("Too big.")]}}) from None
-        if exc.code == "file_damaged":
+        if exc.code in ("file_damaged", "image_pixels"):
             raise DealError(exc.messages[0], {"fields": {"file": [exc.messages[0]]}}) from None
         raise DealError(
             _("Upload a PDF, JPEG or PNG file."),
@@ -178,7 +178,7 @@ def deal_document_upload(
             {"fields": {"kind": [_("Choose the kind of paper.")]}},
         )
     content_type = check_document(upload)
-    name = getattr(upload, "name", "") or "document"
+    name = display_name(getattr(upload, "name", ""), default="document")
     with transaction.atomic():
         deal = _lock(deal_id)
         if deal.state not in (DealState.CONTACTED, DealState.PROPOSED, DealState.SCHEDULED):
@@ -189,13 +189,14 @@ def deal_document_upload(
         document = DealDocument(
             deal=deal,
             kind=kind,
-            title=(title or "").strip() or name.rsplit("/", 1)[-1][:200],
+            title=(title or "").strip() or name,
             content_type=content_type,
             size=upload.size if hasattr(upload, "size") else len(upload.read()),
             uploaded_by=acting_user(by),
         )
         upload.seek(0)
-        document.file.save(name.rsplit("/", 1)[-1], upload, save=False)
+        # Named from the type its bytes showed, never from the uploader's file name.
+        document.file.save(stored_name(content_type, prefix=deal.number), upload, save=False)
         document.save()
     return document
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from ecomops.uploads import file_response
 from listings.models import Sku
 from listings.selectors import with_current_price
 
@@ -369,8 +370,10 @@ def deal_document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def deal_document_file(request: HttpRequest, pk: int) -> FileResponse:
     document = get_object_or_404(DealDocument, pk=pk)
-    name = document.file.name.rsplit("/", 1)[-1]
-    return FileResponse(document.file.open("rb"), content_type=document.content_type, filename=name)
+    # Its stored type (read from its bytes), inline only if a picture or PDF, never sniffed.
+    return file_response(
+        document.file.open("rb"), content_type=document.content_type, name=document.title
+    )
 
 
 @login_required

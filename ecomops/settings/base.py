@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from csp.constants import NONCE as CSP_NONCE
 from django.utils.translation import gettext_lazy as _
 
 # Lets admin.ModelAdmin[Model] and friends be subscripted at runtime, as django-stubs types them.
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # the API docs page's scripts, served from here (no CDN)
     "django_filters",
     "simple_history",
+    "csp",
     # kernel
     "ecomops.accounts",
     "ecomops.workcalendar",
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -153,6 +156,30 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Uploads and the Content-Security-Policy ----------------------------------------------
+# A picture declaring more pixels than this is refused before it is decoded (decompression
+# bombs); each kind of upload has its own size limit in bytes (RETURNS_PHOTO_LIMITS, ...).
+UPLOAD_IMAGE_MAX_PIXELS = env.int("UPLOAD_IMAGE_MAX_PIXELS", default=50_000_000)
+# Every page (django-csp): scripts and style sheets from this server only, an inline
+# <script> or <style> only with the response's nonce (request.csp_nonce); style attributes
+# (bar widths) stay allowed, as they cannot run anything. Uploads are served with their own
+# stricter policy (ecomops.uploads.file_response).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", CSP_NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    },
 }
 
 # --- E-mail ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +27,17 @@ from ecomops.fsm import transition
 from ecomops.notifications.models import Notification
 from ecomops.notifications.services import notify_users
 from ecomops.numbering.services import next_number
-from ecomops.uploads import DOCX, EXTENSIONS, JPEG, PDF, PNG, TEXT, XLSX, detect_document_type
+from ecomops.uploads import (
+    DOCX,
+    JPEG,
+    PDF,
+    PNG,
+    TEXT,
+    XLSX,
+    detect_document_type,
+    display_name,
+    stored_name,
+)
 
 from .models import (
     OPEN_TASK_STATES,
@@ -126,7 +135,7 @@ def _check_files(uploads: Iterable[UploadedFile]) -> tuple[list[tuple[Any, str]]
     if len(files) > MAX_FILES:
         return [], [_("Attach at most %(count)s files at a time.") % {"count": MAX_FILES}]
     for upload in files:
-        name = PurePath(getattr(upload, "name", "") or "file").name
+        name = display_name(getattr(upload, "name", ""))
         try:
             content_type = detect_document_type(upload, max_bytes=limit, allowed=ALLOWED_TYPES)
         except ValidationError as exc:
@@ -143,18 +152,17 @@ def _save_files(
 ) -> list[TaskAttachment]:
     saved = []
     for upload, content_type in checked:
-        original = PurePath(getattr(upload, "name", "") or "file").name
-        stem = PurePath(original).stem[:100] or "file"
         attachment = TaskAttachment(
             task=task,
             report=report,
-            name=original[:200],
+            name=display_name(getattr(upload, "name", "")),
             size=upload.size,
             content_type=content_type,
             uploaded_by=acting_user(by),
         )
         upload.seek(0)
-        attachment.file.save(f"{stem}{EXTENSIONS[content_type]}", upload, save=False)
+        # Named from the type its bytes showed, never from the uploader's file name.
+        attachment.file.save(stored_name(content_type), upload, save=False)
         attachment.save()
         saved.append(attachment)
     return saved

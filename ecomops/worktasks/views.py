@@ -28,14 +28,11 @@ from ecomops.accounts.selectors import user_departments
 from ecomops.calendar import day_closing, next_working_day
 from ecomops.errors import PermissionDeniedError
 from ecomops.forms import call_service
-from ecomops.uploads import JPEG, PDF, PNG, TEXT
+from ecomops.uploads import file_response
 
 from . import selectors, services
 from .forms import AcceptForm, CompleteForm, DispatchForm, ReasonForm, ReportForm, TaskFilterForm
 from .models import TaskAttachment, TaskState, WorkTask, is_manager
-
-# Shown in the browser; the other types (Office files) are downloaded.
-INLINE_TYPES = (PDF, JPEG, PNG, TEXT)
 
 
 def _guarded(service: Callable[..., Any]) -> Callable[..., Any]:
@@ -265,9 +262,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404 from None
     if not selectors.user_can_see(request.user, attachment.task):
         raise PermissionDenied(_("This file belongs to a task between other departments."))
-    return FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=attachment.content_type not in INLINE_TYPES,
-        filename=attachment.download_name,
+    # Its stored type (read from its bytes), inline only if a picture or PDF, never sniffed.
+    return file_response(
+        attachment.file.open("rb"), content_type=attachment.content_type, name=attachment.name
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from ecomops.errors import ApplicationError
 from ecomops.fsm import transition
-from ecomops.images import validate_image_upload
+from ecomops.uploads import detect_image_type, stored_name
 
 from ..models import Brand, Category, Sku, SkuImage, SkuState
 from ..selectors import sku_online_price
@@ -65,7 +65,7 @@ def sku_image_add(
     """Check the picture (type, size, dimensions: settings) and attach it to the SKU."""
     limits = settings.LISTING_IMAGE_LIMITS
     try:
-        validate_image_upload(
+        content_type, _width, _height = detect_image_type(
             upload,
             max_bytes=limits["max_bytes"],
             min_width=limits["min_width"],
@@ -75,7 +75,8 @@ def sku_image_add(
         raise field_error("image", exc.messages[0]) from exc
     position = SkuImage.objects.filter(sku=sku, kind=kind).count()
     image = SkuImage(sku=sku, kind=kind, caption=caption, position=position, uploaded_by=by)
-    image.image.save(getattr(upload, "name", "picture.jpg"), upload, save=False)
+    # Named from the type its bytes showed, never from the uploader's file name.
+    image.image.save(stored_name(content_type, prefix=sku.code), upload, save=False)
     image.save()
     return image
 

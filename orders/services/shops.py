@@ -11,7 +11,6 @@ unchanged when it is already where it was asked to go.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +34,7 @@ from ecomops.notifications.models import Notification
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
-from ecomops.uploads import EXTENSIONS, JPEG, PDF, PNG, detect_document_type
+from ecomops.uploads import JPEG, PDF, PNG, detect_document_type, display_name, stored_name
 
 from ..models import (
     RUN_SHOP_OPENING,
@@ -325,7 +324,7 @@ def shop_document_upload(
     except ValidationError as exc:
         raise ShopOpeningError(" ".join(exc.messages), {"fields": {"file": exc.messages}}) from None
     licence_number = _note(licence_number, "licence_number", 100)
-    original = PurePath(getattr(upload, "name", "") or "document").name[:200]
+    original = display_name(getattr(upload, "name", ""), default="document")
     with transaction.atomic():
         opening = _lock(opening_id)
         if opening.state == OpeningState.IN_REVIEW:
@@ -382,8 +381,11 @@ def shop_document_upload(
             uploaded_by=acting_user(by),
         )
         upload.seek(0)
+        # Named from the type its bytes showed, never from the uploader's file name.
         document.file.save(
-            f"{opening.number}-{document_type.code}{EXTENSIONS[content_type]}", upload, save=False
+            stored_name(content_type, prefix=f"{opening.number}-{document_type.code}"),
+            upload,
+            save=False,
         )
         document.save()
     return document

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_POST
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import user_role_codes
 from ecomops.forms import call_service_with_status
-from ecomops.uploads import EXTENSIONS
+from ecomops.uploads import file_response
 
 from .. import selectors, services
 from ..forms import (
@@ -461,14 +460,6 @@ def shop_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- Documents ------------------------------------------------------------------------------
 
 
-def _download_name(document: ShopDocument) -> str:
-    extension = EXTENSIONS.get(document.content_type, "")
-    name = PurePath(document.name)
-    if not extension or name.suffix.lower() in (extension, ".jpeg", ".jfif"):
-        return document.name
-    return f"{name.stem}{extension}"
-
-
 @login_required
 def shop_document(request: HttpRequest, pk: int) -> FileResponse:
     """A shop document, shown in the browser, for those who may see shop openings."""
@@ -482,6 +473,5 @@ def shop_document(request: HttpRequest, pk: int) -> FileResponse:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(
-        handle, content_type=document.content_type, filename=_download_name(document)
-    )
+    # Its stored type (read from its bytes), inline only if a picture or PDF, never sniffed.
+    return file_response(handle, content_type=document.content_type, name=document.name)

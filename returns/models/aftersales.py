@@ -422,6 +422,10 @@ class ReturnPhoto(models.Model):
     )
     width = models.PositiveIntegerField(_("width (px)"), default=0, editable=False)
     height = models.PositiveIntegerField(_("height (px)"), default=0, editable=False)
+    # The type Pillow read from the bytes (the file is stored and served as that); the
+    # sender's file name, cleaned, only to show. Empty on photos from before both were kept.
+    content_type = models.CharField(_("file type"), max_length=50, blank=True, editable=False)
+    name = models.CharField(_("file name"), max_length=200, blank=True, editable=False)
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     uploaded_by = actor_field(_("uploaded by"))
     via_link = models.BooleanField(_("sent by the customer"), default=False)

@@ -1,6 +1,10 @@
 """Photos of the goods: uploaded by service, or sent by the customer through a signed link
 that works once and for RETURNS_PHOTO_LINK_HOURS.
 
+Each picture is judged by its bytes (JPEG, PNG or WebP, RETURNS_PHOTO_LIMITS["max_bytes"],
+UPLOAD_IMAGE_MAX_PIXELS) and stored under a name made from the type found there; the
+sender's file name is kept, cleaned, only to show.
+
 The link carries a signed (link id, nonce) pair; only a hash of the nonce is stored, so a
 leaked database does not give working links, and a tampered token fails its signature.
 """
@@ -24,8 +28,8 @@ from django.utils.translation import gettext as _
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError, require_permission
 from ecomops.fsm import transition
-from ecomops.images import validate_image_upload
 from ecomops.notifications.services import notify_users
+from ecomops.uploads import detect_image_type, display_name, stored_name
 
 from ..models import PhotoLink, ReturnPhoto, ReturnRequest, ReturnState
 
@@ -109,7 +113,9 @@ def photo_link_check(token: str, *, lock: bool = False) -> PhotoLink:
     return link
 
 
-def _check_files(request: ReturnRequest, files: Sequence[Any]) -> None:
+def _check_files(request: ReturnRequest, files: Sequence[Any]) -> list[tuple[Any, str]]:
+    """Each picture with the content type its bytes showed; ``PhotoError`` naming every
+    file refused and why."""
     limits = settings.RETURNS_PHOTO_LIMITS
     if not files:
         raise PhotoError(
@@ -121,22 +127,39 @@ def _check_files(request: ReturnRequest, files: Sequence[Any]) -> None:
             {"fields": {"photos": [_("Too many pictures.")]}},
         )
     problems = []
+    checked = []
     for upload in files:
         try:
-            validate_image_upload(upload, max_bytes=limits["max_bytes"])
+            content_type, _width, _height = detect_image_type(upload, max_bytes=limits["max_bytes"])
         except ValidationError as exc:
-            problems.append(f"{getattr(upload, 'name', '')}: {' '.join(exc.messages)}")
+            problems.append(
+                _("%(name)s: %(reason)s")
+                % {
+                    "name": display_name(getattr(upload, "name", ""), default=_("picture")),
+                    "reason": " ".join(exc.messages),
+                }
+            )
+        else:
+            checked.append((upload, content_type))
     if problems:
         raise PhotoError(" ".join(problems), {"fields": {"photos": problems}})
+    return checked
 
 
 def _save(
-    request: ReturnRequest, files: Sequence[Any], *, by: Any, via_link: bool
+    request: ReturnRequest, checked: Sequence[tuple[Any, str]], *, by: Any, via_link: bool
 ) -> list[ReturnPhoto]:
     photos = []
-    for upload in files:
-        photo = ReturnPhoto(request=request, uploaded_by=acting_user(by), via_link=via_link)
-        photo.image.save(upload.name.rsplit("/", 1)[-1] or "photo.jpg", upload, save=False)
+    for upload, content_type in checked:
+        photo = ReturnPhoto(
+            request=request,
+            uploaded_by=acting_user(by),
+            via_link=via_link,
+            content_type=content_type,
+            name=display_name(getattr(upload, "name", ""), default=""),
+        )
+        upload.seek(0)
+        photo.image.save(stored_name(content_type), upload, save=False)
         photo.save()
         photos.append(photo)
     if request.state in (ReturnState.NEW, ReturnState.AWAITING_PHOTOS):
@@ -149,8 +172,8 @@ def photos_add(*, request_id: int, files: Sequence[Any], by: Any) -> list[Return
     require_permission(by, "returns.handle_return")
     with transaction.atomic():
         request = _lock_for_photos(request_id)
-        _check_files(request, files)
-        return _save(request, files, by=by, via_link=False)
+        checked = _check_files(request, files)
+        return _save(request, checked, by=by, via_link=False)
 
 
 def photos_submit(*, token: str, files: Sequence[Any]) -> ReturnRequest:
@@ -158,8 +181,8 @@ def photos_submit(*, token: str, files: Sequence[Any]) -> ReturnRequest:
     with transaction.atomic():
         link = photo_link_check(token, lock=True)
         request = ReturnRequest.objects.select_for_update().get(pk=link.request_id)
-        _check_files(request, files)
-        _save(request, files, by=None, via_link=True)
+        checked = _check_files(request, files)
+        _save(request, checked, by=None, via_link=True)
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
         notify_users(

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from ecomops.errors import ApplicationError
 from ecomops.forms import add_service_errors
 from ecomops.sla.selectors import clocks_for
+from ecomops.uploads import file_response, stored_image_type
 
 from ..forms import (
     InspectForm,
@@ -266,8 +267,15 @@ def photo_link_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("returns.view_returnphoto", raise_exception=True)
 def photo_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The picture, with the type its bytes showed when it came (inline, never sniffed)."""
     photo = get_object_or_404(ReturnPhoto, pk=pk)
-    return FileResponse(photo.image.open("rb"))
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = photo.content_type or stored_image_type(handle)
+    name = photo.name or f"{photo.request.number}-{photo.pk}"
+    return file_response(handle, content_type=content_type, name=name)
 
 
 @login_required
