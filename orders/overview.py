@@ -66,6 +66,7 @@ class OrdersPerHour:
     today_url: str
     last_week_url: str
     now_x: int  # where the current moment falls on the chart
+    peak: int  # the tallest bar's count: the chart's scale
 
     @property
     def width(self) -> int:
@@ -140,6 +141,7 @@ def orders_per_hour(now: datetime) -> OrdersPerHour:
         today_url=day_url(today),
         last_week_url=day_url(before),
         now_x=round((local.hour + local.minute / 60) * HOUR_WIDTH),
+        peak=peak,
     )
 
 
