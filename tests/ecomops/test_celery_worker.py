@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -21,18 +21,42 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def worker() -> Iterator[Any]:
+    """A worker thread storing results, whatever ran in this process before.
+
+    Celery reads some settings once and keeps them: each task class its ``ignore_result``
+    when the app first binds it, and the app its result backend when first used. After
+    earlier tests ran tasks eagerly (with no result backend configured, results ignored),
+    changing ``app.conf`` reaches neither, and ``.get()`` answered None at once. So the
+    tasks get a result backend object and ``ignore_result=False`` themselves, restored
+    afterwards; messages left on the queue by earlier runs are purged so the solo worker
+    runs only this test's tasks.
+    """
+    from celery.app.backends import by_url
     from celery.contrib.testing.worker import start_worker
 
-    backend = settings.CELERY_RESULT_BACKEND or settings.CELERY_BROKER_URL
+    url = settings.CELERY_RESULT_BACKEND or settings.CELERY_BROKER_URL
+    backend_cls, backend_url = cast(tuple[Any, str], by_url(url, app.loader))
+    backend = backend_cls(app=app, url=backend_url)
     previous = {
         k: app.conf[k] for k in ("task_always_eager", "result_backend", "task_ignore_result")
     }
-    app.conf.update(task_always_eager=False, result_backend=backend, task_ignore_result=False)
+    # Every task imported and bound now, with the settings as they are.
+    app.loader.import_default_modules()
+    tasks = list(app.tasks.values())
+    kept = [(task, type(task).ignore_result, getattr(task, "_backend", None)) for task in tasks]
+    app.conf.update(task_always_eager=False, result_backend=url, task_ignore_result=False)
+    for task in tasks:
+        type(task).ignore_result = False
+        task.backend = backend
+    app.control.purge()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
             yield w
     finally:
         app.conf.update(previous)
+        for task, ignore_result, task_backend in kept:
+            type(task).ignore_result = ignore_result
+            task.backend = task_backend  # type: ignore[assignment]
 
 
 @pytest.mark.django_db(transaction=True)
