@@ -19,6 +19,7 @@ class AccountsConfig(AppConfig):
             "audit",
             "django_celery_beat",
             "django_fsm_log",
+            "axes",  # failed sign-ins: unlock a user or address by deleting its attempts
         )
         post_migrate.connect(_sync_after_last_app, dispatch_uid="ecomops.sync_roles")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # the API docs page's scripts, served from here (no CDN)
     "django_filters",
     "simple_history",
+    "axes",  # login throttling (ecomops.accounts.lockout)
     "csp",
     # kernel
     "ecomops.accounts",
@@ -83,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the login page saying until when.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ecomops.urls"
@@ -132,6 +135,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login throttling (django-axes; ecomops.accounts.lockout) ----------------------------
+# Axes' backend goes first: it refuses a locked-out sign-in before the password is checked,
+# and it needs the request (LoginView and the admin pass it to authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "ecomops.accounts.lockout.LockoutHandler"
+# A username at one address is locked after this many failed sign-ins ...
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# ... an address trying many usernames after this many, whatever the usernames ...
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# ... until its failures are this old (a manager can unlock sooner in the admin).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# A try refused during a lock is not counted, so the lock ends when the login page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in forgets that username's failures at that address (not the address's).
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ecomops.accounts.lockout.lockout_response"
+# The client's address: REMOTE_ADDR, or behind N reverse proxies (production sits behind
+# one) the address the outermost proxy put into X-Forwarded-For, which a client cannot forge.
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "ecomops.accounts.lockout.client_address"
 
 # --- Language and time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -335,7 +363,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed sign-ins and lockouts (WARNING) stay; not every successful one.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Marketing (campaigns) ---------------------------------------------------------------

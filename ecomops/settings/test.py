@@ -11,6 +11,12 @@ from .dev import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Login throttling stays on; only Django's test client, which signs in without a request
+# (client.login), passes axes' backend untouched (production insists on the request).
+AUTHENTICATION_BACKENDS = [
+    "ecomops.accounts.lockout.TestClientLoginBackend",
+    *AUTHENTICATION_BACKENDS[1:],  # noqa: F405
+]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in-process in tests; the real-worker test builds its own worker against the broker.
 CELERY_TASK_ALWAYS_EAGER = True
