@@ -164,6 +164,19 @@ class CutScheduleAdmin(admin.ModelAdmin[CutSchedule]):
     def cut_times(self, obj: CutSchedule) -> str:
         return obj.cut_times_display
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return super().get_fields(request, obj)
+        return [
+            "effective_from",
+            "in_force_from",
+            "cut_times",
+            "invoice_cut",
+            "reason",
+            "set_by",
+            "set_at",
+        ]
+
     # History is kept: a schedule is never changed or deleted, a new one replaces it.
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -176,14 +189,14 @@ class CutScheduleAdmin(admin.ModelAdmin[CutSchedule]):
         current = cut_times_at(now)
         return {
             "effective_from": timezone.localdate(now) + timedelta(days=1),
-            "cut_hours": list(current.slots),
+            "cut_times": list(current.slots),
             "invoice_cut": current.invoice_cut,
         }
 
     def save_model(self, request: HttpRequest, obj: CutSchedule, form: Any, change: bool) -> None:
         data = form.cleaned_data
         schedule = cut_schedule_set(
-            cut_hours=data["cut_hours"],
+            cut_hours=data["cut_times"],
             invoice_cut=data["invoice_cut"],
             effective_from=data["effective_from"],
             effective_today=data["effective_today"],

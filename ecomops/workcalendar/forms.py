@@ -33,7 +33,8 @@ CUT_HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(6, 23)]
 class CutScheduleForm(forms.ModelForm[CutSchedule]):
     """New cut times from a date on (the admin's add page); the service checks the rules."""
 
-    cut_hours = forms.TypedMultipleChoiceField(
+    # Not the model's field: the admin would copy the ticked list into the row's text.
+    cut_times = forms.TypedMultipleChoiceField(
         label=_("Cut times"),
         coerce=int,
         choices=CUT_HOUR_CHOICES,
@@ -60,7 +61,7 @@ class CutScheduleForm(forms.ModelForm[CutSchedule]):
         fields = ["effective_from", "invoice_cut", "reason"]
         widgets = {"reason": forms.TextInput(attrs={"size": 80})}
 
-    field_order = ["effective_from", "effective_today", "cut_hours", "invoice_cut", "reason"]
+    field_order = ["effective_from", "effective_today", "cut_times", "invoice_cut", "reason"]
 
     def clean(self) -> dict[str, Any]:
         from .services import cut_schedule_errors
@@ -69,12 +70,12 @@ class CutScheduleForm(forms.ModelForm[CutSchedule]):
         if self.errors:
             return data
         errors = cut_schedule_errors(
-            cut_hours=data.get("cut_hours") or [],
+            cut_hours=data.get("cut_times") or [],
             effective_from=data["effective_from"],
             effective_today=bool(data.get("effective_today")),
             reason=data.get("reason") or "",
         )
         for field, messages in errors.items():
             for message in messages:
-                self.add_error(field, message)
+                self.add_error("cut_times" if field == "cut_hours" else field, message)
         return data
