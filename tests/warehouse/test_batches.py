@@ -187,6 +187,24 @@ def test_beat_does_nothing_on_a_non_working_day(warehouse: Any, sku: Any, parts_
     assert (batch.batch_date, batch.slot) == (date(2026, 11, 23), 12)
 
 
+def test_a_cut_missed_while_the_worker_was_down_is_released_at_the_next_tick(
+    warehouse: Any, sku: Any, parts_admin: Any
+) -> None:
+    put_stock(sku, 10)
+    allocated(sku, parts_admin)  # accepted Monday morning: the 12:00 batch
+    # No beat ran between 11:59 and 15:01: both of the day's cuts are released now.
+    latest = services.release_due_batch(now=MONDAY_MORNING + timedelta(hours=5, minutes=1))
+    assert latest is not None
+    assert latest.slot == 15
+    noon = Batch.objects.get(batch_date=date(2026, 11, 23), slot=12)
+    assert noon.state != BatchState.RELEASING
+    assert noon.note_count == 1
+    # The next tick finds both released and changes nothing.
+    again = services.release_due_batch(now=MONDAY_MORNING + timedelta(hours=5, minutes=2))
+    assert again is not None and again.pk == latest.pk
+    assert Batch.objects.get(pk=noon.pk).note_count == 1
+
+
 def test_a_holiday_is_not_a_working_day_for_the_beat(db: None) -> None:
     national_day = local_datetime(date(2026, 10, 1), datetime.min.time().replace(hour=12))
     assert services.release_due_batch(now=national_day) is None

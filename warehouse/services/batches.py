@@ -31,6 +31,7 @@ from django.db.models import F, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops import cutoffs
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.bulk import insert_select
@@ -73,7 +74,7 @@ class BatchError(ApplicationError):
 
 def batch_due_at(key: CutoffBatch) -> datetime:
     """The 12:00 batch must be handed over by the 15:00 cut; the last one by closing time."""
-    later = [slot for slot in slots() if slot > key.slot]
+    later = [slot for slot in slots(key.batch_date) if slot > key.slot]
     if later:
         return local_datetime(key.batch_date, time(later[0]))
     return day_closing(key.batch_date)
@@ -88,7 +89,14 @@ def batch_release(
     except ValueError as exc:
         raise BatchError(
             _("%(slot)s:00 is not a cutoff time.") % {"slot": slot},
-            {"fields": {"slot": [_("Choose 12:00 or 15:00.")]}},
+            {
+                "fields": {
+                    "slot": [
+                        _("Choose one of the day's cut times: %(times)s.")
+                        % {"times": ", ".join(f"{hour}:00" for hour in slots(batch_date))}
+                    ]
+                }
+            },
         ) from exc
     if by is not None and not by.has_perm("warehouse.release_batch"):
         raise PermissionDeniedError(_("Only a manager releases a batch by hand."))
@@ -374,19 +382,26 @@ def _close(batch: Batch, *, by: Any, check_permission: bool) -> None:
 
 
 def due_batch(now: datetime | None = None) -> CutoffBatch | None:
-    """The batch whose cut has just passed today, or None on a non-working day or before 12."""
+    """The batch whose cut has passed last today, or None on a non-working day or before
+    the day's first cut (``ecomops.cutoffs.due_batch``)."""
+    return cutoffs.due_batch(now)
+
+
+def _passed_today(now: datetime | None) -> list[CutoffBatch]:
     local = timezone.localtime(now or timezone.now())
     if not is_working_day(local.date()):
-        return None
-    passed = [slot for slot in slots() if local.time() >= time(slot)]
-    if not passed:
-        return None
-    return batch_at(local.date(), passed[-1])
+        return []
+    return [
+        batch_at(local.date(), slot) for slot in slots(local.date()) if local.time() >= time(slot)
+    ]
 
 
 def release_due_batch(*, now: datetime | None = None) -> Batch | None:
-    """What beat runs at 12:00 and 15:00: release the batch just cut, if it is a working day."""
-    key = due_batch(now)
-    if key is None:
-        return None
-    return batch_release(batch_date=key.batch_date, slot=key.slot, by=None)
+    """What beat runs every minute: release each of today's batches whose cut has passed,
+    earliest first (a batch already released costs a look; one missed while the worker was
+    down is released late rather than never). Returns the latest, None before the first
+    cut or on a non-working day."""
+    released = None
+    for key in _passed_today(now):
+        released = batch_release(batch_date=key.batch_date, slot=key.slot, by=None)
+    return released
