@@ -13,20 +13,24 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, TypeAlias
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import has_transition_perm
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
-from ecomops.errors import ApplicationError, ConflictError
-from ecomops.fsm import transition
+from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.fsm import bulk_transition_rows, transition, transition_label
+from ecomops.gcpause import collector_paused
 from ecomops.notifications.services import notify_role
-from ecomops.numbering.services import next_number
-from ecomops.sla.services import sla_clock_stop
+from ecomops.numbering.services import next_number, next_numbers
+from ecomops.sla.services import sla_clock_stop, sla_clocks_stop_many
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderState
 from orders.selectors import DELIVERY_NOTE_CLOCK
@@ -41,7 +45,7 @@ from ..models import (
     StockHold,
     Warehouse,
 )
-from .stock import stock_move
+from .stock import move_values, stock_moves_record_select
 
 
 class AllocationError(ApplicationError):
@@ -69,11 +73,28 @@ class Shortfall:
         }
 
 
+class Need(NamedTuple):
+    """What one order line asks of the stock."""
+
+    line_id: int
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    quantity: int
+
+
+def needs_of(lines: Iterable[tuple[OrderLine, int]]) -> list[Need]:
+    return [
+        Need(line.pk, line.sku_id, line.sku.code, line.sku.name, quantity)
+        for line, quantity in lines
+    ]
+
+
 @dataclass
 class Plan:
-    """Where each order line's units come from: (order line, location id, quantity)."""
+    """Where each need's units come from: (need, location id, quantity)."""
 
-    picks: list[tuple[OrderLine, int, int]] = field(default_factory=list)
+    picks: list[tuple[Need, int, int]] = field(default_factory=list)
     shortfall: list[Shortfall] = field(default_factory=list)
     # what could not be taken now, per order line
     missing: dict[int, int] = field(default_factory=dict)
@@ -100,116 +121,195 @@ def _carrier(warehouse: Warehouse) -> Carrier:
     return carrier
 
 
-def _merge_key(order: Order) -> str:
-    if not order.channel.merge_parcels or order.customer_id is None:
+# the order's fields its parcel-merge key is made of, after the channel's merge_parcels
+MERGE_FIELDS = (
+    "customer_id",
+    "receiver_phone",
+    "ship_province",
+    "ship_city",
+    "ship_district",
+    "ship_street",
+)
+
+
+def _merge_key_of(merge_parcels: bool, customer_id: int | None, *address: str) -> str:
+    if not merge_parcels or customer_id is None:
         return ""
-    address = "|".join(
-        [
-            order.receiver_phone,
-            order.ship_province,
-            order.ship_city,
-            order.ship_district,
-            order.ship_street,
-        ]
+    digest = hashlib.sha256("|".join(address).encode()).hexdigest()[:16]
+    return f"{customer_id}:{digest}"
+
+
+def _merge_key(order: Order) -> str:
+    return _merge_key_of(
+        order.channel.merge_parcels, *(getattr(order, name) for name in MERGE_FIELDS)
     )
-    return f"{order.customer_id}:{hashlib.sha256(address.encode()).hexdigest()[:16]}"
+
+
+class _Stock:
+    """The free stock of some SKUs in one warehouse, as its locked balances say, with each
+    SKU's bins in walking order. Plans take from it in memory, one order after the other,
+    so many orders are planned against one read of the balances."""
+
+    def __init__(self, balances: Iterable[tuple[int, int, int, int]]) -> None:
+        """``balances``: (sku, location, on hand, reserved), in walking order."""
+        self.free: dict[tuple[int, int], int] = {}
+        self.bins: dict[int, list[int]] = defaultdict(list)
+        for sku_id, location_id, on_hand, reserved in balances:
+            self.free[(sku_id, location_id)] = on_hand - reserved
+            self.bins[sku_id].append(location_id)
+
+    def plan(self, needs: Sequence[Need], *, partial: bool = False) -> Plan:
+        """Take each need from the bins in walking order; nothing is taken until ``take``.
+        Short of anything and not ``partial``: the plan has the shortfall and no picks."""
+        plan = Plan()
+        used: dict[tuple[int, int], int] = defaultdict(int)
+        wanted: dict[int, int] = defaultdict(int)
+        for need in needs:
+            wanted[need.sku_id] += need.quantity
+        for need in needs:
+            left = need.quantity
+            for location_id in self.bins[need.sku_id]:
+                key = (need.sku_id, location_id)
+                take = min(left, self.free[key] - used[key])
+                if take > 0:
+                    plan.picks.append((need, location_id, take))
+                    used[key] += take
+                    left -= take
+                if not left:
+                    break
+            if left:
+                plan.missing[need.line_id] = left
+        reported = set()
+        for need in needs:
+            if need.line_id in plan.missing and need.sku_id not in reported:
+                reported.add(need.sku_id)
+                have = sum(self.free[(need.sku_id, loc)] for loc in self.bins[need.sku_id])
+                plan.shortfall.append(
+                    Shortfall(need.sku_code, need.sku_name, wanted[need.sku_id], max(have, 0))
+                )
+        if not partial and plan.shortfall:
+            plan.picks = []
+        return plan
+
+    def take(self, plan: Plan) -> None:
+        for need, location_id, quantity in plan.picks:
+            self.free[(need.sku_id, location_id)] -= quantity
+
+
+def _lock_stock(warehouse: Warehouse, sku_ids: Iterable[int]) -> _Stock:
+    """The balances of these SKUs in the warehouse's bins in use, locked by primary key:
+    every allocation locks balances in that one order, so concurrent ones (one order or a
+    thousand) wait for each other instead of deadlocking."""
+    rows = list(
+        StockBalance.objects.select_for_update(of=("self",))
+        .filter(sku_id__in=set(sku_ids), location__warehouse=warehouse, location__active=True)
+        .order_by("pk")
+        .values_list(
+            "sku_id",
+            "location_id",
+            "on_hand",
+            "reserved",
+            "location__walk_order",
+            "location__code",
+            "pk",
+        )
+    )
+    rows.sort(key=lambda row: row[4:])  # walking order, then the bin's code
+    return _Stock(row[:4] for row in rows)
 
 
 def _plan(
     warehouse: Warehouse, needs: Sequence[tuple[OrderLine, int]], *, partial: bool = False
 ) -> Plan:
     """Take each need from the balances (locked) in walking order."""
-    balances = list(
-        StockBalance.objects.select_for_update(of=("self",))
-        .filter(
-            sku_id__in={line.sku_id for line, _qty in needs},
-            location__warehouse=warehouse,
-            location__active=True,
-        )
-        .select_related("location")
-        .order_by("location__walk_order", "location__code", "pk")
+    return _lock_stock(warehouse, {line.sku_id for line, _qty in needs}).plan(
+        needs_of(needs), partial=partial
     )
-    free = {b.pk: b.on_hand - b.reserved for b in balances}
-    plan = Plan()
-    by_sku: dict[int, list[StockBalance]] = defaultdict(list)
-    for balance in balances:
-        by_sku[balance.sku_id].append(balance)
-    wanted: dict[int, int] = defaultdict(int)
-    for line, quantity in needs:
-        wanted[line.sku_id] += quantity
-    for line, quantity in needs:
-        left = quantity
-        for balance in by_sku[line.sku_id]:
-            take = min(left, free[balance.pk])
-            if take > 0:
-                plan.picks.append((line, balance.location_id, take))
-                free[balance.pk] -= take
-                left -= take
-            if not left:
-                break
-        if left:
-            plan.missing[line.pk] = left
-    reported = set()
-    for line, _quantity in needs:
-        if line.pk in plan.missing and line.sku_id not in reported:
-            reported.add(line.sku_id)
-            have = sum(b.on_hand - b.reserved for b in by_sku[line.sku_id])
-            plan.shortfall.append(
-                Shortfall(line.sku.code, line.sku.name, wanted[line.sku_id], max(have, 0))
+
+
+def _reserve_many(reservations: Iterable[tuple[DeliveryNote, Plan]], by: Any) -> None:
+    """Each note's lines from its plan, and the stock reserved for them: one reservation
+    move per line, written from the lines by the database."""
+    lines: list[DeliveryNoteLine] = []
+    for note, plan in reservations:
+        for need, location_id, quantity in plan.picks:
+            lines.append(
+                DeliveryNoteLine(
+                    note=note,
+                    order_line_id=need.line_id,
+                    sku_id=need.sku_id,
+                    location_id=location_id,
+                    quantity=quantity,
+                )
             )
-    if not partial and plan.shortfall:
-        plan.picks = []
-    return plan
+    DeliveryNoteLine.objects.bulk_create(lines, batch_size=2000)
+    stock_moves_record_select(
+        DeliveryNoteLine.objects.filter(
+            note_id__in={line.note_id for line in lines}, location__isnull=False
+        ).annotate(
+            **move_values(
+                kind=MoveKind.RESERVATION,
+                sku=F("sku_id"),
+                location=F("location_id"),
+                reserved=F("quantity"),
+                reference=F("note__number"),
+                note=F("note_id"),
+                by=by,
+                at=timezone.now(),
+            )
+        )
+    )
 
 
-def _reserve(note: DeliveryNote, picks: Iterable[tuple[OrderLine, int, int]], by: Any) -> None:
-    for order_line, location_id, quantity in picks:
-        DeliveryNoteLine.objects.create(
-            note=note,
-            order_line=order_line,
-            sku_id=order_line.sku_id,
-            location_id=location_id,
-            quantity=quantity,
-        )
-        stock_move(
-            kind=MoveKind.RESERVATION,
-            sku=order_line.sku_id,
-            location=location_id,
-            reserved=quantity,
-            reference=note.number,
-            note=note,
-            by=by,
-        )
+def _reserve(note: DeliveryNote, plan: Plan, by: Any) -> None:
+    _reserve_many([(note, plan)], by)
+
+
+def _note(
+    order_id: int,
+    merge_key: str,
+    warehouse: Warehouse,
+    carrier: Carrier,
+    by: Any,
+    *,
+    number: str,
+    part: int,
+    state: str,
+    at: datetime,
+) -> DeliveryNote:
+    note = DeliveryNote(
+        number=number,
+        order_id=order_id,
+        part=part,
+        warehouse=warehouse,
+        carrier=carrier,
+        merge_key=merge_key,
+        issued_by=acting_user(by),
+        allocated_at=at if state == NoteState.ALLOCATED else None,
+    )
+    note.__dict__["state"] = state  # a new note starts in its first state, not a transition
+    return note
 
 
 def new_note(order: Order, warehouse: Warehouse, by: Any, *, part: int, state: str) -> DeliveryNote:
-    note = DeliveryNote(
+    note = _note(
+        order.pk,
+        _merge_key(order),
+        warehouse,
+        _carrier(warehouse),
+        by,
         number=next_number("DN", width=5),
-        order=order,
         part=part,
-        warehouse=warehouse,
-        carrier=_carrier(warehouse),
-        merge_key=_merge_key(order),
-        issued_by=acting_user(by),
-        allocated_at=timezone.now() if state == NoteState.ALLOCATED else None,
+        state=state,
+        at=timezone.now(),
     )
-    note.__dict__["state"] = state  # a new note starts in its first state, not a transition
+    note.order = order
     note.save()
     return note
 
 
-def _hold(order: Order, shortfall: list[Shortfall]) -> StockHold:
-    hold = StockHold.objects.filter(order=order, resolved_at__isnull=True).first()
-    rows = [s.as_dict() for s in shortfall]
-    if hold is None:
-        return StockHold.objects.create(order=order, shortfall=rows)
-    hold.shortfall = rows
-    hold.save(update_fields=["shortfall"])
-    return hold
-
-
-def _resolve_holds(order: Order, resolution: str) -> None:
-    StockHold.objects.filter(order=order, resolved_at__isnull=True).update(
+def _resolve_holds(order_ids: Iterable[int], resolution: str) -> None:
+    StockHold.objects.filter(order_id__in=list(order_ids), resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolution=resolution
     )
 
@@ -220,11 +320,15 @@ def _lock_confirmed(order_id: int) -> Order | None:
     if order.state != OrderState.CONFIRMED:
         if order.delivery_notes.exists():
             return None
-        raise ConflictError(
-            _("Order %(number)s is %(state)s: only confirmed orders get a delivery note.")
-            % {"number": order.number, "state": order.get_state_display()}
-        )
+        raise _not_confirmed(order.number, order.state)
     return order
+
+
+def _not_confirmed(number: str, state: str) -> ConflictError:
+    return ConflictError(
+        _("Order %(number)s is %(state)s: only confirmed orders get a delivery note.")
+        % {"number": number, "state": OrderState(state).label}
+    )
 
 
 def _needs(order: Order) -> list[tuple[OrderLine, int]]:
@@ -235,9 +339,174 @@ def _needs(order: Order) -> list[tuple[OrderLine, int]]:
 
 def _issued(order: Order, by: Any, resolution: str) -> None:
     """The order has its delivery note: holds resolved, order allocated, clock stopped."""
-    _resolve_holds(order, resolution)
+    _resolve_holds([order.pk], resolution)
     order_services.order_allocate(order_id=order.pk, by=by)
     sla_clock_stop(code=DELIVERY_NOTE_CLOCK, obj=order)
+
+
+# What allocating one order came to: its delivery note (new, or the one it already had),
+# the stock hold it went on, or the refusal.
+Outcome: TypeAlias = DeliveryNote | StockHold | ApplicationError
+
+# orders allocated in one transaction by ``allocation_issue``
+ALLOCATION_CHUNK = 1000
+
+
+class _OrderRow(NamedTuple):
+    pk: int
+    number: str
+    state: str
+    merge_key: str
+
+
+def _allocate(order_ids: Sequence[int], by: Any) -> dict[int, tuple[str, Outcome]]:
+    """``allocate_order`` for many orders at once, in the caller's transaction, with the
+    outcome of each as if they had been allocated one by one in the order of their ids.
+
+    Orders, order lines and stock balances are read (and locked, by pk) once for all, as
+    rows, not objects; what each order takes is planned in memory against what the orders
+    before it took; holds, notes and their lines are written by ``bulk_create``, the
+    reservations from the lines by ``stock_moves_record_select``, the orders move to
+    allocated by ``bulk_transition_rows`` (one guarded UPDATE and the state logs by one
+    INSERT … SELECT) and their delivery-note clocks stop in one go. The statements do not
+    grow with the number of orders. Returns (order number, outcome) per order id found.
+    """
+    try:
+        warehouse = default_warehouse()
+    except ApplicationError as exc:
+        return {
+            pk: (number, exc)
+            for pk, number in Order.objects.filter(pk__in=list(order_ids)).values_list(
+                "pk", "number"
+            )
+        }
+    orders = [
+        _OrderRow(pk, number, state, _merge_key_of(*merge))
+        for pk, number, state, *merge in Order.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(order_ids))
+        .order_by("pk")
+        .values_list("pk", "number", "state", "channel__merge_parcels", *MERGE_FIELDS)
+    ]
+    outcomes: dict[int, Outcome] = {}
+    confirmed = [order for order in orders if order.state == OrderState.CONFIRMED]
+    others = [order for order in orders if order.state != OrderState.CONFIRMED]
+    if others:
+        existing: dict[int, DeliveryNote] = {}
+        for note in DeliveryNote.objects.filter(order_id__in=[o.pk for o in others]).order_by(
+            "order_id", "-part"
+        ):
+            existing[note.order_id] = note  # the first part wins
+        for order in others:
+            outcomes[order.pk] = existing.get(order.pk) or _not_confirmed(order.number, order.state)
+    if not confirmed:
+        return _numbered(orders, outcomes)
+    needs: dict[int, list[Need]] = defaultdict(list)
+    for order_id, line_id, sku_id, code, name, quantity in (
+        OrderLine.objects.filter(order_id__in=[o.pk for o in confirmed])
+        .order_by("order_id", "position", "pk")
+        .values_list("order_id", "pk", "sku_id", "sku__code", "sku__name", "quantity")
+    ):
+        needs[order_id].append(Need(line_id, sku_id, code, name, quantity))
+    stock = _lock_stock(warehouse, {need.sku_id for lines in needs.values() for need in lines})
+    refusal = _issue_refusal(warehouse, by)
+    issue: list[tuple[_OrderRow, Plan]] = []
+    held: dict[int, list[Shortfall]] = {}
+    for order in confirmed:
+        plan = stock.plan(needs[order.pk])
+        if plan.shortfall:
+            held[order.pk] = plan.shortfall
+        elif refusal is not None:
+            outcomes[order.pk] = refusal
+        else:
+            stock.take(plan)
+            issue.append((order, plan))
+    if held:
+        for order_id, hold in _hold_many(held).items():
+            outcomes[order_id] = hold
+    if issue:
+        for order_id, note in _issue_many(issue, warehouse, by).items():
+            outcomes[order_id] = note
+    return _numbered(orders, outcomes)
+
+
+def _numbered(
+    orders: list[_OrderRow], outcomes: dict[int, Outcome]
+) -> dict[int, tuple[str, Outcome]]:
+    return {order.pk: (order.number, outcomes[order.pk]) for order in orders}
+
+
+def _issue_refusal(warehouse: Warehouse, by: Any) -> ApplicationError | None:
+    """Why no note can be issued now whatever the stock (no carrier, not allowed to move
+    orders on), as issuing one would refuse it."""
+    try:
+        _carrier(warehouse)
+    except ApplicationError as exc:
+        return exc
+    confirmed = Order(state=OrderState.CONFIRMED)
+    if by is not None and not has_transition_perm(confirmed.allocate, by):
+        return PermissionDeniedError(
+            _("You are not allowed to do this: %(action)s.")
+            % {"action": transition_label(Order, "allocate")}
+        )
+    return None
+
+
+def _hold_many(shortfalls: dict[int, list[Shortfall]]) -> dict[int, StockHold]:
+    """Each order on a stock hold with its shortfall: its open hold updated, or a new one."""
+    holds = {
+        hold.order_id: hold
+        for hold in StockHold.objects.filter(
+            order_id__in=list(shortfalls), resolved_at__isnull=True
+        )
+    }
+    new: list[StockHold] = []
+    for order_id, shortfall in shortfalls.items():
+        rows = [s.as_dict() for s in shortfall]
+        if order_id in holds:
+            holds[order_id].shortfall = rows
+        else:
+            new.append(StockHold(order_id=order_id, shortfall=rows))
+    if holds:
+        StockHold.objects.bulk_update(list(holds.values()), ["shortfall"], batch_size=1000)
+    StockHold.objects.bulk_create(new, batch_size=1000)
+    holds.update((hold.order_id, hold) for hold in new)
+    return holds
+
+
+def _issue_many(
+    issue: list[tuple[_OrderRow, Plan]], warehouse: Warehouse, by: Any
+) -> dict[int, DeliveryNote]:
+    """The notes of orders whose stock is planned: holds resolved, orders allocated,
+    clocks stopped, then the numbers taken (last: the series stays locked until commit),
+    the notes, their lines and the reservations written."""
+    order_ids = [order.pk for order, _plan in issue]
+    now = timezone.now()
+    _resolve_holds(order_ids, _("delivery note issued"))
+    bulk_transition_rows(
+        Order, order_ids, "allocate", by=by, update_fields=["allocated_at"], at=now
+    )
+    sla_clocks_stop_many(
+        code=DELIVERY_NOTE_CLOCK, model=Order, object_ids=order_ids, stopped_at=now
+    )
+    carrier = _carrier(warehouse)
+    numbers = next_numbers("DN", len(issue), width=5)
+    notes = [
+        _note(
+            order.pk,
+            order.merge_key,
+            warehouse,
+            carrier,
+            by,
+            number=number,
+            part=1,
+            state=NoteState.ALLOCATED,
+            at=now,
+        )
+        for (order, _plan), number in zip(issue, numbers, strict=True)
+    ]
+    DeliveryNote.objects.bulk_create(notes, batch_size=1000)
+    _reserve_many(zip(notes, (plan for _order, plan in issue), strict=True), by)
+    return {note.order_id: note for note in notes}
 
 
 def allocate_order(*, order_id: int, by: Any) -> DeliveryNote | None:
@@ -247,18 +516,13 @@ def allocate_order(*, order_id: int, by: Any) -> DeliveryNote | None:
     the shortfall recorded (and the parts admin notified by ``allocation_issue``).
     """
     with transaction.atomic():
-        warehouse = default_warehouse()
-        order = _lock_confirmed(order_id)
-        if order is None:
-            return DeliveryNote.objects.filter(order_id=order_id).order_by("part").first()
-        plan = _plan(warehouse, _needs(order))
-        if plan.shortfall:
-            _hold(order, plan.shortfall)
-            return None
-        note = new_note(order, warehouse, by, part=1, state=NoteState.ALLOCATED)
-        _reserve(note, plan.picks, by)
-        _issued(order, by, _("delivery note issued"))
-    return note
+        allocated = _allocate([order_id], by)
+        if order_id not in allocated:
+            raise Order.DoesNotExist(f"Order {order_id} does not exist.")
+        _number, outcome = allocated[order_id]
+        if isinstance(outcome, ApplicationError):
+            raise outcome
+    return outcome if isinstance(outcome, DeliveryNote) else None
 
 
 def allocation_split(*, order_id: int, by: Any) -> list[DeliveryNote]:
@@ -281,7 +545,7 @@ def allocation_split(*, order_id: int, by: Any) -> list[DeliveryNote]:
                 % {"number": order.number}
             )
         first = new_note(order, warehouse, by, part=1, state=NoteState.ALLOCATED)
-        _reserve(first, plan.picks, by)
+        _reserve(first, plan, by)
         rest = new_note(order, warehouse, by, part=2, state=NoteState.WAITING)
         for line, _quantity in needs:
             if line.pk in plan.missing:
@@ -308,7 +572,7 @@ def note_allocate_waiting(*, note_id: int, by: Any) -> DeliveryNote:
             )
         for line in lines:
             line.delete()
-        _reserve(note, plan.picks, by)
+        _reserve(note, plan, by)
         transition(note, "allocate", by=by, update_fields=["allocated_at"], at=timezone.now())
     return note
 
@@ -316,23 +580,26 @@ def note_allocate_waiting(*, note_id: int, by: Any) -> DeliveryNote:
 def allocation_issue(*, order_ids: Iterable[int], by: Any) -> AllocationResult:
     """Issue delivery notes for several orders: the parts admin's "issue" button.
 
-    Each order is its own transaction. The notes issued are announced to finance and the
-    warehouse admin in one notification; each new stock hold to the parts admins.
+    The orders are allocated as one by one in the order of their ids (each takes what the
+    ones before it left), set-based, one transaction per ``ALLOCATION_CHUNK`` orders: an
+    order short of stock goes on a stock hold, the others get their notes. The notes issued
+    are announced to finance and the warehouse admin in one notification; each new stock
+    hold to the parts admins.
     """
     result = AllocationResult()
-    numbers = dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "number"))
-    for order_id in sorted(numbers):
-        try:
-            note = allocate_order(order_id=order_id, by=by)
-        except ApplicationError as exc:
-            result.refused[numbers[order_id]] = exc.message
-            continue
-        if note is None:
-            hold = StockHold.objects.get(order_id=order_id, resolved_at__isnull=True)
-            result.held[numbers[order_id]] = hold.shortfall
-            _notify_hold(numbers[order_id], hold)
-        else:
-            result.issued.append(note)
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), ALLOCATION_CHUNK):
+        with collector_paused(), transaction.atomic():
+            allocated = _allocate(ids[start : start + ALLOCATION_CHUNK], by)
+        for order_id in sorted(allocated):
+            number, outcome = allocated[order_id]
+            if isinstance(outcome, ApplicationError):
+                result.refused[number] = outcome.message
+            elif isinstance(outcome, StockHold):
+                result.held[number] = outcome.shortfall
+                _notify_hold(number, outcome)
+            else:
+                result.issued.append(outcome)
     if result.issued:
         announce_notes(result.issued)
     return result

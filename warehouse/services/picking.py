@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
-from ecomops.fsm import bulk_transition, transition
+from ecomops.fsm import bulk_transition_rows, transition
 from ecomops.notifications.services import notify_role
 
 from ..models import (
@@ -32,7 +33,7 @@ from ..models import (
     WaveState,
 )
 from .allocation import default_warehouse, new_note
-from .stock import stock_move
+from .stock import move_values, stock_move, stock_moves_record_select
 
 
 class PickError(ApplicationError):
@@ -101,6 +102,57 @@ def pick_confirm(*, line_id: int, picked_quantity: int, by: Any, reason: str = "
     return line
 
 
+def wave_pick_all(*, wave_id: int, by: Any) -> Wave:
+    """Every line of the wave not confirmed yet is picked in full: ``pick_confirm`` with
+    the line's quantity for each, set-based (the picker's "all found" at the end of the
+    walk; a whole wave scanned by a picking device).
+
+    Lines already confirmed (short or in full) are left as they are. The lines are
+    locked by pk before the wave, as ``pick_confirm`` locks its line before the wave; the
+    pick moves are written from the lines and applied to the balances by
+    ``stock_moves_record_select``, the lines stamped by one UPDATE, and the wave finishes
+    picking: a fixed number of statements whatever the number of lines. A wave whose
+    picking is over with nothing left to pick is returned as it is (idempotent).
+    """
+    with transaction.atomic():
+        line_ids = list(
+            PickLine.objects.select_for_update()
+            .filter(wave_id=wave_id, picked_quantity__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        wave = Wave.objects.select_for_update().get(pk=wave_id)
+        if not line_ids and wave.state != WaveState.PICKING:
+            return wave
+        if wave.state != WaveState.PICKING:
+            raise ConflictError(
+                _("Wave %(wave)s is %(state)s: picking is over.")
+                % {"wave": wave.number, "state": wave.get_state_display()}
+            )
+        now = timezone.now()
+        lines = PickLine.objects.filter(pk__in=line_ids)
+        stock_moves_record_select(
+            lines.filter(quantity__gt=0).annotate(
+                **move_values(
+                    kind=MoveKind.PICK,
+                    sku=F("sku_id"),
+                    location=F("location_id"),
+                    on_hand=-F("quantity"),
+                    reserved=-F("quantity"),
+                    reference=wave.number,
+                    by=by,
+                    at=now,
+                )
+            )
+        )
+        lines.update(
+            picked_quantity=F("quantity"), short_reason="", picked_by=acting_user(by), picked_at=now
+        )
+        # every line left was locked and is picked now: the wave's picking is over
+        transition(wave, "finish_picking", by=None, update_fields=["picked_at"], at=now)
+    return wave
+
+
 def _short_pick(line: PickLine, short: int, reason: str, by: Any) -> None:
     stock_move(
         kind=MoveKind.RELEASE,
@@ -167,10 +219,17 @@ def wave_sort(*, wave_id: int, by: Any) -> Wave:
         if wave.state in (WaveState.SORTED, WaveState.DONE):
             return wave
         transition(wave, "sort", by=by, update_fields=["sorted_at"], at=timezone.now())
-        notes = list(
-            DeliveryNote.objects.select_for_update().filter(wave=wave, state=NoteState.RELEASED)
+        # every note moves alike (released → picked, stamped now): rows, not objects
+        bulk_transition_rows(
+            DeliveryNote,
+            DeliveryNote.objects.filter(wave=wave, state=NoteState.RELEASED).values_list(
+                "pk", flat=True
+            ),
+            "pick",
+            by=by,
+            update_fields=["picked_at"],
+            at=timezone.now(),
         )
-        bulk_transition(notes, "pick", by=by, update_fields=["picked_at"], at=timezone.now())
     return wave
 
 
