@@ -233,7 +233,11 @@ def display_name(name: Any, *, default: str = "file", max_length: int = DISPLAY_
     extension kept; ``default`` when nothing is left."""
     text = unicodedata.normalize("NFC", str(name or ""))
     text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = "".join(c for c in text if unicodedata.category(c) not in _HIDDEN_CATEGORIES)
+    text = "".join(
+        " " if c.isspace() else c
+        for c in text
+        if c.isspace() or unicodedata.category(c) not in _HIDDEN_CATEGORIES
+    )
     text = " ".join(text.split()).strip(" .")
     if len(text) > max_length:
         stem, dot, extension = text.rpartition(".")

@@ -6,6 +6,8 @@ app), and one with an ``api_urls`` module under ``/api/v1/``; adding an app need
 
 from importlib.util import find_spec
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -29,9 +31,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Redoc and its script come from this server (drf-spectacular-sidecar): no CDN, works offline.
+    # Its bundle inserts <style> elements as it loads, before any nonce can reach it, and
+    # searches in a worker it builds from a blob: on this page alone both are allowed
+    # (scripts still need the nonce; its logo from cdn.redoc.ly stays blocked).
     path(
         "api/docs/",
-        SpectacularRedocView.as_view(url_name="api-schema", template_name="api/docs.html"),
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/docs.html")
+        ),
         name="api-docs",
     ),
 ]
