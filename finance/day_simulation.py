@@ -73,7 +73,6 @@ from warehouse.models import (
     NoteState,
     Parcel,
     ParcelState,
-    PickLine,
     Warehouse,
     Wave,
 )
@@ -724,14 +723,20 @@ class DaySimulation:
         channels = {c.pk: c for c in self.channels.values()}
 
         def notify_all() -> None:
+            # The platforms' settlement feeds: a chunk of each channel's payments at a time.
+            by_channel: dict[int, list[services.PaymentNotification]] = {}
             for _pk, channel_id, external_id, amount, paid_at in rows:
-                services.payment_notify(
-                    channel=channels[channel_id],
-                    reference=f"PAY-{external_id}",
-                    order_external_id=external_id,
-                    amount=amount,
-                    paid_at=paid_at,
+                by_channel.setdefault(channel_id, []).append(
+                    services.PaymentNotification(
+                        reference=f"PAY-{external_id}",
+                        order_external_id=external_id,
+                        amount=amount,
+                        paid_at=paid_at,
+                    )
                 )
+            for channel_id, notifications in by_channel.items():
+                for part in _chunks(notifications):
+                    services.payments_notify_many(channel=channels[channel_id], notifications=part)
 
         self.timed("payments notified", len(rows), notify_all)
 
@@ -789,7 +794,13 @@ class DaySimulation:
 
     def identify(self) -> None:
         """The rep's queue: a known buyer with a new phone is confirmed from the candidates
-        (the phone corrected); a new buyer becomes a new customer."""
+        (the phone corrected); a new buyer becomes a new customer. The rep picks each
+        candidate by eye, then saves a page of the queue at once."""
+        from orders.services.customers import (
+            orders_identify_many,
+            orders_identify_new_customers,
+        )
+
         waiting = list(
             Order.objects.filter(state=OrderState.RECEIVED)
             .order_by("pk")
@@ -799,21 +810,27 @@ class DaySimulation:
         self.report.counts.setdefault("identified_from_candidates", 0)
 
         def work() -> None:
-            for order_id, phone in waiting:
-                if phone.startswith("18"):
-                    order = Order.objects.get(pk=order_id)
-                    candidates = identification_candidates(order)
-                    if candidates:
-                        order_services.order_identify(
-                            order_id=order_id,
-                            customer_id=candidates[0].customer.pk,
-                            by=rep,
-                            corrections={"phone": phone},
-                            reason="老客户换了手机号",
-                        )
-                        self.report.counts["identified_from_candidates"] += 1
-                        continue
-                order_services.order_identify_new_customer(order_id=order_id, by=rep)
+            for chunk in _chunks(waiting):
+                chosen: list[tuple[int, int, dict[str, Any] | None]] = []
+                new: list[int] = []
+                new_phones = Order.objects.in_bulk(
+                    [order_id for order_id, phone in chunk if phone.startswith("18")]
+                )
+                for order_id, phone in chunk:
+                    if order_id in new_phones:
+                        candidates = identification_candidates(new_phones[order_id])
+                        if candidates:
+                            chosen.append((order_id, candidates[0].customer.pk, {"phone": phone}))
+                            continue
+                    new.append(order_id)
+                matched = orders_identify_many(pairs=chosen, by=rep, reason="老客户换了手机号")
+                self.report.counts["identified_from_candidates"] += len(matched.done)
+                created = orders_identify_new_customers(order_ids=new, by=rep)
+                refused = len(matched.refused) + len(created.refused)
+                if refused:
+                    self.report.counts["identify_refused"] = (
+                        self.report.counts.get("identify_refused", 0) + refused
+                    )
 
         self.timed("identification (queue)", len(waiting), work)
 
@@ -825,10 +842,10 @@ class DaySimulation:
         rep = self.staff["rep"]
 
         def work() -> None:
+            from orders.services.orders import orders_confirm_many
+
             for chunk in _chunks(ids):
-                result = order_services.orders_bulk(
-                    order_ids=chunk, action=order_services.order_confirm, by=rep
-                )
+                result = orders_confirm_many(order_ids=chunk, by=rep)
                 if result.refused:
                     self.report.counts["confirm_refused"] = self.report.counts.get(
                         "confirm_refused", 0
@@ -841,7 +858,7 @@ class DaySimulation:
         parts = self.staff["parts"]
 
         def work() -> None:
-            for chunk in _chunks(ids, 200):
+            for chunk in _chunks(ids):
                 result = warehouse_services.allocation_issue(order_ids=chunk, by=parts)
                 if result.held or result.refused:
                     self.report.counts["not_allocated"] = (
@@ -883,50 +900,59 @@ class DaySimulation:
         self.sweep()
 
     def pick(self, batch: Batch) -> None:
+        from warehouse.services.picking import wave_pick_all
+
         picker = self.staff["picker"]
         waves = _ids(Wave.objects.filter(batch=batch))
         notes = DeliveryNote.objects.filter(batch=batch).count()
 
         def work() -> None:
+            # every bin had what the pick list says: the picker confirms the wave in one go
             for wave_id in waves:
-                for line_id, quantity in (
-                    PickLine.objects.filter(wave_id=wave_id)
-                    .order_by("walk_order", "pk")
-                    .values_list("pk", "quantity")
-                ):
-                    warehouse_services.pick_confirm(
-                        line_id=line_id, picked_quantity=quantity, by=picker
-                    )
+                wave_pick_all(wave_id=wave_id, by=picker)
                 warehouse_services.wave_sort(wave_id=wave_id, by=picker)
 
         self.timed("picking + sorting", notes, work)
 
     def pack(self, batch: Batch) -> None:
+        """The packer opens each parcel at its first note; the scanner buffers the parcel's
+        unit scans and sends them at once (``pack_scans``), then the packer closes it."""
+        from warehouse.models import DeliveryNoteLine
+        from warehouse.services.packing import pack_scans
+
         packer = self.staff["packer"]
         notes = list(
             DeliveryNote.objects.filter(batch=batch, state=NoteState.PICKED)
             .order_by("wave_id", "pk")
-            .values_list("pk", "number")
+            .values_list("pk", "wave_id", "merged", "merge_key")
         )
         scans = 0
 
         def work() -> None:
             nonlocal scans
-            done: set[int] = set()
-            for note_id, number in notes:
-                if note_id in done:
-                    continue
-                group = warehouse_services.pack_find(number)
-                for line in warehouse_services.pack_lines(group):
-                    for _unit in range(line.to_pack - line.packed_quantity):
-                        result = warehouse_services.pack_scan(
-                            note_id=note_id, code=line.sku.barcode, by=packer
-                        )
-                        scans += 1
-                        if not result.accepted:
-                            raise ApplicationError(f"scan refused: {result.message}")
-                warehouse_services.pack_close(note_id=note_id, weight_grams=480, by=packer)
-                done.update(note.pk for note in group)
+            # the units each note's label lists, in the order they are scanned
+            units: dict[int, list[str]] = {}
+            for note_id, barcode, quantity, short, packed in (
+                DeliveryNoteLine.objects.filter(note__batch=batch, note__state=NoteState.PICKED)
+                .order_by("note_id", "order_line__position", "pk")
+                .values_list(
+                    "note_id", "sku__barcode", "quantity", "short_quantity", "packed_quantity"
+                )
+            ):
+                units.setdefault(note_id, []).extend([barcode] * (quantity - short - packed))
+            # a merged parcel (a wave's notes under one merge key) is packed together
+            parcels: dict[Any, list[int]] = {}
+            for note_id, wave_id, merged, merge_key in notes:
+                key = (wave_id, merge_key) if merged and merge_key else note_id
+                parcels.setdefault(key, []).append(note_id)
+            for group in parcels.values():
+                codes = [code for note_id in group for code in units.get(note_id, [])]
+                results = pack_scans(note_id=group[0], codes=codes, by=packer)
+                scans += len(codes)
+                refused = [result.message for result in results if not result.accepted]
+                if refused:
+                    raise ApplicationError(f"scan refused: {refused[0]}")
+                warehouse_services.pack_close(note_id=group[0], weight_grams=480, by=packer)
 
         self.timed("packing (scan per unit)", len(notes), work)
         self.report.counts["pack_scans"] = self.report.counts.get("pack_scans", 0) + scans
@@ -958,25 +984,41 @@ class DaySimulation:
         self.report.counts["parcels"] = self.report.counts.get("parcels", 0) + parcels
 
     def confirm_pickups(self) -> None:
-        """The carrier confirms each parcel it took: a tracking event (in transit)."""
+        """The carrier confirms each parcel it took: a tracking event (in transit), pushed
+        to ``carrier_events_record_many`` a thousand at a time per carrier."""
+        from warehouse.services.shipping import CarrierEventIn, carrier_events_record_many
+
         rows = list(
             Parcel.objects.filter(state=ParcelState.HANDED_OVER)
             .order_by("pk")
             .values_list("carrier_id", "waybill_number")
         )
         carriers = {c.pk: c for c in Carrier.objects.all()}
+        waybills: dict[int, list[str]] = {}
+        for carrier_id, waybill in rows:
+            waybills.setdefault(carrier_id, []).append(waybill)
 
         def work() -> None:
-            for carrier_id, waybill in rows:
-                warehouse_services.carrier_event_record(
-                    carrier=carriers[carrier_id],
-                    event_id=f"{waybill}-PICKUP",
-                    waybill_number=waybill,
-                    kind=CarrierEventKind.IN_TRANSIT,
-                    occurred_at=timezone.now(),
-                    place="杭州萧山转运中心",
-                    description="快件已揽收",
-                )
+            for carrier_id, numbers in waybills.items():
+                for chunk in _chunks(numbers):
+                    now = timezone.now()
+                    outcomes = carrier_events_record_many(
+                        carrier=carriers[carrier_id],
+                        events=[
+                            CarrierEventIn(
+                                event_id=f"{waybill}-PICKUP",
+                                waybill_number=waybill,
+                                kind=CarrierEventKind.IN_TRANSIT,
+                                occurred_at=now,
+                                place="杭州萧山转运中心",
+                                description="快件已揽收",
+                            )
+                            for waybill in chunk
+                        ],
+                    )
+                    refused = [o.error.message for o in outcomes if o.error is not None]
+                    if refused:
+                        raise ApplicationError(f"pick-up refused: {refused[0]}")
 
         self.timed("shipment confirmations", len(rows), work)
 
@@ -987,8 +1029,8 @@ class DaySimulation:
         clerk = self.staff["clerk"]
 
         def work() -> None:
-            for request_id in ids:
-                services.invoice_issue(request_id=request_id, by=clerk)
+            for part in _chunks(ids):
+                services.invoices_issue_many(request_ids=part, by=clerk)
 
         self.timed("invoices issued", len(ids), work)
 
