@@ -13,9 +13,9 @@ from django.utils import translation
 from ecomops.calendar import calendar_cache_clear
 from ecomops.cutoffs import cut_schedule_forget
 from ecomops.sla.services import sla_policies_forget
-from orders.selectors import Blacklist
 from ecomops.workcalendar.models import WorkCalendarDay
 from ecomops.workcalendar.services import calendar_sync
+from orders.selectors import Blacklist
 from tests.factories import UserFactory, reseed_after_flush
 
 

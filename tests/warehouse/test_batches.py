@@ -201,7 +201,8 @@ def test_a_cut_missed_while_the_worker_was_down_is_released_at_the_next_tick(
     assert noon.note_count == 1
     # The next tick finds both released and changes nothing.
     again = services.release_due_batch(now=MONDAY_MORNING + timedelta(hours=5, minutes=2))
-    assert again is not None and again.pk == latest.pk
+    assert again is not None
+    assert again.pk == latest.pk
     assert Batch.objects.get(pk=noon.pk).note_count == 1
 
 
