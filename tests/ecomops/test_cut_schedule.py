@@ -226,7 +226,7 @@ def test_history_is_kept(clock: Any, manager: Any, make_user: Any) -> None:
 
 @pytest.mark.clock(at(2026, 11, 23, 10, 0))
 def test_admin_adds_new_cut_times_and_keeps_old_ones_read_only(manager: Any, english: None) -> None:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the admin speaks the browser's language
     client.force_login(manager)
     add = "/admin/workcalendar/cutschedule/add/"
     page = client.get(add)
