@@ -45,13 +45,14 @@ SEEDING_MIGRATIONS = [
     ("ecomops.sla.migrations.0009_warning_defaults_and_report", "set_defaults"),
     ("returns.migrations.0002_channel_and_schedules", "create_channel"),
     ("orders.migrations.0004_opening_processes", "seed_processes"),
+    ("ecomops.workcalendar.migrations.0007_seed_cut_schedule", "seed"),
 ]
 
 
 def reseed_after_flush() -> None:
     """The rows the data migrations created (SLA policies, the after-sales channel, the shop
-    opening processes, the beat schedules), for transactional tests that run after a flush
-    emptied them."""
+    opening processes, the cut schedule, the beat schedules), for transactional tests that
+    run after a flush emptied them."""
     from django.apps import apps
 
     for module, function in SEEDING_MIGRATIONS:
