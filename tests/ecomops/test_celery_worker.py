@@ -31,7 +31,7 @@ def worker() -> Iterator[Any]:
     afterwards; messages left on the queue by earlier runs are purged so the solo worker
     runs only this test's tasks.
     """
-    from celery._state import _set_task_join_will_block
+    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
     from celery.app.backends import by_url
     from celery.contrib.testing.worker import start_worker
 
