@@ -25,7 +25,8 @@ def reconcile_yesterday() -> str:
 
 @shared_task(acks_late=True)
 def check_invoice_requests() -> int:
-    """15:00: tell finance what must still be issued today; re-send lost invoice e-mails."""
+    """Every five minutes: re-send lost invoice e-mails; after the day's invoice cut, tell
+    finance (once) what must still be issued today."""
     services.invoices_email_pending()
     return services.invoice_requests_check_due()
 

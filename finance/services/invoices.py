@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
+from ecomops import cutoffs
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
 from ecomops.calendar import day_closing, is_working_day, next_working_day
@@ -714,10 +715,12 @@ def _delivered(invoice: Invoice, *, by: Any) -> Invoice:
 
 
 def invoice_requests_check_due(*, now: datetime | None = None) -> int:
-    """At 15:00: tell finance how many requests due today are still not issued (once a day)."""
+    """After the invoice cut in force today (15:00 unless a manager moved it): tell finance
+    how many requests due today are still not issued, once a day (beat looks every five
+    minutes; before the cut, and on a non-working day, it does nothing and answers 0)."""
     now = now or timezone.now()
     local = timezone.localtime(now)
-    if not is_working_day(local.date()):
+    if not is_working_day(local.date()) or local.time() < cutoffs.invoice_cut(now):
         return 0
     end_of_day = day_closing(local.date())
     left = InvoiceRequest.objects.filter(
@@ -730,10 +733,10 @@ def invoice_requests_check_due(*, now: datetime | None = None) -> int:
             role=RoleCode.FINANCE_CLERK,
             title=_("%(count)d invoice requests must still be issued today") % {"count": count},
             body=_(
-                "%(overdue)d of them are already overdue. Requests in before 15:00 are issued "
-                "the same day."
+                "%(overdue)d of them are already overdue. Requests in before %(cut)s are "
+                "issued the same day."
             )
-            % {"overdue": overdue},
+            % {"overdue": overdue, "cut": f"{cutoffs.invoice_cut(now):%H:%M}"},
             url="/finance/requests/",
             level="danger" if overdue else "warning",
             key=f"invoice-check-{local.date():%Y%m%d}",

@@ -152,12 +152,37 @@ def test_the_15_oclock_check_tells_finance_once_what_is_left(clerk, sku, clock):
     services.invoice_request_create(order=order, source="service", by=None)
     clock.move_to(local_datetime(MONDAY, time(16)))
     services.invoice_request_create(order=other, source="service", by=None)  # due tomorrow
+    clock.move_to(local_datetime(MONDAY, time(14, 55)))
+    assert services.invoice_requests_check_due() == 0  # beat looks before the cut: nothing
     clock.move_to(local_datetime(MONDAY, time(15)))
     assert services.invoice_requests_check_due() == 1
+    clock.move_to(local_datetime(MONDAY, time(15, 5)))
     assert services.invoice_requests_check_due() == 1
     notes = Notification.objects.filter(recipient=clerk)
     assert notes.count() == 1
     assert "1 invoice requests must still be issued today" in notes.get().title
+
+
+@pytest.mark.clock(local_datetime(MONDAY, time(10)))
+def test_the_check_follows_the_invoice_cut_a_manager_moved(clerk, sku, clock, manager):
+    from ecomops.workcalendar.services import cut_schedule_set
+
+    order = priced_order([(sku, 1, "100.00")])
+    services.invoice_request_create(order=order, source="service", by=None)
+    cut_schedule_set(
+        cut_hours=[12, 15],
+        invoice_cut=time(16),
+        effective_from=MONDAY,
+        effective_today=True,
+        reason="月底",
+        by=manager,
+    )
+    clock.move_to(local_datetime(MONDAY, time(15, 30)))
+    assert services.invoice_requests_check_due() == 0
+    clock.move_to(local_datetime(MONDAY, time(16)))
+    assert services.invoice_requests_check_due() == 1
+    check = Notification.objects.get(recipient=clerk, key__startswith="invoice-check-")
+    assert "16:00" in check.body
 
 
 @pytest.mark.clock(local_datetime(date(2026, 11, 29), time(15)))
