@@ -64,6 +64,18 @@ def make_user(db: None) -> Callable[..., Any]:
 
 
 @pytest.fixture(autouse=True)
+def _joins_allowed() -> None:
+    """Celery keeps "joining a result would block here" in one process-wide flag, which an
+    eager task sets and restores around its run: tasks run eagerly from several threads
+    (the concurrency tests) can leave it set, and every later test's ``.get()`` on an eager
+    result then raises "Never call result.get() within a task". A real worker's pool sets
+    it too. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
+
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache() -> Iterator[None]:
     """Calendar lookups, SLA policies and the blacklist are kept per process; a rolled-back
     test must not leak rows."""

@@ -31,7 +31,6 @@ def worker() -> Iterator[Any]:
     afterwards; messages left on the queue by earlier runs are purged so the solo worker
     runs only this test's tasks.
     """
-    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
     from celery.app.backends import by_url
     from celery.contrib.testing.worker import start_worker
 
@@ -54,9 +53,6 @@ def worker() -> Iterator[Any]:
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING") as w:
             yield w
     finally:
-        # The worker's pool marks this process as one where joining a result would block
-        # (a worker's own rule); tests after this one call .get() on eager results again.
-        _set_task_join_will_block(False)
         app.conf.update(previous)
         for task, ignore_result, task_backend in kept:
             type(task).ignore_result = ignore_result
