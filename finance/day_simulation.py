@@ -23,18 +23,20 @@ from __future__ import annotations
 import json
 import random
 import resource
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -404,6 +406,33 @@ def _chunks(ids: list[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield ids[start : start + size]
 
 
+def side_by_side(jobs: list[Callable[[], None]]) -> None:
+    """Run ``jobs`` at once, each in its own thread with its own database connection (staff
+    at several stations); the first failure is raised once all have stopped. One job runs
+    in this thread."""
+    if len(jobs) <= 1:
+        for job in jobs:
+            job()
+        return
+    failures: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # raised again in the caller's thread
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
 def _ids(queryset: Any) -> list[int]:
     return list(queryset.order_by("pk").values_list("pk", flat=True))
 
@@ -421,8 +450,10 @@ class DaySimulation:
         seed: int = 1,
         day: date | None = None,
         log: Callable[[str], None] = lambda message: None,
+        packers: int = 1,
     ) -> None:
         self.count = orders
+        self.packers = max(1, packers)
         self.seed = seed
         self.day = day or next_working_day(timezone.localdate())
         self.log = log
@@ -915,12 +946,12 @@ class DaySimulation:
         self.timed("picking + sorting", notes, work)
 
     def pack(self, batch: Batch) -> None:
-        """The packer opens each parcel at its first note; the scanner buffers the parcel's
-        unit scans and sends them at once (``pack_scans``), then the packer closes it."""
+        """Pack stations work side by side, ``self.packers`` of them, each taking whole
+        waves as the sorter hands them over. At a station the packer opens each parcel at
+        its first note; the scanner buffers the parcel's unit scans and sends them at once
+        (``pack_scans``), then the packer closes it."""
         from warehouse.models import DeliveryNoteLine
-        from warehouse.services.packing import pack_scans
 
-        packer = self.staff["packer"]
         notes = list(
             DeliveryNote.objects.filter(batch=batch, state=NoteState.PICKED)
             .order_by("wave_id", "pk")
@@ -942,20 +973,36 @@ class DaySimulation:
                 units.setdefault(note_id, []).extend([barcode] * (quantity - short - packed))
             # a merged parcel (a wave's notes under one merge key) is packed together
             parcels: dict[Any, list[int]] = {}
+            waves: dict[Any, list[list[int]]] = {}
             for note_id, wave_id, merged, merge_key in notes:
                 key = (wave_id, merge_key) if merged and merge_key else note_id
-                parcels.setdefault(key, []).append(note_id)
-            for group in parcels.values():
-                codes = [code for note_id in group for code in units.get(note_id, [])]
-                results = pack_scans(note_id=group[0], codes=codes, by=packer)
-                scans += len(codes)
-                refused = [result.message for result in results if not result.accepted]
-                if refused:
-                    raise ApplicationError(f"scan refused: {refused[0]}")
-                warehouse_services.pack_close(note_id=group[0], weight_grams=480, by=packer)
+                if key not in parcels:
+                    parcels[key] = []
+                    waves.setdefault(wave_id, []).append(parcels[key])
+                parcels[key].append(note_id)
+            stations: list[list[tuple[list[int], list[str]]]] = [[] for _ in range(self.packers)]
+            for index, wave_parcels in enumerate(waves.values()):
+                stations[index % self.packers].extend(
+                    (group, [code for note_id in group for code in units.get(note_id, [])])
+                    for group in wave_parcels
+                )
+            scans += sum(len(codes) for station in stations for _group, codes in station)
+            side_by_side([partial(self.pack_at_station, s) for s in stations if s])
 
         self.timed("packing (scan per unit)", len(notes), work)
         self.report.counts["pack_scans"] = self.report.counts.get("pack_scans", 0) + scans
+        self.report.counts["pack_stations"] = self.packers
+
+    def pack_at_station(self, parcels: list[tuple[list[int], list[str]]]) -> None:
+        from warehouse.services.packing import pack_scans
+
+        packer = self.staff["packer"]
+        for group, codes in parcels:
+            results = pack_scans(note_id=group[0], codes=codes, by=packer)
+            refused = [result.message for result in results if not result.accepted]
+            if refused:
+                raise ApplicationError(f"scan refused: {refused[0]}")
+            warehouse_services.pack_close(note_id=group[0], weight_grams=480, by=packer)
 
     def hand_over(self) -> None:
         keeper = self.staff["keeper"]

@@ -12,8 +12,14 @@ from . import selectors, services
 
 
 def on_parcel_packed(sender: Any, parcel: Any, orders: Sequence[Order], **kwargs: Any) -> None:
-    """Invoices issued for the parcel went in it; orders that need one get their request."""
-    services.invoices_put_in_parcel(orders=orders, parcel_number=parcel.number)
+    """The invoices the pack station listed went in the parcel (one issued while the parcel
+    was being closed did not, and stays undelivered for finance to send); orders that need
+    one get their request. No invoice listed: nothing of finance's to read or lock."""
+    services.invoices_put_in_parcel(
+        orders=orders,
+        parcel_number=parcel.number,
+        numbers=[insert["number"] for insert in parcel.inserts if insert.get("number")],
+    )
     services.invoice_requests_for_packed(orders=orders)
 
 

@@ -8,7 +8,7 @@ SLA clock runs to that deadline, and at 15:00 finance is told what is still open
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -685,16 +685,24 @@ def invoice_mark_emailed(*, invoice_id: int) -> Invoice:
         return _delivered(invoice, by=None)
 
 
-def invoices_put_in_parcel(*, orders: Sequence[Order], parcel_number: str) -> list[Invoice]:
-    """The parcel with these orders is closed: their parcel-delivery invoices went in it."""
-    delivered = []
+def invoices_put_in_parcel(
+    *, orders: Sequence[Order], parcel_number: str, numbers: Collection[str] | None = None
+) -> list[Invoice]:
+    """The parcel with these orders is closed: their parcel-delivery invoices went in it
+    (only those numbered ``numbers`` when given: what the pack station listed to put in)."""
+    delivered: list[Invoice] = []
+    if numbers is not None and not numbers:
+        return delivered
+    invoices = Invoice.objects.select_for_update().filter(
+        order__in=orders,
+        delivery_method=DeliveryMethod.PARCEL,
+        delivered_at__isnull=True,
+        original__isnull=True,
+    )
+    if numbers is not None:
+        invoices = invoices.filter(number__in=numbers)
     with transaction.atomic():
-        for invoice in Invoice.objects.select_for_update().filter(
-            order__in=orders,
-            delivery_method=DeliveryMethod.PARCEL,
-            delivered_at__isnull=True,
-            original__isnull=True,
-        ):
+        for invoice in invoices:
             invoice.parcel_number = parcel_number
             invoice.save(update_fields=["parcel_number"])
             delivered.append(_delivered(invoice, by=None))

@@ -63,6 +63,7 @@ def test_a_tiny_day_goes_through_every_stage(tmp_path: Path) -> None:
     assert not InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED).exists()
     assert ReconciliationRun.objects.filter(day=DAY).exists()
     assert figures["peak_rss_mb"] > 0
+    assert figures["counts"]["pack_stations"] >= 1
     assert {row["policy"] for row in figures["sla"]} >= {
         "customer_identification",
         "sales_order",

@@ -49,6 +49,13 @@ class Command(BaseCommand):
             help="Where to write the figures (default: var/simulate_day-<N>.json).",
         )
         parser.add_argument(
+            "--packers",
+            type=int,
+            default=0,
+            help="Pack stations working side by side, each with its own database connection "
+            "(default: 4 on PostgreSQL; 1 on SQLite, whose writers queue).",
+        )
+        parser.add_argument(
             "--fresh",
             action="store_true",
             help="Drop every table of this database and migrate again before the day. "
@@ -83,6 +90,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             day=options["day"],
             log=lambda message: self.stdout.write(message),
+            packers=options["packers"] or (4 if connection.vendor == "postgresql" else 1),
         )
         try:
             report = simulation.run()
