@@ -95,7 +95,7 @@ def notifications_send_emails(*, notification_ids: list[int]) -> int:
     for pk in notification_ids:
         with transaction.atomic():
             n = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("recipient")
                 .filter(pk=pk, emailed_at=None)
                 .first()
