@@ -289,6 +289,9 @@ WORKING_HOURS_END = time.fromisoformat(env.str("WORKING_HOURS_END", default="18:
 CUTOFF_SLOTS = (12, 15)
 # Delivery notes per wave at most (a wave is one pick round for one carrier).
 WAREHOUSE_WAVE_SIZE = env.int("WAREHOUSE_WAVE_SIZE", default=60)
+# Delivery notes released (and committed) per step: a worker killed mid-release loses at
+# most one step, which the resume sweep picks up (warehouse.tasks.resume_batches).
+WAREHOUSE_RELEASE_CHUNK = env.int("WAREHOUSE_RELEASE_CHUNK", default=10_000)
 # Listings: first monthly online sales target = offline monthly sales x this ratio.
 LISTING_ONLINE_TARGET_RATIO = env.float("LISTING_ONLINE_TARGET_RATIO", default=0.3)
 LISTING_IMAGE_LIMITS = {
