@@ -180,10 +180,13 @@ def app_on_broker(broker_url: str) -> Iterator[Any]:
     }
 
     def reset_pools() -> None:
-        app.amqp._producer_pool = None
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        # Celery keeps its connection and producer pools once made: drop them so the next
+        # publish connects to the broker now configured.
+        celery: Any = app
+        celery.amqp._producer_pool = None
+        if celery._pool is not None:
+            celery._pool.force_close_all()
+            celery._pool = None
 
     app.conf.update(
         task_always_eager=False,

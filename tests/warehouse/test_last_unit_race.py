@@ -115,7 +115,11 @@ def test_waiting_note_and_new_order_race_for_the_last_unit(make_user: Any) -> No
         # The last unit comes in; a new order wants it too.
         put_stock(sku, 1)
         new_order = make_order([(sku, 1)])
-        note_post = (clients[0], reverse("warehouse:note_allocate", args=[waiting.pk]), {})
+        note_post: tuple[Client, str, dict[str, Any]] = (
+            clients[0],
+            reverse("warehouse:note_allocate", args=[waiting.pk]),
+            {},
+        )
         order_post = (
             clients[1],
             reverse("warehouse:allocation_queue"),
