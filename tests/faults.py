@@ -164,7 +164,8 @@ def sender(broker_url: str) -> Any:
     from celery import Celery
 
     app = Celery("fault-sender", broker=broker_url)
-    app.conf.update(task_serializer="json", accept_content=["json"])
+    # broker_write_url: a CELERY_BROKER_URL in the environment would win over broker_url.
+    app.conf.update(task_serializer="json", accept_content=["json"], broker_write_url=broker_url)
     return app
 
 
@@ -174,9 +175,11 @@ def app_on_broker(broker_url: str) -> Iterator[Any]:
     connection pools rebuilt; restored afterwards."""
     from ecomops.celery import app
 
+    # The write URL: Celery's broker_url answers the CELERY_BROKER_URL environment variable
+    # (CI's shared Redis) before any setting, broker_write_url a setting first.
     kept = {
-        key: app.conf[key]
-        for key in ("task_always_eager", "broker_url", "broker_transport_options")
+        key: app.conf.get(key)
+        for key in ("task_always_eager", "broker_write_url", "broker_transport_options")
     }
 
     def reset_pools() -> None:
@@ -190,7 +193,7 @@ def app_on_broker(broker_url: str) -> Iterator[Any]:
 
     app.conf.update(
         task_always_eager=False,
-        broker_url=broker_url,
+        broker_write_url=broker_url,
         broker_transport_options={
             **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
             "socket_connect_timeout": 2,
