@@ -736,6 +736,9 @@ class ReconciliationRun(models.Model):
     pdf_file = models.FileField(_("PDF"), upload_to="finance/reconciliation/", blank=True)
     run_count = models.PositiveIntegerField(_("times run"), default=0)
     run_by = actor_field(_("run by"))
+    # When finance was e-mailed this run's summary; a sweep sends it when still empty after
+    # the run finished (the message lost in a crash or a broker outage).
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-day"]

@@ -63,10 +63,15 @@ def send_invoice_email(invoice_id: int) -> str:
 def email_reconciliation(run_id: int) -> int:
     """E-mail finance the run's summary with the CSV of mismatches attached."""
     run = ReconciliationRun.objects.get(pk=run_id)
+    if run.finished_at is None or (
+        run.emailed_at is not None and run.emailed_at >= run.finished_at
+    ):
+        return 0  # unfinished, or this run's summary already went out
     recipients = list(
         users_with_role(RoleCode.FINANCE_CLERK).exclude(email="").values_list("email", flat=True)
     )
     if not recipients:
+        services.reconciliation_mark_emailed(run_id=run.pk)  # nobody to tell
         return 0
     with override("zh-hans"):
         message = EmailMessage(
@@ -77,4 +82,12 @@ def email_reconciliation(run_id: int) -> int:
         )
         message.attach(f"reconciliation-{run.day:%Y-%m-%d}.csv", services.run_csv(run), "text/csv")
     message.send()
+    services.reconciliation_mark_emailed(run_id=run.pk)
     return len(recipients)
+
+
+@shared_task(acks_late=True)
+def resume_reconciliation() -> dict[str, int]:
+    """Every five minutes: run again a reconciliation left unfinished, e-mail a summary
+    that never went out (the last three days)."""
+    return services.reconciliations_resume()

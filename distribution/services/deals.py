@@ -50,7 +50,7 @@ class DealError(ApplicationError):
 
 
 def _lock(deal_id: int) -> Deal:
-    return Deal.objects.select_for_update().select_related("partner").get(pk=deal_id)
+    return Deal.objects.select_for_update(of=("self",)).select_related("partner").get(pk=deal_id)
 
 
 def _editable(deal: Deal) -> None:

@@ -30,12 +30,23 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # Set when the notification is made for a recipient with an address: a sweep finds the
+    # ones still without ``emailed_at`` (the message to the worker was lost, the broker was
+    # down) and sends them, so an e-mail is never lost with the message (DESIGN §7).
+    email_wanted = models.BooleanField(_("to be e-mailed"), default=False)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notif_recipient_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notif_recipient_unread"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(email_wanted=True, emailed_at=None),
+                name="notif_email_unsent",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "key"], condition=~Q(key=""), name="notif_unique_key"

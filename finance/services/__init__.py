@@ -46,6 +46,8 @@ from .reconciliation import (
     day_bounds,
     reconcile,
     reconcile_yesterday,
+    reconciliation_mark_emailed,
+    reconciliations_resume,
     run_csv,
 )
 from .red_letters import (
@@ -114,6 +116,8 @@ __all__ = [
     "payments_notify_many",
     "reconcile",
     "reconcile_yesterday",
+    "reconciliation_mark_emailed",
+    "reconciliations_resume",
     "red_letter_request",
     "red_letter_request_cancel",
     "red_letter_request_issue",

@@ -433,7 +433,7 @@ def _issue_chunk(
 ) -> dict[int, IssueOutcome]:
     requests = {
         r.pk: r
-        for r in InvoiceRequest.objects.select_for_update()
+        for r in InvoiceRequest.objects.select_for_update(of=("self",))
         .select_related("order")
         # Of the order only what an invoice takes (and its state, which django-fsm reads).
         .only(*_REQUEST_FIELDS, "order__number", "order__shipping_fee", "order__state")

@@ -363,3 +363,39 @@ def reconcile_yesterday(*, now: datetime | None = None) -> ReconciliationRun:
     run = reconcile(day=today - timedelta(days=1))
     enqueue("finance.tasks.email_reconciliation", run_id=run.pk)
     return run
+
+
+def reconciliation_mark_emailed(*, run_id: int) -> None:
+    ReconciliationRun.objects.filter(pk=run_id).update(emailed_at=timezone.now())
+
+
+# The sweep looks this many days back: an older run left behind is a manager's to re-run.
+RESUME_DAYS = 3
+# A finished run's e-mail is left this long to its own task.
+EMAIL_GRACE = timedelta(minutes=10)
+
+
+def reconciliations_resume(*, now: datetime | None = None) -> dict[str, int]:
+    """The sweep behind the nightly reconciliation (DESIGN §7): a run of the last
+    ``RESUME_DAYS`` days left unfinished for longer than a task may run (its worker killed
+    mid-run: the transaction rolled back, the row stayed) is run again, and a finished run
+    whose summary e-mail never went out is e-mailed. Safe twice: re-running replaces the
+    same run; the e-mail task sends once per finished run."""
+    now = now or timezone.now()
+    since = timezone.localdate(now) - timedelta(days=RESUME_DAYS)
+    stale = now - timedelta(seconds=int(settings.CELERY_TASK_TIME_LIMIT))
+    rerun = 0
+    for day in ReconciliationRun.objects.filter(
+        finished_at=None, started_at__lt=stale, day__gte=since
+    ).values_list("day", flat=True):
+        log.warning("reconciliation %s was left unfinished: running it again", day)
+        reconcile(day=day)
+        rerun += 1
+    unsent = list(
+        ReconciliationRun.objects.filter(
+            finished_at__lt=now - EMAIL_GRACE, emailed_at=None, day__gte=since
+        ).values_list("pk", flat=True)
+    )
+    for run_id in unsent:
+        enqueue("finance.tasks.email_reconciliation", run_id=run_id)
+    return {"rerun": rerun, "emailed": len(unsent)}

@@ -69,7 +69,7 @@ def _required(value: str, field_name: str) -> str:
 
 
 def _lock(order_id: int) -> Order:
-    return Order.objects.select_for_update().select_related("channel").get(pk=order_id)
+    return Order.objects.select_for_update(of=("self",)).select_related("channel").get(pk=order_id)
 
 
 def effective_payload(order: Order) -> OrderPayload:
@@ -314,7 +314,9 @@ def order_exception_approve(*, exception_id: int, by: Any, note: str) -> OrderEx
     note = _required(note, "note")
     with transaction.atomic():
         exception = (
-            OrderException.objects.select_for_update().select_related("order").get(pk=exception_id)
+            OrderException.objects.select_for_update(of=("self",))
+            .select_related("order")
+            .get(pk=exception_id)
         )
         if exception.resolved_at is not None:
             return exception

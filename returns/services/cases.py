@@ -365,7 +365,7 @@ def callbacks_remind_due(*, now: datetime | None = None) -> int:
     while True:
         with transaction.atomic():
             batch = list(
-                Callback.objects.select_for_update(skip_locked=True)
+                Callback.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(done_at__isnull=True, reminded_at__isnull=True, scheduled_at__lte=now)
                 .select_related("customer", "owner")
                 .order_by("pk")[:REMIND_BATCH]

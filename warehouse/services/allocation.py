@@ -25,6 +25,7 @@ from django_fsm import has_transition_perm
 
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
+from ecomops.db import BusyError, retry_on_deadlock, with_retry_on_deadlock
 from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
 from ecomops.fsm import bulk_transition_rows, transition, transition_label
 from ecomops.gcpause import collector_paused
@@ -509,6 +510,7 @@ def _issue_many(
     return {note.order_id: note for note in notes}
 
 
+@retry_on_deadlock
 def allocate_order(*, order_id: int, by: Any) -> DeliveryNote | None:
     """Reserve stock for a confirmed order and issue its delivery note.
 
@@ -525,6 +527,7 @@ def allocate_order(*, order_id: int, by: Any) -> DeliveryNote | None:
     return outcome if isinstance(outcome, DeliveryNote) else None
 
 
+@retry_on_deadlock
 def allocation_split(*, order_id: int, by: Any) -> list[DeliveryNote]:
     """Ship what is in stock now (delivery note 1) and the rest later (note 2, waiting)."""
     with transaction.atomic():
@@ -556,10 +559,15 @@ def allocation_split(*, order_id: int, by: Any) -> list[DeliveryNote]:
     return [first, rest]
 
 
+@retry_on_deadlock
 def note_allocate_waiting(*, note_id: int, by: Any) -> DeliveryNote:
     """Stock has come in for a waiting note (a split's second part): reserve it now."""
     with transaction.atomic():
-        note = DeliveryNote.objects.select_for_update().select_related("warehouse").get(pk=note_id)
+        note = (
+            DeliveryNote.objects.select_for_update(of=("self",))
+            .select_related("warehouse")
+            .get(pk=note_id)
+        )
         if note.state == NoteState.ALLOCATED:
             return note
         lines = list(note.lines.select_related("order_line__sku", "sku"))
@@ -577,6 +585,11 @@ def note_allocate_waiting(*, note_id: int, by: Any) -> DeliveryNote:
     return note
 
 
+def _allocate_chunk(order_ids: Sequence[int], by: Any) -> dict[int, tuple[str, Outcome]]:
+    with collector_paused(), transaction.atomic():
+        return _allocate(order_ids, by)
+
+
 def allocation_issue(*, order_ids: Iterable[int], by: Any) -> AllocationResult:
     """Issue delivery notes for several orders: the parts admin's "issue" button.
 
@@ -589,8 +602,15 @@ def allocation_issue(*, order_ids: Iterable[int], by: Any) -> AllocationResult:
     result = AllocationResult()
     ids = sorted(set(order_ids))
     for start in range(0, len(ids), ALLOCATION_CHUNK):
-        with collector_paused(), transaction.atomic():
-            allocated = _allocate(ids[start : start + ALLOCATION_CHUNK], by)
+        chunk = ids[start : start + ALLOCATION_CHUNK]
+        try:
+            allocated = with_retry_on_deadlock(_allocate_chunk, chunk, by)
+        except BusyError as exc:
+            # Twice aborted by the database: nothing of this chunk was kept; its orders
+            # are refused with the message and stay in the queue for the next click.
+            for number in Order.objects.filter(pk__in=chunk).values_list("number", flat=True):
+                result.refused[number] = exc.message
+            continue
         for order_id in sorted(allocated):
             number, outcome = allocated[order_id]
             if isinstance(outcome, ApplicationError):

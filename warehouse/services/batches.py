@@ -21,7 +21,7 @@ row at a time (docs/benchmarks.md, Warehouse).
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -396,12 +396,68 @@ def _passed_today(now: datetime | None) -> list[CutoffBatch]:
     ]
 
 
-def release_due_batch(*, now: datetime | None = None) -> Batch | None:
-    """What beat runs every minute: release each of today's batches whose cut has passed,
-    earliest first (a batch already released costs a look; one missed while the worker was
-    down is released late rather than never). Returns the latest, None before the first
-    cut or on a non-working day."""
-    released = None
+def batches_cut(*, now: datetime | None = None) -> list[tuple[Batch, bool]]:
+    """Each of today's batches whose cut has passed, earliest first, with whether it was
+    cut just now: its row is created (state "releasing") the first time, so from then on
+    the database knows it must be released, whatever happens to the message that releases
+    it (``batches_resume`` finds it)."""
+    cut = []
     for key in _passed_today(now):
-        released = batch_release(batch_date=key.batch_date, slot=key.slot, by=None)
+        batch, created = Batch.objects.get_or_create(
+            batch_date=key.batch_date, slot=key.slot, defaults={"cut_at": key.cut_at}
+        )
+        cut.append((batch, created))
+    return cut
+
+
+def release_due_batch(*, now: datetime | None = None) -> Batch | None:
+    """Release each of today's batches whose cut has passed, earliest first (a batch
+    already released costs a look; one missed while the worker was down is released late
+    rather than never). Returns the latest, None before the first cut or on a non-working
+    day. Beat's minute task cuts with ``batches_cut`` and sends one release task per new
+    batch instead; this is the same in one call (the simulated day, a shell)."""
+    released = None
+    for batch, _created in batches_cut(now=now):
+        released = batch_release(batch_date=batch.batch_date, slot=batch.slot, by=None)
     return released
+
+
+# A batch left "releasing" this long after its cut is resumed by the sweep: its own task had
+# that long to start (a live release it joins is harmless, only duplicate work).
+RESUME_AFTER = timedelta(minutes=1)
+
+
+def batches_resume(*, now: datetime | None = None, chunk_size: int | None = None) -> list[Batch]:
+    """The sweep behind the release (DESIGN §7): finish every batch a release left half
+    done, whatever its date: a worker killed mid-release, a release message lost with the
+    broker, a worker back after the next cut.
+
+    - a batch still "releasing" (some notes released, maybe waves missing) is released
+      again: notes not yet claimed are, the released ones get their waves and pick lists,
+      the batch is marked released and the warehouse told, each exactly once;
+    - a released batch with released notes and no wave gets its waves.
+
+    Idempotent and safe beside a live release (the release's own locks). Returns the
+    batches worked on.
+    """
+    now = now or timezone.now()
+    chunk = chunk_size or int(settings.WAREHOUSE_RELEASE_CHUNK)
+    resumed: list[Batch] = []
+    for batch in Batch.objects.filter(
+        state=BatchState.RELEASING, cut_at__lte=now - RESUME_AFTER
+    ).order_by("batch_date", "slot"):
+        log.warning("resuming the release of batch %s", batch)
+        resumed.append(
+            batch_release(batch_date=batch.batch_date, slot=batch.slot, by=None, chunk_size=chunk)
+        )
+    unwaved = Batch.objects.filter(
+        state__in=(BatchState.RELEASED, BatchState.DONE),
+        pk__in=DeliveryNote.objects.filter(
+            state=NoteState.RELEASED, wave__isnull=True, batch__isnull=False
+        ).values("batch_id"),
+    ).order_by("pk")
+    for batch in unwaved:
+        log.warning("batch %s: released notes without a wave, building them", batch)
+        build_waves(batch)
+        resumed.append(batch)
+    return resumed

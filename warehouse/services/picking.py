@@ -45,7 +45,7 @@ def pick_confirm(*, line_id: int, picked_quantity: int, by: Any, reason: str = "
     reason = (reason or "").strip()
     with transaction.atomic():
         line = (
-            PickLine.objects.select_for_update()
+            PickLine.objects.select_for_update(of=("self",))
             .select_related("wave", "sku", "location")
             .get(pk=line_id)
         )

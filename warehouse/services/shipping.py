@@ -532,7 +532,11 @@ def _parcel_by_hand(*, parcel_id: int, name: str, reason: str, by: Any) -> Parce
             {"fields": {"reason": [_("This field is required.")]}},
         )
     with transaction.atomic():
-        parcel = Parcel.objects.select_for_update().select_related("carrier").get(pk=parcel_id)
+        parcel = (
+            Parcel.objects.select_for_update(of=("self",))
+            .select_related("carrier")
+            .get(pk=parcel_id)
+        )
         target = {
             "transit": ParcelState.IN_TRANSIT,
             "deliver": ParcelState.DELIVERED,
