@@ -1030,12 +1030,12 @@ class RedLetterConfirmation(ConcurrentTransitionMixin, FSMModelMixin, models.Mod
         related_name="red_letter_confirmations",
         verbose_name=_("original invoice"),
     )
-    request = models.OneToOneField(
+    request = models.ForeignKey(
         RedLetterRequest,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="confirmation",
+        related_name="confirmations",
         verbose_name=_("red-letter request"),
     )
     state = FSMField(
