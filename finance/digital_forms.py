@@ -32,7 +32,7 @@ class ResultImportForm(forms.Form):
         label=_("the platform's result file (xlsx)"),
         help_text=_("The batch's result, or the platform's export of issued invoices."),
     )
-    files = MultipleFileField(
+    issued_files = MultipleFileField(
         label=_("issued files (PDF/OFD/XML or a zip)"),
         required=False,
         help_text=_("Named after the 20-digit number, as the platform downloads them."),

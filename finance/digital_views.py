@@ -53,7 +53,7 @@ def platform_desk(request: HttpRequest) -> HttpResponse:
     form = ResultImportForm(request.POST or None, request.FILES or None)
     outcomes = None
     if request.method == "POST" and form.is_valid():
-        uploads = [(f.name, f.read()) for f in form.cleaned_data["files"]]
+        uploads = [(f.name, f.read()) for f in form.cleaned_data["issued_files"]]
         outcomes = call_service(
             form,
             services.digital_batch_import_result,

@@ -95,7 +95,10 @@ DETAIL_HEADERS = (
     "即征即退类型",
     "煤炭种类",
 )
-PLATFORM_KIND = {InvoiceKind.ORDINARY: "普通发票", InvoiceKind.SPECIAL: "增值税专用发票"}
+PLATFORM_KIND: dict[str, str] = {
+    InvoiceKind.ORDINARY: "普通发票",
+    InvoiceKind.SPECIAL: "增值税专用发票",
+}
 SHOW_ALL_BUYER_DETAILS = "展示地址、电话、开户银行及银行账号"
 FREIGHT_NAME = "运费"
 REQUEST_NUMBER = re.compile(r"IR\d{12}")
@@ -344,10 +347,15 @@ AMOUNT_HEADERS = {
 
 
 def _header_map(sheet: Worksheet) -> tuple[int, dict[str, int]]:
-    for row in sheet.iter_rows(min_row=1, max_row=6):
-        names = {str(c.value).strip().lstrip("*"): c.column for c in row if c.value}
+    rows = sheet.iter_rows(min_row=1, max_row=6, values_only=True)
+    for index, values in enumerate(rows, start=1):
+        names = {
+            str(value).strip().lstrip("*"): column
+            for column, value in enumerate(values, start=1)
+            if value not in (None, "")
+        }
         if any(name in names for name in NUMBER_HEADERS):
-            return int(row[0].row), {k: int(v) for k, v in names.items()}
+            return index, names
     raise DigitalInvoiceError(
         _("No column 发票号码 or 数电票号码 in the first rows: this is not the platform's file.")
     )

@@ -51,7 +51,9 @@ class RedLetterConfirmationError(ApplicationError):
 def _units_in_open_forms(invoice: Invoice, exclude: int | None = None) -> dict[int, int]:
     units: dict[int, int] = defaultdict(int)
     forms = invoice.red_letter_confirmations.filter(state__in=OPEN_FORM_STATES)
-    for form in forms.exclude(pk=exclude):
+    if exclude is not None:
+        forms = forms.exclude(pk=exclude)
+    for form in forms:
         for position, quantity in form.quantities.items():
             units[int(position)] += int(quantity)
     return units

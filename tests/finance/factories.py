@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.test import Client
 from django.utils import timezone
@@ -135,6 +135,6 @@ def red_letter_for(original: Invoice, clerk: Any, *, reason: str = "goods_return
             invoice_id=original.pk, reason=reason, by=clerk
         )
         form = services.red_letter_confirmation_submit(confirmation_id=form.pk, by=clerk)
-        return form.red_invoice
+        return cast(Invoice, form.red_invoice)
     services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
     return services.invoice_red_letter(invoice_id=original.pk, reason=reason, by=clerk)

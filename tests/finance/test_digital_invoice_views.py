@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +13,12 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from finance import services
-from finance.models import Invoice, RedLetterConfirmation, RedLetterConfirmationState
+from finance.models import (
+    Invoice,
+    InvoiceRequest,
+    RedLetterConfirmation,
+    RedLetterConfirmationState,
+)
 from tests.finance.factories import invoice_for, priced_order
 from tests.finance.test_digital_invoices import email_request, result_file
 
@@ -26,7 +32,7 @@ def test_export_then_import_through_the_desk(client, clerk, sku):
     assert client.get(reverse("finance:platform_desk")).status_code == 200
     response = client.post(reverse("finance:platform_export"), follow=True)
     assert "with 1 requests" in response.content.decode()
-    batch = request.__class__.objects.get(pk=request.pk).platform_batch
+    batch = cast(Any, InvoiceRequest.objects.get(pk=request.pk).platform_batch)
     template = client.get(reverse("finance:platform_batch_template", args=[batch.pk]))
     book = load_workbook(io.BytesIO(b"".join(template.streaming_content)))
     assert book["1-发票基本信息"]["A4"].value == request.number
@@ -53,7 +59,7 @@ def test_export_then_import_through_the_desk(client, clerk, sku):
 
 def test_the_desk_refuses_a_file_that_is_not_the_platforms(client, clerk):
     book = Workbook()
-    book.active.append(["订单号"])
+    cast(Any, book.active).append(["订单号"])
     buffer = io.BytesIO()
     book.save(buffer)
     client.force_login(clerk)
@@ -116,7 +122,7 @@ def test_the_confirmation_form_screens(client, clerk, sku):
     form.refresh_from_db()
     assert form.state == RedLetterConfirmationState.ISSUED
     detail = client.get(url).content.decode()
-    assert form.red_invoice.number in detail
+    assert cast(Any, form.red_invoice).number in detail
     assert client.get(reverse("finance:red_confirmation_list")).status_code == 200
 
 
