@@ -518,6 +518,9 @@ def digital_batch_import_result(
                 outcome.error = str(getattr(result.error, "message", None) or result.error)
             else:
                 outcome.invoice = result.invoice
+        DigitalInvoiceBatch.objects.filter(
+            requests__pk__in=[o.request.pk for o in by_request.values() if o.invoice and o.request]
+        ).update(result_imported_at=timezone.now())
     return outcomes
 
 
