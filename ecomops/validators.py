@@ -236,6 +236,6 @@ def validate_tax_classification_code(value: str) -> None:
     goods (leading zeros and trailing zero padding included), as invoices carry it."""
     if not TAX_CLASSIFICATION_CODE.fullmatch(str(value or "")):
         raise ValidationError(
-            _("A tax classification code is 19 digits, e.g. 1070222010000000000."),
+            _("A tax classification code is 19 digits, e.g. 1060512990000000000."),
             code="tax_classification_code",
         )
