@@ -71,10 +71,17 @@ def invoices_for_parcel(orders: Sequence[Order]) -> QuerySet[Invoice]:
 
 def request_queue() -> QuerySet[InvoiceRequest]:
     """Requests to issue, least time left first (countdown to the day's deadline)."""
-    qs = InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED).select_related(
-        "order", "order__channel"
+    qs = (
+        InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED)
+        .select_related("order", "order__channel")
+        .annotate(held=_held())
     )
     return annotate_sla(qs, INVOICE_CLOCK).order_by("due_at", "pk")
+
+
+def _held() -> Exists:
+    """Whether a request waits for a SKU's tax classification code (商品和服务税收分类编码)."""
+    return Exists(OrderLine.objects.filter(order_id=OuterRef("order_id"), sku__tax_code=""))
 
 
 def request_queue_late_count() -> int:
