@@ -358,10 +358,6 @@ def _draw_digital_invoice(canvas: Any, invoice: Invoice) -> None:
     canvas.setLineWidth(0.6)
     canvas.line(width / 2 - 36 * mm, height - 17.5 * mm, width / 2 + 36 * mm, height - 17.5 * mm)
     canvas.line(width / 2 - 36 * mm, height - 18.5 * mm, width / 2 + 36 * mm, height - 18.5 * mm)
-    if invoice.is_red_letter:
-        canvas.setFillColor(colors.red)
-        canvas.setFont(font, 10)
-        canvas.drawCentredString(width / 2, height - 23.5 * mm, "（红字）")
     canvas.setFont(font, 8.5)
     for index, (label, value) in enumerate(
         [

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 import pytest
+from django.core import mail
 from django.test import override_settings
 from django_fsm_log.models import StateLog
 from openpyxl import Workbook, load_workbook
@@ -338,6 +339,29 @@ def test_manual_entry_of_one_number_and_file(clerk, sku):
     assert invoice.number == "26332000000000000301"
     assert invoice.issuer == "manual"
     assert invoice.issued_file.name.endswith(".ofd")
+
+
+@MANUAL
+def test_the_buyer_is_mailed_the_file_the_platform_issued(
+    clerk, sku, django_capture_on_commit_callbacks
+):
+    request = email_request(priced_order([(sku, 1, "113.00")]))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.digital_invoice_enter(
+            request_id=request.pk,
+            number="26332000000000000311",
+            issued_on=request.requested_at.date(),
+            total_amount=Decimal("113.00"),
+            file_name="dzfp_26332000000000000311_杭州优选电子商务有限公司.pdf",
+            file_content=b"%PDF-platform",
+            by=clerk,
+        )
+    (message,) = mail.outbox
+    name, content, mimetype = message.attachments[0]
+    assert "26332000000000000311" in name
+    assert content == b"%PDF-platform"
+    assert mimetype == "application/pdf"
+    assert Invoice.objects.get(number="26332000000000000311").delivered_at is not None
 
 
 @MANUAL
