@@ -475,6 +475,7 @@ def digital_batch_import_result(
         Invoice.objects.filter(number__in=[r.number for r in rows]).values_list("number", flat=True)
     )
     issuer = company_issuer().code
+    numbers_seen: set[str] = set()
     for row in rows:
         outcome = ImportOutcome(row=row.row, number=row.number)
         outcomes.append(outcome)
@@ -487,6 +488,10 @@ def digital_batch_import_result(
             }
         elif row.number in known:
             outcome.error = _("Invoice %(number)s is already here.") % {"number": row.number}
+        elif row.number in numbers_seen:
+            outcome.error = _("Invoice %(number)s appears twice in the file.") % {
+                "number": row.number
+            }
         elif request is None:
             outcome.error = _("No invoice request %(serial)s.") % {"serial": serial or "—"}
         elif row.total_amount is not None and row.total_amount < 0:
@@ -499,6 +504,7 @@ def digital_batch_import_result(
             outcome.error = _amount_differences(request, lines, row)
         if outcome.error or request is None:
             continue
+        numbers_seen.add(row.number)
         name, data = attachments.get(row.number, ("", b""))
         issuing[request.pk] = IssuedOnPlatform(
             number=row.number,
@@ -598,7 +604,6 @@ def digital_invoice_enter(
     return invoice_issue(
         request_id=request_id,
         by=by,
-        delivery_method=DeliveryMethod.EMAIL,
         issued=IssuedOnPlatform(
             number=number,
             issued_at=_issued_at(issued_on),

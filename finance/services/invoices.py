@@ -563,8 +563,10 @@ def _platform_numbers(
 ) -> dict[int, IssuedOnPlatform]:
     """The platform's answer for each electronic request: given, or asked of an immediate
     issuer; numbers already on another invoice are refused by the unique number."""
+    # What the platform issued is a 数电票 whatever the delivery; an electronic request
+    # without the platform's answer asks the issuer.
+    found = {r.pk: issued[r.pk] for r in issuing if r.pk in issued}
     electronic = [r for r in issuing if r.delivery_method == DeliveryMethod.EMAIL]
-    found = {r.pk: issued[r.pk] for r in electronic if r.pk in issued}
     issuer = company_issuer()
     missing = [r for r in electronic if r.pk not in found]
     if missing and issuer.immediate:
