@@ -226,3 +226,16 @@ def validate_non_negative_money(value: object) -> None:
     validate_money(value)
     if _as_decimal(value) < 0:
         raise ValidationError(_("The amount cannot be negative."), code="money_negative")
+
+
+TAX_CLASSIFICATION_CODE = re.compile(r"\d{19}")
+
+
+def validate_tax_classification_code(value: str) -> None:
+    """商品和服务税收分类编码: the 19 digits the tax bureau's classification table gives the
+    goods (leading zeros and trailing zero padding included), as invoices carry it."""
+    if not TAX_CLASSIFICATION_CODE.fullmatch(str(value or "")):
+        raise ValidationError(
+            _("A tax classification code is 19 digits, e.g. 1060512990000000000."),
+            code="tax_classification_code",
+        )

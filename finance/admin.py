@@ -10,6 +10,7 @@ from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWritten
 
 from . import services
 from .models import (
+    DigitalInvoiceBatch,
     Invoice,
     InvoiceLine,
     InvoiceRequest,
@@ -17,6 +18,7 @@ from .models import (
     Payment,
     PaymentAllocation,
     ReconciliationRun,
+    RedLetterConfirmation,
     RedLetterRequest,
     Refund,
     RefundLine,
@@ -204,3 +206,37 @@ class RedLetterRequestAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
             request_id=obj.pk, why=data.get("reason", ""), by=request.user
         ),
     }
+
+
+# --- Fully digital e-invoices (数电票) ----------------------------------------------------------
+
+
+@admin.register(RedLetterConfirmation)
+class RedLetterConfirmationAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    list_display = ["number", "invoice", "amount", "needs_buyer", "state", "drafted_at"]
+    list_filter = ["state", "reason", "needs_buyer"]
+    list_select_related = ["invoice"]
+    search_fields = ["number", "invoice__number", "invoice__order__number"]
+    date_hierarchy = "drafted_at"
+    inlines = [StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"cancel": ReasonForm}
+    # The red-letter invoice's number is recorded on the form's portal page.
+    fsm_services = {
+        "submit": lambda obj, request, data: services.red_letter_confirmation_submit(
+            confirmation_id=obj.pk, by=request.user
+        ),
+        "confirm": lambda obj, request, data: services.red_letter_confirmation_buyer_confirmed(
+            confirmation_id=obj.pk, by=request.user
+        ),
+        "cancel": lambda obj, request, data: services.red_letter_confirmation_cancel(
+            confirmation_id=obj.pk, why=data.get("reason", ""), by=request.user
+        ),
+    }
+
+
+@admin.register(DigitalInvoiceBatch)
+class DigitalInvoiceBatchAdmin(ServiceWrittenAdmin):
+    list_display = ["number", "created_at", "created_by", "result_imported_at"]
+    search_fields = ["number", "requests__number"]
+    date_hierarchy = "created_at"

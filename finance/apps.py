@@ -149,3 +149,24 @@ class FinanceConfig(AppConfig):
             )
         )
         register_seeder("finance", seed_finance, order=40)
+        # Fully digital e-invoices (数电票): the tax platform desk and the confirmation forms.
+        register_nav(
+            NavItem(
+                "finance.platform",
+                _("Tax platform (数电票)"),
+                "finance:platform_desk",
+                clerks,
+                section,
+                42,
+            )
+        )
+        register_nav(
+            NavItem(
+                "finance.red_confirmations",
+                _("Red-letter confirmation forms"),
+                "finance:red_confirmation_list",
+                clerks,
+                section,
+                45,
+            )
+        )

@@ -575,6 +575,7 @@ class DaySimulation:
                 barcode=demo_barcode(900 + index),
                 name=f"模拟商品{index + 1} 标准装",
                 tax_category="日用杂品",
+                tax_code="1060512990000000000",
                 listed_at=listed_since,
             )
             sku.__dict__["state"] = SkuState.LISTED  # set-up data, not a listing process

@@ -141,6 +141,8 @@ def _invoices(clerk: object, service: object, manager: object, log: Callable[[st
         return
     shipped = list(
         Order.objects.filter(state__in=SHIPPED_STATES, customer__isnull=False)
+        # Invoices wait for the goods' tax classification codes: show issued ones here.
+        .exclude(lines__sku__tax_code="")
         .select_related("customer")
         .order_by("-accepted_at")[:6]
     )

@@ -232,6 +232,14 @@ class InvoiceRequest(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     rejected_at = models.DateTimeField(pgettext_lazy("time", "rejected"), null=True, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+    platform_batch = models.ForeignKey(
+        "DigitalInvoiceBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+        verbose_name=_("batch sent to the tax platform"),
+    )
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -373,6 +381,24 @@ class Invoice(models.Model):
     paper_recovered_at = models.DateTimeField(_("paper copy recovered"), null=True, blank=True)
     paper_recovered_by = actor_field(_("recovered by"))
     paper_recovery_note = models.CharField(_("recovery note"), max_length=300, blank=True)
+    # 数电票 (fully digital e-invoice): the platform's 20-digit number is ``number``; no code.
+    digital = models.BooleanField(
+        _("fully digital e-invoice (数电票)"),
+        default=False,
+        help_text=_("Issued on the tax bureau's platform with a 20-digit number and no code."),
+    )
+    issuer = models.CharField(_("issued through"), max_length=20, blank=True)
+    issued_file = models.FileField(
+        _("issued file (PDF/OFD/XML)"), upload_to="finance/invoices/", blank=True
+    )
+    buyer_used = models.BooleanField(
+        _("used by the buyer"),
+        default=False,
+        help_text=_(
+            "The buyer has confirmed its use or booked it (用途确认/入账确认): a red-letter "
+            "confirmation form then needs the buyer's confirmation."
+        ),
+    )
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
@@ -411,7 +437,21 @@ class Invoice(models.Model):
 
     @property
     def needs_paper_recovery(self) -> bool:
-        return not self.electronic and self.paper_recovered_at is None
+        return not self.digital and not self.electronic and self.paper_recovered_at is None
+
+    @property
+    def paper_code(self) -> str:
+        """发票代码 of a paper-era invoice (its series); a 数电票 has none."""
+        if self.digital:
+            return ""
+        series = settings.FINANCE_INVOICE_SERIES.get(self.kind, "")
+        return series if series and self.number.startswith(series) else ""
+
+    @property
+    def printed_number(self) -> str:
+        """发票号码 as printed: the 20 digits of a 数电票, the 8 digits after a paper code."""
+        code = self.paper_code
+        return self.number[len(code) :] if code else self.number
 
 
 class InvoiceLine(models.Model):
@@ -949,3 +989,149 @@ class SettlementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.settlement.number} {self.sku.code}"
+
+
+# --- Fully digital e-invoices (数电票) -------------------------------------------------------
+
+
+class DigitalInvoiceBatch(models.Model):
+    """批量开具: requests exported together in the tax platform's batch template; the
+    platform's result file attaches each one's 20-digit number."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = actor_field(_("exported by"))
+    template = models.FileField(_("batch template"), upload_to="finance/batches/", blank=True)
+    result_imported_at = models.DateTimeField(_("result imported"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("tax platform batch")
+        verbose_name_plural = _("tax platform batches")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class RedLetterConfirmationState(models.TextChoices):
+    DRAFTED = "drafted", pgettext_lazy("confirmation form", "Drafted")
+    SENT = "sent", _("Sent to the buyer")
+    CONFIRMED = "confirmed", pgettext_lazy("confirmation form", "Confirmed")
+    ISSUED = "issued", _("Red-letter invoice issued")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RedLetterConfirmation(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """红字发票信息确认单: the form through which a 数电票 is reversed. When the buyer has
+    used or booked the invoice (用途确认/入账确认) the buyer must confirm it; otherwise the
+    seller's own confirmation is enough. Once confirmed, the red-letter 数电票 is issued."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    invoice = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        related_name="red_letter_confirmations",
+        verbose_name=_("original invoice"),
+    )
+    request = models.ForeignKey(
+        RedLetterRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmations",
+        verbose_name=_("red-letter request"),
+    )
+    state = FSMField(
+        _("state"),
+        default=RedLetterConfirmationState.DRAFTED,
+        choices=RedLetterConfirmationState.choices,
+        protected=True,
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=RedLetterReason.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    quantities = models.JSONField(
+        _("units per invoice line"), default=dict, help_text=_("Line position → units")
+    )
+    amount = MoneyField(_("amount to reverse"))
+    needs_buyer = models.BooleanField(
+        _("needs the buyer's confirmation"),
+        default=False,
+        help_text=_("The buyer had used or booked the invoice when the form was drafted."),
+    )
+    drafted_at = models.DateTimeField(_("drafted"))
+    drafted_by = actor_field(_("drafted by"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(pgettext_lazy("time", "confirmed"), null=True, blank=True)
+    confirmed_by_buyer = models.BooleanField(_("confirmed by the buyer"), default=False)
+    red_invoice = models.OneToOneField(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="red_letter_confirmation",
+        verbose_name=_("red-letter invoice"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-drafted_at", "-pk"]
+        verbose_name = _("red-letter confirmation form")
+        verbose_name_plural = _("red-letter confirmation forms")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__lt=0), name="finance_red_confirmation_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:red_confirmation_detail", args=[self.pk])
+
+    @transition(
+        field=state,
+        source=RedLetterConfirmationState.DRAFTED,
+        target=RETURN_VALUE(RedLetterConfirmationState.SENT, RedLetterConfirmationState.CONFIRMED),
+        permission="finance.issue_red_letter",
+        custom={"label": _("submit the confirmation form")},
+    )
+    def submit(self, *, at: datetime) -> str:
+        if self.needs_buyer:
+            self.sent_at = at
+            return RedLetterConfirmationState.SENT
+        self.confirmed_at = at  # nobody else to ask: the seller's form confirms itself
+        return RedLetterConfirmationState.CONFIRMED
+
+    @transition(
+        field=state,
+        source=RedLetterConfirmationState.SENT,
+        target=RedLetterConfirmationState.CONFIRMED,
+        permission="finance.issue_red_letter",
+        custom={"label": _("record the buyer's confirmation")},
+    )
+    def confirm(self, *, at: datetime) -> None:
+        self.confirmed_at = at
+        self.confirmed_by_buyer = True
+
+    @transition(
+        field=state,
+        source=RedLetterConfirmationState.CONFIRMED,
+        target=RedLetterConfirmationState.ISSUED,
+        permission="finance.issue_red_letter",
+        custom={"label": _("issue the red-letter invoice")},
+    )
+    def issue(self, *, red_invoice: Invoice) -> None:
+        self.red_invoice = red_invoice
+
+    @transition(
+        field=state,
+        source=[RedLetterConfirmationState.DRAFTED, RedLetterConfirmationState.SENT],
+        target=RedLetterConfirmationState.CANCELLED,
+        permission="finance.issue_red_letter",
+        custom={"label": _("cancel")},
+    )
+    def cancel(self, *, at: datetime, why: str) -> None:
+        self.cancelled_at = at
+        self.cancel_reason = why

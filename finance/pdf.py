@@ -1,6 +1,8 @@
 """Finance's paperwork (reportlab, embedded CJK font), built from what it is handed.
 
-- invoice (发票) in the layout of a Chinese VAT invoice, 240×140 mm: title, code, number
+- fully digital e-invoice (数电票) in the 电子发票 layout: QR code, title, 20-digit number,
+  no cipher area, buyer and seller side by side, 价税合计 in 大写 and 小写, 开票人;
+- paper-era invoice (发票) in the layout of a Chinese VAT invoice, 240×140 mm: title, code, number
   and date top right; buyer (购买方) and the cipher area; the goods table with tax per
   line; 价税合计 in capitals (大写) and figures; seller (销售方); remarks; signatures.
   A red-letter invoice prints 销项负数 and names its original in the remarks.
@@ -291,13 +293,224 @@ def _party(
 
 
 def invoice_pdf(invoice: Invoice) -> bytes:
-    """One invoice on a 240×140 mm page in the layout of a Chinese VAT invoice."""
+    """One invoice: a 数电票 in the 电子发票 layout (210×140 mm), a paper-era invoice in the
+    layout of a Chinese VAT invoice (240×140 mm)."""
+    if invoice.digital:
+        return pdf.canvas_pdf(
+            [invoice],
+            _draw_digital_invoice,
+            title=f"电子发票 {invoice.number}",
+            pagesize=DIGITAL_PAGE,
+            subject=invoice.order.number,
+        )
     return pdf.canvas_pdf(
         [invoice],
         _draw_invoice,
         title=f"发票 {invoice.number}",
         pagesize=INVOICE_PAGE,
         subject=invoice.order.number,
+    )
+
+
+# --- 数电票 (fully digital e-invoice) ------------------------------------------------------
+
+DIGITAL_PAGE = (210 * mm, 140 * mm)
+# 发票种类 in the QR code's payload: 31 电子发票（增值税专用发票）, 32 电子发票（普通发票）.
+QR_KIND = {"special": "31", "ordinary": "32"}
+
+
+def digital_qr_payload(invoice: Invoice) -> str:
+    """The QR code's text as on issued 数电票: version 01, kind, no code, the number, the
+    amount without tax, the date (YYYYMMDD); the platform's check value is not ours to make
+    and stays empty."""
+    day = timezone.localtime(invoice.issued_at).strftime("%Y%m%d")
+    return (
+        f"01,{QR_KIND.get(invoice.kind, '32')},,{invoice.number},{invoice.amount_net:.2f},{day},,"
+    )
+
+
+def _draw_qr(canvas: Any, text: str, x: float, y: float, size: float) -> None:
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    widget = QrCodeWidget(text)
+    x1, y1, x2, y2 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, canvas, x, y)
+
+
+def _draw_digital_invoice(canvas: Any, invoice: Invoice) -> None:
+    """The 电子发票 face: QR code top left, title with 发票号码 and 开票日期 top right; the
+    buyer's and seller's blocks side by side (名称, 统一社会信用代码/纳税人识别号); the items
+    (项目名称 as *简称*名称, 规格型号, 单位, 数量, 单价, 金额, 税率/征收率, 税额); 合计;
+    价税合计 in 大写 and 小写; 备注; 开票人. No cipher area, no code."""
+    font = pdf.register_cjk_font()
+    width, height = DIGITAL_PAGE
+    left, right = 8 * mm, width - 8 * mm
+    _draw_qr(canvas, digital_qr_payload(invoice), left, height - 28 * mm, 20 * mm)
+    title = ELECTRONIC_TITLES.get(invoice.kind, "电子发票（普通发票）")
+    canvas.setFillColor(BROWN)
+    canvas.setStrokeColor(BROWN)
+    canvas.setFont(font, 16)
+    canvas.drawCentredString(width / 2, height - 15 * mm, title)
+    canvas.setLineWidth(0.6)
+    canvas.line(width / 2 - 36 * mm, height - 17.5 * mm, width / 2 + 36 * mm, height - 17.5 * mm)
+    canvas.line(width / 2 - 36 * mm, height - 18.5 * mm, width / 2 + 36 * mm, height - 18.5 * mm)
+    canvas.setFont(font, 8.5)
+    for index, (label, value) in enumerate(
+        [
+            ("发票号码", invoice.number),
+            ("开票日期", timezone.localtime(invoice.issued_at).strftime("%Y年%m月%d日")),
+        ]
+    ):
+        y = height - 12 * mm - index * 5 * mm
+        canvas.setFillColor(BROWN)
+        canvas.drawString(width - 66 * mm, y, f"{label}：")
+        canvas.setFillColor(INK)
+        canvas.drawString(width - 52 * mm, y, value)
+    frame_top, frame_bottom = height - 30 * mm, 14 * mm
+    canvas.setStrokeColor(BROWN)
+    canvas.setLineWidth(0.8)
+    canvas.rect(left, frame_bottom, right - left, frame_top - frame_bottom)
+    # Buyer and seller side by side.
+    parties_bottom = frame_top - 16 * mm
+    middle = (left + right) / 2
+    canvas.setLineWidth(0.5)
+    canvas.line(left, parties_bottom, right, parties_bottom)
+    canvas.line(middle, parties_bottom, middle, frame_top)
+    for x, label, name, tax_id in (
+        (left, "购买方信息", invoice.buyer_name, invoice.buyer_tax_id),
+        (middle, "销售方信息", str(settings.COMPANY_NAME), settings.COMPANY_TAX_ID),
+    ):
+        canvas.setStrokeColor(BROWN)
+        canvas.line(x + 6 * mm, parties_bottom, x + 6 * mm, frame_top)
+        canvas.setFillColor(BROWN)
+        canvas.setFont(font, 7)
+        for i, char in enumerate(label):
+            canvas.drawCentredString(x + 3 * mm, frame_top - 3.5 * mm - i * 2.8 * mm, char)
+        canvas.setFont(font, 8)
+        canvas.drawString(x + 8 * mm, frame_top - 5.5 * mm, "名称：")
+        canvas.drawString(x + 8 * mm, frame_top - 11.5 * mm, "统一社会信用代码/纳税人识别号：")
+        canvas.setFillColor(INK)
+        _fit(canvas, name, x + 17 * mm, frame_top - 5.5 * mm, middle - left - 19 * mm, 8.5)
+        canvas.setFont(font, 8.5)
+        canvas.drawString(x + 52 * mm, frame_top - 11.5 * mm, tax_id)
+    # Items.
+    columns = [
+        ("项目名称", 52),
+        ("规格型号", 24),
+        ("单位", 12),
+        ("数量", 14),
+        ("单价", 22),
+        ("金额", 24),
+        ("税率/征收率", 18),
+        ("税额", 28),
+    ]
+    edges = [left]
+    for _label, col in columns:
+        edges.append(edges[-1] + col * mm)
+    edges[-1] = right
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    header_y = parties_bottom - 4.5 * mm
+    for (label, _col), col_left, col_right in zip(columns, edges, edges[1:], strict=False):
+        canvas.drawCentredString((col_left + col_right) / 2, header_y, label)
+    remarks_height, words_height, summary_height = 14 * mm, 7 * mm, 6 * mm
+    summary_top = frame_bottom + remarks_height + words_height + summary_height
+    row_height = 4.2 * mm
+    lines = list(invoice.lines.all())
+    available = int((header_y - 2 * mm - summary_top) / row_height)
+    shown = lines if len(lines) <= available else lines[: max(available - 1, 0)]
+    canvas.setFillColor(INK)
+    for index, line in enumerate(shown):
+        y = header_y - 5 * mm - index * row_height
+        cells = [
+            line.description,
+            line.specification,
+            line.unit,
+            str(line.quantity),
+            f"{line.unit_price_net:.6f}".rstrip("0").rstrip("."),
+            _money(line.amount_net),
+            line.tax_rate_percent,
+            _money(line.tax_amount),
+        ]
+        for col, text in enumerate(cells):
+            col_left, col_right = edges[col], edges[col + 1]
+            canvas.setFont(font, 7.5)
+            if col in (3, 4, 5, 7):
+                canvas.drawRightString(col_right - 1.5 * mm, y, text)
+            elif col == 6:
+                canvas.drawCentredString((col_left + col_right) / 2, y, text)
+            else:
+                _fit(canvas, text, col_left + 1.5 * mm, y, col_right - col_left - 3 * mm, 7.5)
+    if len(shown) < len(lines):
+        canvas.setFont(font, 7.5)
+        canvas.drawString(
+            left + 1.5 * mm,
+            header_y - 5 * mm - len(shown) * row_height,
+            f"（详见销货清单，共 {len(lines)} 行）",
+        )
+    # 合计
+    canvas.setStrokeColor(BROWN)
+    canvas.line(left, summary_top, right, summary_top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8.5)
+    canvas.drawCentredString((edges[0] + edges[1]) / 2, summary_top - 4.2 * mm, "合　　计")
+    canvas.setFillColor(INK)
+    canvas.drawRightString(
+        edges[6] - 1.5 * mm, summary_top - 4.2 * mm, f"¥{_money(invoice.amount_net)}"
+    )
+    canvas.drawRightString(
+        edges[8] - 1.5 * mm, summary_top - 4.2 * mm, f"¥{_money(invoice.tax_amount)}"
+    )
+    # 价税合计（大写）and（小写）
+    words_top = summary_top - summary_height
+    canvas.line(left, words_top, right, words_top)
+    canvas.setFillColor(BROWN)
+    canvas.drawString(left + 2 * mm, words_top - 4.8 * mm, "价税合计（大写）")
+    canvas.setFillColor(INK)
+    canvas.setFont(font, 9.5)
+    canvas.drawString(left + 32 * mm, words_top - 4.8 * mm, invoice.total_in_words)
+    canvas.setFont(font, 8.5)
+    canvas.setFillColor(BROWN)
+    canvas.drawString(edges[5], words_top - 4.8 * mm, "（小写）")
+    canvas.setFillColor(INK)
+    canvas.setFont(font, 9.5)
+    canvas.drawString(edges[5] + 14 * mm, words_top - 4.8 * mm, f"¥{_money(invoice.total_amount)}")
+    # 备注
+    remarks_top = words_top - words_height
+    canvas.line(left, remarks_top, right, remarks_top)
+    canvas.line(left + 6 * mm, frame_bottom, left + 6 * mm, remarks_top)
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8)
+    for i, char in enumerate("备注"):
+        canvas.drawCentredString(left + 3 * mm, remarks_top - 5 * mm - i * 4.5 * mm, char)
+    canvas.setFillColor(INK)
+    remarks = [f"订单 {invoice.order.number}"]
+    if invoice.is_red_letter and invoice.original is not None:
+        remarks.append(f"被红冲蓝字数电发票号码：{invoice.original.number}")
+        form = getattr(invoice, "red_letter_confirmation", None)
+        if form is not None:
+            remarks.append(f"红字发票信息确认单编号：{form.number}")
+    for i, remark in enumerate(remarks[:3]):
+        _fit(
+            canvas,
+            remark,
+            left + 8 * mm,
+            remarks_top - 4.5 * mm - i * 4 * mm,
+            right - left - 10 * mm,
+            7.5,
+        )
+    # 开票人 under the frame.
+    issued_by: Any = invoice.issued_by
+    canvas.setFillColor(BROWN)
+    canvas.setFont(font, 8.5)
+    canvas.drawString(left, frame_bottom - 6 * mm, "开票人：")
+    canvas.setFillColor(INK)
+    canvas.drawString(
+        left + 13 * mm, frame_bottom - 6 * mm, person_name(issued_by) if issued_by else ""
     )
 
 

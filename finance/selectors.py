@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import (
     Case,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 from ecomops.calendar import day_start
 from ecomops.money import ZERO, format_money
 from ecomops.sla.selectors import annotate_sla
-from orders.models import Order, OrderState, PaymentTerms
+from orders.models import Order, OrderLine, OrderState, PaymentTerms
 
 from .models import (
     INVOICE_CLOCK,
@@ -70,10 +71,17 @@ def invoices_for_parcel(orders: Sequence[Order]) -> QuerySet[Invoice]:
 
 def request_queue() -> QuerySet[InvoiceRequest]:
     """Requests to issue, least time left first (countdown to the day's deadline)."""
-    qs = InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED).select_related(
-        "order", "order__channel"
+    qs = (
+        InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED)
+        .select_related("order", "order__channel")
+        .annotate(held=_held())
     )
     return annotate_sla(qs, INVOICE_CLOCK).order_by("due_at", "pk")
+
+
+def _held() -> Exists:
+    """Whether a request waits for a SKU's tax classification code (商品和服务税收分类编码)."""
+    return Exists(OrderLine.objects.filter(order_id=OuterRef("order_id"), sku__tax_code=""))
 
 
 def request_queue_late_count() -> int:
@@ -92,8 +100,14 @@ def requests_to_deliver() -> QuerySet[InvoiceRequest]:
 
 
 def invoice_requests(*, state: str = "", query: str = "") -> QuerySet[InvoiceRequest]:
-    qs = InvoiceRequest.objects.select_related("order", "order__channel").order_by(
-        "-requested_at", "-pk"
+    """Requests, each annotated ``held`` when an open one waits for a SKU's tax
+    classification code (商品和服务税收分类编码)."""
+    qs = (
+        InvoiceRequest.objects.select_related("order", "order__channel", "platform_batch")
+        .annotate(
+            held=Exists(OrderLine.objects.filter(order_id=OuterRef("order_id"), sku__tax_code=""))
+        )
+        .order_by("-requested_at", "-pk")
     )
     if state:
         qs = qs.filter(state=state)

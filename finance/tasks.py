@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -53,7 +55,13 @@ def send_invoice_email(invoice_id: int) -> str:
             },
             to=[invoice.email],
         )
-        message.attach(f"{invoice.number}.pdf", pdf.invoice_pdf(invoice), "application/pdf")
+        if invoice.issued_file:
+            # The file the tax platform issued is the invoice itself (数电票).
+            with invoice.issued_file.open("rb") as issued:
+                name = invoice.issued_file.name.rsplit("/", 1)[-1]
+                message.attach(name, issued.read(), mimetypes.guess_type(name)[0])
+        else:
+            message.attach(f"{invoice.number}.pdf", pdf.invoice_pdf(invoice), "application/pdf")
     message.send()
     services.invoice_mark_emailed(invoice_id=invoice.pk)
     return invoice.email

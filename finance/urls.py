@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import digital_views, views
 
 app_name = "finance"
 
@@ -30,4 +30,27 @@ urlpatterns = [
     path("settlements/<int:pk>/", views.settlement_detail, name="settlement_detail"),
     path("settlements/<int:pk>/confirm/", views.settlement_confirm, name="settlement_confirm"),
     path("settlements/<int:pk>/<str:kind>/", views.settlement_file, name="settlement_file"),
+    # Fully digital e-invoices (数电票)
+    path("platform/", digital_views.platform_desk, name="platform_desk"),
+    path("platform/export/", digital_views.platform_export, name="platform_export"),
+    path(
+        "platform/batches/<int:pk>/template/",
+        digital_views.platform_batch_template,
+        name="platform_batch_template",
+    ),
+    path("requests/<int:pk>/digital/", digital_views.digital_entry, name="digital_entry"),
+    path("red-confirmations/", digital_views.red_confirmation_list, name="red_confirmation_list"),
+    path(
+        "red-confirmations/<int:pk>/",
+        digital_views.red_confirmation_detail,
+        name="red_confirmation_detail",
+    ),
+    path(
+        "invoices/<int:invoice_pk>/red-confirmation/",
+        digital_views.red_confirmation_new,
+        name="red_confirmation_new",
+    ),
+    path(
+        "invoices/<int:pk>/buyer-used/", digital_views.invoice_buyer_used, name="invoice_buyer_used"
+    ),
 ]

@@ -84,7 +84,16 @@ def _sku_service(name: str) -> Any:
 
 @admin.register(Sku)
 class SkuAdmin(ServiceTransitionAdmin, admin.ModelAdmin[Sku]):
-    list_display = ["code", "barcode", "name", "specification", "product", "state", "tax_rate"]
+    list_display = [
+        "code",
+        "barcode",
+        "name",
+        "specification",
+        "product",
+        "state",
+        "tax_rate",
+        "tax_code",
+    ]
     list_filter = ["state", "product__brand"]
     list_select_related = ["product", "product__brand"]
     search_fields = ["code", "barcode", "name", "product__name"]

@@ -51,6 +51,9 @@ TAX_CATEGORIES = {
     "充电器": "计算机配套产品",
     "数据线": "计算机配套产品",
 }
+# 商品和服务税收分类编码 of the demo's tax categories, as printed on real invoices; categories
+# without one here stay without a code, and their invoices wait for finance to set it.
+TAX_CODES = {"日用杂品": "1060512990000000000"}
 # (brand index, top category, category, product, specification, offline price, units/month)
 PRODUCTS = [
     (0, "美妆个护", "面霜", "玻尿酸保湿面霜", "50g", "168.00", 900),
@@ -244,6 +247,7 @@ def _seed_one(
             "height_mm": 80 + index % 60,
             "tax_rate": Decimal("0.13") if category.parent.name != "食品饮料" else Decimal("0.09"),
             "tax_category": TAX_CATEGORIES[category.name],
+            "tax_code": TAX_CODES.get(TAX_CATEGORIES[category.name], ""),
             "origin": "浙江杭州",
             "shelf_life": "24个月" if category.parent.name != "数码配件" else "",
             "material": "",

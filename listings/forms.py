@@ -71,6 +71,14 @@ class BaseInfoForm(forms.Form):
             "invoices print it before the name (*日用杂品*枕头)."
         ),
     )
+    tax_code = forms.CharField(
+        label=_("tax classification code"),
+        max_length=19,
+        required=False,
+        help_text=_(
+            "商品和服务税收分类编码, 19 digits. Invoices for the SKU wait until it is set."
+        ),
+    )
     origin = forms.CharField(label=_("place of origin"), max_length=100, required=False)
     shelf_life = forms.CharField(label=_("shelf life"), max_length=50, required=False)
     material = forms.CharField(label=_("ingredients / material"), max_length=500, required=False)

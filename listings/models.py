@@ -20,7 +20,11 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from ecomops.money import MoneyField
-from ecomops.validators import validate_ean13, validate_positive_money
+from ecomops.validators import (
+    validate_ean13,
+    validate_positive_money,
+    validate_tax_classification_code,
+)
 
 DEFAULT_TAX_RATE = Decimal("0.13")
 
@@ -137,6 +141,16 @@ class Sku(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         ),
     )
     state = FSMField(_("state"), default=SkuState.NEW, choices=SkuState.choices, protected=True)
+    tax_code = models.CharField(
+        _("tax classification code"),
+        max_length=19,
+        blank=True,
+        validators=[validate_tax_classification_code],
+        help_text=_(
+            "商品和服务税收分类编码: the goods' 19-digit code in the tax bureau's "
+            "classification table. Invoices for the SKU wait until it is set."
+        ),
+    )
     listed_at = models.DateTimeField(_("listed"), null=True, blank=True)
     delisted_at = models.DateTimeField(_("delisted"), null=True, blank=True)
     delist_reason = models.CharField(_("delisting reason"), max_length=300, blank=True)

@@ -321,6 +321,12 @@ FINANCE_INVOICE_SERIES = {
     "ordinary": env.str("FINANCE_INVOICE_SERIES_ORDINARY", default="044002600111"),
     "special": env.str("FINANCE_INVOICE_SERIES_SPECIAL", default="4400264130"),
 }
+# Fully digital e-invoices (数电票): who issues them (finance.services.issuers): "batch" (the
+# tax platform's 批量开具 template and result file), "manual" (number typed in), or "sandbox"
+# (a stand-in for the platform in the demo, simulate_day and tests; never in production).
+FINANCE_INVOICE_ISSUER = env.str("FINANCE_INVOICE_ISSUER", default="batch")
+# The province's 2-digit code inside 数电票 numbers (33: Zhejiang), used by the sandbox only.
+FINANCE_DIGITAL_REGION = env.str("FINANCE_DIGITAL_REGION", default="33")
 # On-account orders are due this many days after acceptance; later is overdue.
 FINANCE_PAYMENT_TERMS_DAYS = env.int("FINANCE_PAYMENT_TERMS_DAYS", default=30)
 # The seller as printed on invoices (销售方).

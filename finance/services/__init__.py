@@ -135,3 +135,50 @@ __all__ = [
     "settlement_draw_up",
     "validate_tax_details",
 ]
+
+# Fully digital e-invoices (数电票): issuers, the platform's batch files, confirmation forms.
+from .digital_invoices import (
+    BatchExport,
+    DigitalInvoiceError,
+    ImportOutcome,
+    digital_batch_export,
+    digital_batch_import_result,
+    digital_batch_release,
+    digital_invoice_enter,
+)
+from .issuers import (
+    InvoiceIssuer,
+    IssuedOnPlatform,
+    company_issuer,
+    register_issuer,
+)
+from .red_confirmations import (
+    RedLetterConfirmationError,
+    invoice_mark_buyer_used,
+    red_letter_confirmation_buyer_confirmed,
+    red_letter_confirmation_cancel,
+    red_letter_confirmation_draft,
+    red_letter_confirmation_issue,
+    red_letter_confirmation_submit,
+)
+
+__all__ += [
+    "BatchExport",
+    "DigitalInvoiceError",
+    "ImportOutcome",
+    "InvoiceIssuer",
+    "IssuedOnPlatform",
+    "RedLetterConfirmationError",
+    "company_issuer",
+    "digital_batch_export",
+    "digital_batch_import_result",
+    "digital_batch_release",
+    "digital_invoice_enter",
+    "invoice_mark_buyer_used",
+    "red_letter_confirmation_buyer_confirmed",
+    "red_letter_confirmation_cancel",
+    "red_letter_confirmation_draft",
+    "red_letter_confirmation_issue",
+    "red_letter_confirmation_submit",
+    "register_issuer",
+]

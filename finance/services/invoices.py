@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -50,6 +51,7 @@ from ..models import (
     RedLetterReason,
 )
 from .common import require
+from .issuers import IssuedOnPlatform, company_issuer
 
 FEN = Decimal("0.01")
 UNIT_PRICE = Decimal("0.000001")
@@ -374,7 +376,12 @@ ISSUE_CHUNK = 1000
 
 
 def invoice_issue(
-    *, request_id: int, by: Any, delivery_method: str | None = None, at: datetime | None = None
+    *,
+    request_id: int,
+    by: Any,
+    delivery_method: str | None = None,
+    at: datetime | None = None,
+    issued: IssuedOnPlatform | None = None,
 ) -> Invoice:
     """Issue the request's invoice: numbered, a line per order line with its SKU's tax rate
     at the line's net amount (less its share of the discount), and a freight line (运费)
@@ -384,7 +391,11 @@ def invoice_issue(
     when sent; a paper one goes into the parcel (the pack station shows it) or by post.
     """
     (outcome,) = invoices_issue_many(
-        request_ids=[request_id], by=by, delivery_method=delivery_method, at=at
+        request_ids=[request_id],
+        by=by,
+        delivery_method=delivery_method,
+        at=at,
+        issued={request_id: issued} if issued is not None else None,
     )
     if outcome.error is not None:
         raise outcome.error
@@ -397,6 +408,7 @@ def invoices_issue_many(
     by: Any,
     delivery_method: str | None = None,
     at: datetime | None = None,
+    issued: Mapping[int, IssuedOnPlatform] | None = None,
 ) -> list[IssueOutcome]:
     """Issue the invoices of many requests (finance's queue, worked at once): each exactly
     as ``invoice_issue`` issues it, an outcome per id in the order given. A refused request
@@ -406,13 +418,21 @@ def invoices_issue_many(
     Set-based: per ``ISSUE_CHUNK`` requests they are locked in one statement (pk order), the
     order lines read at once, the numbers taken in one step per kind, invoices, lines, state
     changes, their log and the SLA clocks written in bulk, whatever the number.
+
+    An electronic invoice is a 数电票: its 20-digit number comes from the tax platform, given
+    in ``issued`` (the platform's result file, manual entry) or answered at once by the
+    company's issuer when it is immediate (an API, the sandbox); without one the request is
+    refused and stays open for the batch export. A paper invoice keeps the paper series
+    (code + 8 digits). A request whose goods lack a tax classification code is held.
     """
     outcomes: dict[int, IssueOutcome] = {}
     unique = list(dict.fromkeys(request_ids))
     for start in range(0, len(unique), ISSUE_CHUNK):
         with transaction.atomic():
             outcomes.update(
-                _issue_chunk(unique[start : start + ISSUE_CHUNK], by, delivery_method, at)
+                _issue_chunk(
+                    unique[start : start + ISSUE_CHUNK], by, delivery_method, at, issued or {}
+                )
             )
     answered: set[int] = set()
     result = []
@@ -429,7 +449,11 @@ def invoices_issue_many(
 
 
 def _issue_chunk(
-    request_ids: list[int], by: Any, delivery_method: str | None, at: datetime | None
+    request_ids: list[int],
+    by: Any,
+    delivery_method: str | None,
+    at: datetime | None,
+    issued: Mapping[int, IssuedOnPlatform],
 ) -> dict[int, IssueOutcome]:
     requests = {
         r.pk: r
@@ -470,6 +494,17 @@ def _issue_chunk(
             continue
         request.delivery_method = delivery_method or request.delivery_method
         issuing.append(request)
+    platform = _platform_numbers(issuing, issued, now)
+    for request in list(issuing):
+        if request.delivery_method == DeliveryMethod.EMAIL and request.pk not in platform:
+            errors[request.pk] = InvoiceError(
+                _(
+                    "Request %(number)s is issued on the tax platform: export it in a batch "
+                    "or enter the number the platform gave it."
+                )
+                % {"number": request.number}
+            )
+            issuing.remove(request)
     outcomes = {request_id: IssueOutcome(request_id, error=e) for request_id, e in errors.items()}
     if not issuing:
         return outcomes
@@ -482,16 +517,35 @@ def _issue_chunk(
     for request in issuing:  # as the rows now are
         state.set_state(request, InvoiceRequestState.ISSUED)
         request.issued_at = now
-    numbers = _invoice_numbers([r.kind for r in issuing])
+    paper = [r for r in issuing if r.pk not in platform]
+    paper_numbers = dict(
+        zip([r.pk for r in paper], _invoice_numbers([r.kind for r in paper]), strict=True)
+    )
     invoices: list[Invoice] = []
     invoice_lines: list[InvoiceLine] = []
-    for request, number in zip(issuing, numbers, strict=True):
+    issuer_code = company_issuer().code
+    for request in issuing:
+        on_platform = platform.get(request.pk)
+        number = on_platform.number if on_platform else paper_numbers[request.pk]
         invoice, rows = _invoice_of(request, lines[request.order_id], number, now, by)
+        if on_platform is not None:
+            invoice.digital = True
+            invoice.issuer = on_platform.issuer or issuer_code
+            invoice.issued_at = on_platform.issued_at
         invoices.append(invoice)
         invoice_lines.extend(rows)
         outcomes[request.pk] = IssueOutcome(request.pk, invoice=invoice)
     Invoice.objects.bulk_create(invoices, batch_size=ISSUE_CHUNK)
     InvoiceLine.objects.bulk_create(invoice_lines, batch_size=2000)
+    for invoice in invoices:
+        on_platform = platform.get(cast(InvoiceRequest, invoice.request).pk)
+        if on_platform is not None and on_platform.file_content:
+            invoice.issued_file.save(
+                on_platform.file_name or f"{invoice.number}.pdf",
+                ContentFile(on_platform.file_content),
+                save=False,
+            )
+            invoice.save(update_fields=["issued_file"])
     sla_clocks_stop_many(
         code=INVOICE_CLOCK,
         model=InvoiceRequest,
@@ -502,6 +556,27 @@ def _issue_chunk(
         if invoice.delivery_method == DeliveryMethod.EMAIL:
             enqueue("finance.tasks.send_invoice_email", invoice_id=invoice.pk)
     return outcomes
+
+
+def _platform_numbers(
+    issuing: list[InvoiceRequest], issued: Mapping[int, IssuedOnPlatform], now: datetime
+) -> dict[int, IssuedOnPlatform]:
+    """The platform's answer for each electronic request: given, or asked of an immediate
+    issuer; numbers already on another invoice are refused by the unique number."""
+    # What the platform issued is a 数电票 whatever the delivery; an electronic request
+    # without the platform's answer asks the issuer.
+    found = {r.pk: issued[r.pk] for r in issuing if r.pk in issued}
+    electronic = [r for r in issuing if r.delivery_method == DeliveryMethod.EMAIL]
+    issuer = company_issuer()
+    missing = [r for r in electronic if r.pk not in found]
+    if missing and issuer.immediate:
+        found.update(issuer.issue(missing, at=now))
+    return found
+
+
+def missing_tax_codes(lines: Sequence[_Line]) -> list[str]:
+    """Codes of the SKUs on these lines that have no tax classification code yet."""
+    return sorted({line.sku.code for line in lines if not line.sku.tax_code})
 
 
 _REQUEST_FIELDS = [field.name for field in InvoiceRequest._meta.concrete_fields]
@@ -563,6 +638,15 @@ def _refusal(
         return _cannot_issue(request)
     if not lines.get(request.order_id):
         return InvoiceError(_("Order %(number)s has no lines.") % {"number": request.order.number})
+    missing = missing_tax_codes(lines[request.order_id])
+    if missing:
+        return InvoiceError(
+            _(
+                "Held: SKU %(skus)s has no tax classification code (商品和服务税收分类编码). "
+                "The request is issued once the code is set."
+            )
+            % {"skus": ", ".join(missing)}
+        )
     return None
 
 
@@ -782,8 +866,12 @@ def invoice_red_letter(
     note: str = "",
     quantities: Mapping[int, int] | None = None,
     by: Any,
+    platform: IssuedOnPlatform | None = None,
 ) -> Invoice:
     """Issue a red-letter invoice against an original, in full or for some units of its lines.
+
+    A 数电票 is reversed only through its confirmed red-letter confirmation form
+    (``red_letter_confirmation_issue``), which hands the platform's number as ``platform``.
 
     ``quantities`` maps an original line's position to the units to reverse (all of them
     when not given). A paper original must have been recovered first; an electronic one
@@ -799,6 +887,14 @@ def invoice_red_letter(
         original = Invoice.objects.select_for_update().get(pk=invoice_id)
         if original.is_red_letter:
             raise InvoiceError(_("A red-letter invoice cannot itself be reversed."))
+        if original.digital and platform is None:
+            raise ConflictError(
+                _(
+                    "Invoice %(number)s is a fully digital e-invoice: reverse it through a "
+                    "red-letter confirmation form (红字发票信息确认单)."
+                )
+                % {"number": original.number}
+            )
         if original.needs_paper_recovery:
             raise ConflictError(
                 _(
@@ -844,7 +940,9 @@ def invoice_red_letter(
             rows.append((line, quantity, total, net, tax))
         now = timezone.now()
         red = Invoice.objects.create(
-            number=next_invoice_number(original.kind),
+            number=platform.number if platform else next_invoice_number(original.kind),
+            digital=original.digital,
+            issuer=(platform.issuer if platform else "") or original.issuer,
             kind=original.kind,
             order=original.order,
             original=original,
@@ -858,11 +956,17 @@ def invoice_red_letter(
             amount_net=sum((r[3] for r in rows), ZERO),
             tax_amount=sum((r[4] for r in rows), ZERO),
             total_amount=sum((r[2] for r in rows), ZERO),
-            issued_at=now,
+            issued_at=platform.issued_at if platform else now,
             issued_by=acting_user(by),
             delivery_method=original.delivery_method,
             email=original.email,
         )
+        if platform is not None and platform.file_content:
+            red.issued_file.save(
+                platform.file_name or f"{red.number}.pdf",
+                ContentFile(platform.file_content),
+                save=True,
+            )
         InvoiceLine.objects.bulk_create(
             InvoiceLine(
                 invoice=red,

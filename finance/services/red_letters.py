@@ -24,8 +24,16 @@ from ecomops.money import ZERO, format_money, to_money
 from ecomops.notifications.services import notify_role
 from ecomops.numbering.services import next_number
 
-from ..models import Invoice, RedLetterReason, RedLetterRequest, RedLetterRequestState
+from ..models import (
+    Invoice,
+    RedLetterConfirmation,
+    RedLetterConfirmationState,
+    RedLetterReason,
+    RedLetterRequest,
+    RedLetterRequestState,
+)
 from .invoices import _reversed_units, invoice_red_letter
+from .red_confirmations import red_letter_confirmation_draft, red_letter_confirmation_submit
 
 
 class RedLetterRequestError(ApplicationError):
@@ -123,6 +131,26 @@ def red_letter_request_issue(*, request_id: int, by: Any) -> RedLetterRequest:
     with transaction.atomic():
         request = RedLetterRequest.objects.select_for_update().get(pk=request_id)
         if request.state == RedLetterRequestState.ISSUED:
+            return request
+        if request.invoice.digital:
+            # A 数电票 is reversed through its confirmation form, drafted from the request
+            # and submitted; the request is issued with the form's red-letter invoice.
+            form = (
+                RedLetterConfirmation.objects.filter(request=request)
+                .exclude(state=RedLetterConfirmationState.CANCELLED)
+                .first()
+            )
+            if form is None:
+                form = red_letter_confirmation_draft(
+                    invoice_id=request.invoice_id,
+                    reason=request.reason,
+                    quantities={int(p): int(q) for p, q in request.quantities.items()},
+                    note=request.note or request.source_reference,
+                    request_id=request.pk,
+                    by=by,
+                )
+            red_letter_confirmation_submit(confirmation_id=form.pk, by=by)
+            request.refresh_from_db()
             return request
         red = invoice_red_letter(
             invoice_id=request.invoice_id,

@@ -22,7 +22,7 @@ from ecomops.money import format_money
 from ecomops.notifications.services import notify_role, notify_users
 from ecomops.numbering.services import next_number
 from ecomops.sla.services import sla_clock_start, sla_clock_stop
-from ecomops.validators import validate_ean13
+from ecomops.validators import validate_ean13, validate_tax_classification_code
 
 from ..models import (
     ApplicationState,
@@ -64,6 +64,7 @@ BASE_INFO_FIELDS = (
     "height_mm",
     "tax_rate",
     "tax_category",
+    "tax_code",
     "origin",
     "shelf_life",
     "material",
@@ -352,6 +353,15 @@ def _clean_base_info(data: dict[str, Any]) -> dict[str, Any]:
             _("Enter the short name only, without stars: 日用杂品, not *日用杂品*.")
         )
     cleaned["tax_category"] = tax_category
+    # The classification code may follow later (finance holds the SKU's invoices until then).
+    tax_code = str(cleaned.get("tax_code") or "").strip()
+    if tax_code:
+        try:
+            validate_tax_classification_code(tax_code)
+        except ValidationError as exc:
+            errors.setdefault("tax_code", []).extend(exc.messages)
+    if "tax_code" in cleaned:
+        cleaned["tax_code"] = tax_code
     if errors:
         raise ListingError(
             _("The base information sheet has errors: please correct the fields marked."),

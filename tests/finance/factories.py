@@ -6,7 +6,7 @@ import json
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.test import Client
 from django.utils import timezone
@@ -124,3 +124,17 @@ def at(value: str) -> datetime:
 
 
 __all__ = ["COMPANY", "make_channel", "make_customer", "make_order"]
+
+
+def red_letter_for(original: Invoice, clerk: Any, *, reason: str = "goods_returned") -> Invoice:
+    """Reverse an invoice in full the way its kind is reversed: a 数电票 through its
+    confirmation form (self-confirmed, issued by the sandbox platform), a paper invoice after
+    its original is recovered."""
+    if original.digital:
+        form = services.red_letter_confirmation_draft(
+            invoice_id=original.pk, reason=reason, by=clerk
+        )
+        form = services.red_letter_confirmation_submit(confirmation_id=form.pk, by=clerk)
+        return cast(Invoice, form.red_invoice)
+    services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
+    return services.invoice_red_letter(invoice_id=original.pk, reason=reason, by=clerk)

@@ -269,11 +269,24 @@ def test_paper_original_must_be_recovered_before_the_red_letter(clerk, sku):
     assert red.total_in_words == "（负数）壹佰元整"
 
 
-def test_electronic_original_needs_no_recovery_and_can_be_reversed_in_parts(clerk, sku):
+def test_electronic_original_is_a_digital_invoice_reversed_only_through_its_form(clerk, sku):
+    # Partial reversals of a 数电票 are in tests/finance/test_digital_invoices.py.
     order = priced_order([(sku, 3, "33.33")])
     original = invoice_for(order, clerk, delivery="email")
+    assert original.digital
     with pytest.raises(services.InvoiceError):
         services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
+    with pytest.raises(ConflictError, match="confirmation form"):
+        services.invoice_red_letter(
+            invoice_id=original.pk, reason=RedLetterReason.GOODS_RETURNED, by=clerk
+        )
+    assert services.invoice_net_total(order.pk) == original.total_amount
+
+
+def test_paper_original_can_be_reversed_in_parts(clerk, sku):
+    order = priced_order([(sku, 3, "33.33")])
+    original = invoice_for(order, clerk, delivery="post")
+    services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
     first = services.invoice_red_letter(
         invoice_id=original.pk, reason=RedLetterReason.GOODS_RETURNED, quantities={1: 1}, by=clerk
     )
@@ -290,7 +303,8 @@ def test_electronic_original_needs_no_recovery_and_can_be_reversed_in_parts(cler
 
 
 def test_red_letter_cannot_reverse_more_units_than_are_left(clerk, sku):
-    original = invoice_for(priced_order([(sku, 2, "10.00")]), clerk, delivery="email")
+    original = invoice_for(priced_order([(sku, 2, "10.00")]), clerk, delivery="post")
+    services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
     with pytest.raises(services.InvoiceError, match="units left"):
         services.invoice_red_letter(
             invoice_id=original.pk, reason="invoice_error", quantities={1: 3}, by=clerk

@@ -83,7 +83,8 @@ def test_no_postage_no_freight_line(clerk: Any, sku: Any) -> None:
 
 def test_red_letter_in_full_reverses_the_freight_too(clerk: Any, sku: Any) -> None:
     order = charged(priced_order([(sku, 1, "100.00")]), discount="5.00", shipping="10.00")
-    original = invoice_for(order, clerk, delivery="email")
+    original = invoice_for(order, clerk, delivery="post")
+    services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
     red = services.invoice_red_letter(invoice_id=original.pk, reason="invoice_error", by=clerk)
 
     assert red.total_amount == -original.total_amount == D("-105.00")

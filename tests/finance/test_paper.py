@@ -69,7 +69,8 @@ def test_goods_carry_their_tax_category_and_the_issuer_is_named(pillow, issuer):
 
 
 def test_a_red_letter_invoice_keeps_the_goods_name(pillow, issuer):
-    original = invoice_for(priced_order([(pillow, 1, "59.00")]), issuer, delivery="email")
+    original = invoice_for(priced_order([(pillow, 1, "59.00")]), issuer, delivery="post")
+    services.invoice_recover_paper(invoice_id=original.pk, by=issuer)
     red = services.invoice_red_letter(invoice_id=original.pk, reason="goods_returned", by=issuer)
     assert red.lines.get().description == "*日用杂品*枕头"
 

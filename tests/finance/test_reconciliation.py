@@ -18,7 +18,7 @@ from ecomops.calendar import local_datetime
 from finance import services, tasks
 from finance.models import Mismatch, MismatchKind, ReconciliationRun, RedLetterReason
 from orders.models import OrderState
-from tests.finance.factories import invoice_for, make_channel, pay, priced_order
+from tests.finance.factories import invoice_for, make_channel, pay, priced_order, red_letter_for
 
 DAY = date(2026, 11, 20)  # a Friday
 NOON = local_datetime(DAY, time(12))
@@ -45,9 +45,7 @@ def clean_day(sku: Any, clerk: Any, manager: Any) -> dict[str, Any]:
         returned = shipped_order(sku, "80.00")
         pay(returned)
         original = invoice_for(returned, clerk, delivery="email")
-        services.invoice_red_letter(
-            invoice_id=original.pk, reason=RedLetterReason.GOODS_RETURNED, by=clerk
-        )
+        red_letter_for(original, clerk, reason=RedLetterReason.GOODS_RETURNED)
         refund = services.refund_request(
             order_id=returned.pk, amount=Decimal("80.00"), reason="退货", by=manager
         )
@@ -98,9 +96,7 @@ def plant_mismatches(sku: Any, clerk: Any, manager: Any) -> dict[str, Any]:
         no_refund = shipped_order(sku)
         pay(no_refund)
         reversed_invoice = invoice_for(no_refund, clerk, delivery="email")
-        red = services.invoice_red_letter(
-            invoice_id=reversed_invoice.pk, reason=RedLetterReason.GOODS_RETURNED, by=clerk
-        )
+        red = red_letter_for(reversed_invoice, clerk, reason=RedLetterReason.GOODS_RETURNED)
         group = make_channel(code="groupbuy", kind="group_buying", payment_terms="on_account")
         missing = services.remittance_expect(
             reference="GB-LATE", channel=group, amount=Decimal("500.00"), due_date=DAY

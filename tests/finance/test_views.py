@@ -133,7 +133,8 @@ def test_invoice_pdf_has_the_vat_layout_and_amounts(client, clerk, sku, sku6):
 def test_red_letter_pdf_names_its_original(clerk, sku):
     from finance import pdf
 
-    original = invoice_for(priced_order([(sku, 1, "10.00")]), clerk, delivery="email")
+    original = invoice_for(priced_order([(sku, 1, "10.00")]), clerk, delivery="post")
+    services.invoice_recover_paper(invoice_id=original.pk, by=clerk)
     red = services.invoice_red_letter(
         invoice_id=original.pk, reason=RedLetterReason.INVOICE_ERROR, note="抬头错误", by=clerk
     )

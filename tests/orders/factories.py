@@ -82,6 +82,7 @@ def listed_sku(code: str = "", price: str = "99.00", state: str = SkuState.LISTE
         barcode=barcode(),
         name="保湿面霜 50g",
         state=state,
+        tax_code="1060512990000000000",
     )
     SkuPrice.objects.create(
         sku=sku,
