@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('finance', '0008_invoice_check_follows_the_cut'),
+        ("finance", "0010_resume_reconciliation_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
