@@ -65,7 +65,16 @@ from .refunds import (
     refund_request,
     refundable_amount,
 )
-from .remittances import RemittanceError, remittance_expect, remittance_receive
+from .remittances import (
+    RemittanceError,
+    allocate_remittance,
+    remittance_book_difference,
+    remittance_difference_accept,
+    remittance_difference_reject,
+    remittance_expect,
+    remittance_fee_tolerance,
+    remittance_receive,
+)
 from .settlement import SettlementError, settlement_confirm, settlement_draw_up
 
 __all__ = [
@@ -125,6 +134,11 @@ __all__ = [
     "refundable_amount",
     "remittance_expect",
     "remittance_receive",
+    "remittance_book_difference",
+    "remittance_difference_accept",
+    "remittance_difference_reject",
+    "remittance_fee_tolerance",
+    "allocate_remittance",
     "require",
     "run_csv",
     "settlement_confirm",
