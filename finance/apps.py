@@ -97,6 +97,25 @@ class FinanceConfig(AppConfig):
             ),
         ):
             register_nav(item)
+        for item in (
+            NavItem(
+                "finance.remittances",
+                _("Group-buying remittances"),
+                "finance:remittance_list",
+                clerks,
+                section,
+                44,
+            ),
+            NavItem(
+                "finance.customer_statements",
+                _("Customer statements"),
+                "finance:customer_list",
+                clerks,
+                section,
+                44,
+            ),
+        ):
+            register_nav(item)
         register_queue(
             Queue(
                 key="finance.requests",

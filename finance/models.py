@@ -746,7 +746,10 @@ class RemittanceOrder(models.Model):
     """An order a remittance pays for: the deal's orders, as distribution named them."""
 
     remittance = models.ForeignKey(
-        Remittance, on_delete=models.CASCADE, related_name="order_links", verbose_name=_("remittance")
+        Remittance,
+        on_delete=models.CASCADE,
+        related_name="order_links",
+        verbose_name=_("remittance"),
     )
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="remittance_links", verbose_name=_("order")

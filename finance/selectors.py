@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from ecomops.calendar import day_start
 from ecomops.money import ZERO, format_money, summed_money
 from ecomops.sla.selectors import annotate_sla
-from orders.models import Order, OrderState, PaymentTerms
+from orders.models import Customer, Order, OrderState, PaymentTerms
 
 from .models import (
     INVOICE_CLOCK,
@@ -325,6 +325,30 @@ def remittances_received_unallocated() -> dict[str, Any]:
     open_parts = Remittance.objects.filter(received_at__isnull=True, amount_received__gt=0)
     totals = open_parts.aggregate(amount=Sum("amount_received"), count=Count("pk"))
     return {"amount": summed_money(totals["amount"]), "count": totals["count"] or 0}
+
+
+def customers_with_orders(*, query: str = "") -> QuerySet[Customer]:
+    """Customers with orders (merged duplicates aside), with what they still owe, for
+    picking one whose statement to draw up."""
+    owed = (
+        with_paid(
+            Order.objects.filter(customer_id=OuterRef("pk")).exclude(state=OrderState.CANCELLED)
+        )
+        .values("customer_id")
+        .annotate(s=Sum("outstanding"))
+        .values("s")
+    )
+    qs = Customer.objects.filter(merged_into__isnull=True, orders__isnull=False).distinct()
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(phone__icontains=query)
+            | Q(credit_code__icontains=query)
+            | Q(orders__number__icontains=query)
+        )
+    return qs.annotate(
+        owed=Coalesce(Subquery(owed, output_field=MONEY), Value(ZERO), output_field=MONEY)
+    ).order_by("name", "pk")
 
 
 # --- Group-buying remittances ----------------------------------------------------------------

@@ -293,7 +293,9 @@ def _deduction(remittance: Remittance, amount: Decimal, kind: str, *, by: Any) -
     (it is never money in the bank: its reference is the remittance's, not the bank's)."""
     prefix = f"{remittance.reference[:56]}-D"
     number = (
-        Payment.objects.filter(reference_scope=DEDUCTION_SCOPE, reference__startswith=prefix).count()
+        Payment.objects.filter(
+            reference_scope=DEDUCTION_SCOPE, reference__startswith=prefix
+        ).count()
         + 1
     )
     labels = dict(RemittanceDifferenceKind.choices)
@@ -310,12 +312,16 @@ def _deduction(remittance: Remittance, amount: Decimal, kind: str, *, by: Any) -
     )
 
 
-def remittance_difference_accept(*, difference_id: int, reason: str, by: Any) -> RemittanceDifference:
+def remittance_difference_accept(
+    *, difference_id: int, reason: str, by: Any
+) -> RemittanceDifference:
     """Finance accepts a difference held beyond the tolerance, with a reason."""
     return _decide(difference_id=difference_id, reason=reason, by=by, accept=True)
 
 
-def remittance_difference_reject(*, difference_id: int, reason: str, by: Any) -> RemittanceDifference:
+def remittance_difference_reject(
+    *, difference_id: int, reason: str, by: Any
+) -> RemittanceDifference:
     """Finance rejects a held difference, with a reason: the site still owes the amount."""
     return _decide(difference_id=difference_id, reason=reason, by=by, accept=False)
 
@@ -331,7 +337,9 @@ def _decide(*, difference_id: int, reason: str, by: Any, accept: bool) -> Remitt
         )
         remittance = _lock(remittance_id)
         difference = RemittanceDifference.objects.select_for_update().get(pk=difference_id)
-        target = RemittanceDifferenceState.ACCEPTED if accept else RemittanceDifferenceState.REJECTED
+        target = (
+            RemittanceDifferenceState.ACCEPTED if accept else RemittanceDifferenceState.REJECTED
+        )
         if difference.state == target:
             return difference
         now = timezone.now()
@@ -402,9 +410,7 @@ def allocate_remittance(
     """Share each payment over the remittance's orders in proportion to what each still has
     to get, so every order bears its part of what the site kept back; the last payments
     take exactly what is left. Money beyond what the orders owe stays unallocated."""
-    order_ids = list(
-        remittance.order_links.order_by("order_id").values_list("order_id", flat=True)
-    )
+    order_ids = list(remittance.order_links.order_by("order_id").values_list("order_id", flat=True))
     # Lock the orders (by pk, like every other payment match) so bank matching cannot pay
     # them at the same moment.
     orders = list(
