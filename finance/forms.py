@@ -177,6 +177,7 @@ class RemittanceReceiveForm(forms.Form):
         label=_("kind"),
         choices=RemittanceDifferenceKind.choices,
         initial=RemittanceDifferenceKind.COMMISSION,
+        required=False,
     )
     fee_reason = forms.CharField(
         label=_("reason"),
@@ -189,6 +190,7 @@ class RemittanceReceiveForm(forms.Form):
         data = super().clean() or {}
         if data.get("fee_amount") and not (data.get("fee_reason") or "").strip():
             self.add_error("fee_reason", _("Give the reason the site kept money back."))
+        data["fee_kind"] = data.get("fee_kind") or RemittanceDifferenceKind.COMMISSION
         return data
 
 

@@ -425,7 +425,8 @@ def remittance_allocation(remittance: Remittance) -> list[dict[str, Any]]:
                 "received": row["received"],
                 "kept": row["kept"],
                 "allocated": row["received"] + row["kept"],
-                "outstanding": order.outstanding,  # type: ignore[attr-defined]
+                # In Python: SQLite subtracts decimals as floats.
+                "outstanding": order.total_amount - summed_money(order.paid),  # type: ignore[attr-defined]
             }
         )
     return result

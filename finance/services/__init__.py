@@ -68,6 +68,7 @@ from .refunds import (
 from .remittances import (
     RemittanceError,
     allocate_remittance,
+    credit_terms_set,
     remittance_book_difference,
     remittance_difference_accept,
     remittance_difference_reject,
@@ -97,6 +98,7 @@ __all__ = [
     "allocate_remittance",
     "bank_payment_record",
     "channel_figures",
+    "credit_terms_set",
     "day_bounds",
     "invoice_due_at",
     "invoice_issue",

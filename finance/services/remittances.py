@@ -33,7 +33,7 @@ from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.fsm import transition
 from ecomops.money import ZERO, allocate_proportionally, format_money, summed_money, to_money
-from orders.models import Channel, Order, OrderState
+from orders.models import Channel, Customer, Order, OrderState
 
 from ..models import (
     CreditTerms,
@@ -451,3 +451,28 @@ def allocate_remittance(
         payment.allocated_amount += placed
         payment.save(update_fields=["allocated_amount"])
     return PaymentAllocation.objects.bulk_create(rows, batch_size=500)
+
+
+def credit_terms_set(
+    *,
+    days: int,
+    channel: Channel | None = None,
+    customer: Customer | None = None,
+    fee_tolerance_percent: Decimal = ZERO,
+    fee_tolerance_amount: Decimal | None = None,
+    note: str = "",
+) -> CreditTerms:
+    """Set the payment terms (账期) of a channel or of one customer (exactly one)."""
+    if (channel is None) == (customer is None):
+        raise RemittanceError(_("Payment terms are for a channel or for a customer."))
+    terms, _created = CreditTerms.objects.update_or_create(
+        channel=channel,
+        customer=customer,
+        defaults={
+            "days": days,
+            "fee_tolerance_percent": fee_tolerance_percent,
+            "fee_tolerance_amount": fee_tolerance_amount,
+            "note": note,
+        },
+    )
+    return terms
