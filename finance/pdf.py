@@ -529,7 +529,7 @@ def settlement_xlsx(settlement: Settlement, lines: Sequence[SettlementLine]) -> 
 
 # --- Customer statement (对账单) --------------------------------------------------------------
 
-STATEMENT_HEADER = ["日期", "类型", "单号", "摘要", "应收金额", "已收金额", "余额"]
+STATEMENT_HEADER = ["日期", "类型", "单号", "发票号码", "摘要", "应收金额", "已收金额", "余额"]
 
 
 def _statement_facts(statement: CustomerStatement) -> list[tuple[str, str]]:
@@ -554,7 +554,16 @@ def _statement_facts(statement: CustomerStatement) -> list[tuple[str, str]]:
 
 def _statement_rows(statement: CustomerStatement) -> list[list[Any]]:
     rows: list[list[Any]] = [
-        [f"{statement.period_start:%Y-%m-%d}", "期初余额", "", "", None, None, statement.opening]
+        [
+            f"{statement.period_start:%Y-%m-%d}",
+            "期初余额",
+            "",
+            "",
+            "",
+            None,
+            None,
+            statement.opening,
+        ]
     ]
     for line in statement.lines:
         rows.append(
@@ -562,6 +571,7 @@ def _statement_rows(statement: CustomerStatement) -> list[list[Any]]:
                 f"{line.day:%Y-%m-%d}",
                 line.kind_label,
                 line.reference,
+                line.invoices,
                 line.description,
                 line.owed or None,
                 line.received or None,
@@ -585,18 +595,19 @@ def customer_statement_pdf(statement: CustomerStatement, *, prepared_by: Any = N
         Spacer(1, 4 * mm),
     ]
     rows = [
-        [r[0], r[1], r[2], r[3], _money(r[4]), _money(r[5]), _money(r[6])]
+        [r[0], r[1], r[2], r[3], r[4], _money(r[5]), _money(r[6]), _money(r[7])]
         for r in _statement_rows(statement)
     ]
     story.append(
         pdf.data_table(
             STATEMENT_HEADER,
             rows,
-            [20 * mm, 16 * mm, 30 * mm, 50 * mm, 20 * mm, 20 * mm, 22 * mm],
-            number_columns=range(4, 7),
+            [18 * mm, 12 * mm, 27 * mm, 33 * mm, 32 * mm, 18 * mm, 18 * mm, 20 * mm],
+            number_columns=range(5, 8),
             font_size=7.5,
             total_row=[
                 "合计",
+                "",
                 "",
                 "",
                 f"订单 {_money(statement.orders_total)}　收款 {_money(statement.payments_total)}"
@@ -655,12 +666,13 @@ def customer_statement_xlsx(statement: CustomerStatement, *, prepared_by: Any = 
             "",
             "",
             "",
+            "",
             float(statement.orders_total - statement.refunds_total),
             float(statement.payments_total - statement.refunds_total),
             float(statement.closing),
         ]
     )
-    for row in sheet.iter_rows(min_row=header_row + 1, min_col=5, max_col=7):
+    for row in sheet.iter_rows(min_row=header_row + 1, min_col=6, max_col=8):
         for cell in row:
             cell.number_format = "#,##0.00"
     sheet.append([])
@@ -674,7 +686,7 @@ def customer_statement_xlsx(statement: CustomerStatement, *, prepared_by: Any = 
             cell.number_format = "#,##0.00"
     sheet.append([_closing_words(statement)])
     sheet.append([f"制表：{person_name(prepared_by) or '系统'}"])
-    for column, width in zip("ABCDEFG", (12, 10, 24, 40, 14, 14, 14), strict=True):
+    for column, width in zip("ABCDEFGH", (12, 10, 24, 24, 30, 14, 14, 14), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)

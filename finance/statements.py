@@ -40,6 +40,7 @@ class StatementLine:
     kind: str
     reference: str
     description: str
+    invoices: str = ""
     owed: Decimal = ZERO
     received: Decimal = ZERO
     balance: Decimal = ZERO
@@ -125,9 +126,6 @@ def customer_statement(
     ):
         invoices[order_id].append(number)
     for order in orders:
-        described = order.channel.name
-        if invoices[order.pk]:
-            described += " 发票 " + "、".join(invoices[order.pk])
         lines.append(
             (
                 order.accepted_at,
@@ -136,7 +134,8 @@ def customer_statement(
                     day=timezone.localtime(order.accepted_at).date(),
                     kind=ORDER,
                     reference=order.number,
-                    description=described,
+                    description=order.channel.name,
+                    invoices=" ".join(invoices[order.pk]),
                     owed=order.total_amount,
                 ),
             )

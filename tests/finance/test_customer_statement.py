@@ -112,7 +112,7 @@ def test_balances_carry_from_period_to_period(account):
     assert november.closing == Decimal("300.00") + Decimal("380.00") - Decimal("700.00")
     kinds = [line.kind for line in november.lines]
     assert kinds == ["order", "order", "payment", "refund"]
-    assert account["invoice"].number in november.lines[0].description
+    assert november.lines[0].invoices == account["invoice"].number
     assert november.lines[-1].balance == november.closing
 
 
@@ -163,9 +163,11 @@ def test_pdf_and_excel_downloads_read_back(client, clerk, account):
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "客户对账单"
-    header = rows.index(["日期", "类型", "单号", "摘要", "应收金额", "已收金额", "余额"])
+    header = rows.index(
+        ["日期", "类型", "单号", "发票号码", "摘要", "应收金额", "已收金额", "余额"]
+    )
     assert rows[header + 1][1] == "期初余额"
-    assert rows[header + 1][6] == 300.0
+    assert rows[header + 1][7] == 300.0
     numbers = [row[2] for row in rows[header + 2 :] if row[1] in ("销售订单", "收款", "退款")]
     assert numbers == [
         account["first"].number,
@@ -175,7 +177,8 @@ def test_pdf_and_excel_downloads_read_back(client, clerk, account):
     ]
     closing = next(row for row in rows if row[0] == "期末余额")
     assert closing[1] == -20.0
-    assert sheet.cell(row=header + 2, column=5).number_format == "#,##0.00"
+    assert sheet.cell(row=header + 2, column=6).number_format == "#,##0.00"
+    assert rows[header + 2][3] == account["invoice"].number
 
 
 @pytest.mark.clock(NOW)
