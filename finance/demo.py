@@ -287,20 +287,17 @@ def _remittance(clerk: object, log: Callable[[str], None]) -> None:
         .order_by("accepted_at", "pk")
         .values_list("pk", "accepted_at", "total_amount")
     )
-    groups: list[tuple[str, str, int, int, int]] = [
-        # reference, description, accepted from / to (days ago), due (days from today)
-        ("GB-DEMO-001", "双十一团购回款", 10_000, 40, -20),
-        ("GB-DEMO-002", "十一月团购回款", 40, 15, -3),
-        ("GB-DEMO-003", "十二月团购回款", 15, -1, 10),
+    # The oldest half of the site's orders, the next quarter, the rest (by acceptance).
+    half, three_quarters = len(orders) // 2, len(orders) * 3 // 4
+    groups = [
+        # reference, description, orders, due (days from today)
+        ("GB-DEMO-001", "双十一团购回款", orders[:half], -2),
+        ("GB-DEMO-002", "十一月团购回款", orders[half:three_quarters], -1),
+        ("GB-DEMO-003", "十二月团购回款", orders[three_quarters:], 10),
     ]
     made = []
-    for reference, description, oldest, newest, due in groups:
-        mine = [
-            (pk, total)
-            for pk, accepted, total in orders
-            if now - timedelta(days=oldest) <= accepted < now - timedelta(days=newest)
-        ]
-        amount = sum((total for _pk, total in mine), Decimal("0.00"))
+    for reference, description, mine, due in groups:
+        amount = sum((total for _pk, _accepted, total in mine), Decimal("0.00"))
         made.append(
             services.remittance_expect(
                 reference=reference,
@@ -308,7 +305,7 @@ def _remittance(clerk: object, log: Callable[[str], None]) -> None:
                 amount=amount if amount > 0 else Decimal("5600.00"),
                 due_date=today + timedelta(days=due),
                 description=description,
-                order_ids=[pk for pk, _total in mine],
+                order_ids=[pk for pk, _accepted, _total in mine],
             )
         )
     Remittance.objects.filter(pk__in=[r.pk for r in made]).update(
@@ -322,14 +319,14 @@ def _remittance(clerk: object, log: Callable[[str], None]) -> None:
         remittance_id=settled.pk,
         bank_reference="DEMO-GB001-1",
         amount=first,
-        paid_at=now - timedelta(days=19),
+        paid_at=now - timedelta(days=4),
         by=clerk,
     )
     services.remittance_receive(
         remittance_id=settled.pk,
         bank_reference="DEMO-GB001-2",
         amount=settled.amount_expected - first - commission,
-        paid_at=now - timedelta(days=17),
+        paid_at=now - timedelta(days=3),
         by=clerk,
         fee_amount=commission,
         fee_kind="commission",
@@ -341,7 +338,7 @@ def _remittance(clerk: object, log: Callable[[str], None]) -> None:
         remittance_id=part.pk,
         bank_reference="DEMO-GB002-1",
         amount=((part.amount_expected - kept) * Decimal("0.6")).quantize(Decimal("0.01")),
-        paid_at=now - timedelta(days=2),
+        paid_at=now - timedelta(days=1),
         by=clerk,
         fee_amount=kept,
         fee_kind="commission",
