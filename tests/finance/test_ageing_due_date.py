@@ -58,7 +58,7 @@ def test_bucket_edges_count_days_past_the_due_date(sku, days_overdue, bucket):
     assert sum(count for count, _amount in buckets.values()) == 1
     overdue = list(selectors.receivables(status="overdue"))
     assert overdue == ([order] if days_overdue > 0 else [])
-    row = selectors.receivables().get(pk=order.pk)
+    row: Any = selectors.receivables().get(pk=order.pk)
     assert row.due_date == TODAY - timedelta(days=days_overdue)
     assert selectors.days_overdue(row) == days_overdue
 
@@ -78,7 +78,8 @@ def test_terms_come_from_the_customer_then_the_channel_then_the_default(sku):
     by_default = priced_order([(sku, 1, "40.00")], channel=other, accepted_at=_accepted(70))
     prepaid = make_channel(code="tmall", kind="tmall", payment_terms=PaymentTerms.PREPAID)
     unpaid_prepaid = priced_order([(sku, 1, "80.00")], channel=prepaid, accepted_at=_accepted(2))
-    due = {o.pk: o.due_date for o in selectors.receivables()}
+    rows: list[Any] = list(selectors.receivables())
+    due = {row.pk: row.due_date for row in rows}
     assert due[by_channel.pk] == TODAY - timedelta(days=10)
     assert due[by_customer.pk] == TODAY + timedelta(days=20)
     assert due[by_default.pk] == TODAY - timedelta(days=40)

@@ -160,7 +160,7 @@ def test_pdf_and_excel_downloads_read_back(client, clerk, account):
     assert "贰拾元整（我方应退）" in "".join(text.split())
     workbook = client.get(base + "&format=xlsx")
     assert workbook["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    sheet: Any = load_workbook(io.BytesIO(workbook.content)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][0] == "客户对账单"
     header = rows.index(
