@@ -10,6 +10,7 @@ from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWritten
 
 from . import services
 from .models import (
+    CreditTerms,
     DigitalInvoiceBatch,
     Invoice,
     InvoiceLine,
@@ -23,6 +24,9 @@ from .models import (
     Refund,
     RefundLine,
     Remittance,
+    RemittanceDifference,
+    RemittanceOrder,
+    RemittanceReceipt,
     Settlement,
     SettlementLine,
 )
@@ -138,11 +142,73 @@ class RefundAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
     }
 
 
+class RemittanceReceiptInline(ReadOnlyInline, admin.TabularInline):
+    model = RemittanceReceipt
+    fields = ["payment", "recorded_by", "recorded_at"]
+
+
+class RemittanceDifferenceInline(ReadOnlyInline, admin.TabularInline):
+    model = RemittanceDifference
+    fields = ["kind", "amount", "reason", "state", "automatic", "decision_reason", "decided_by"]
+    show_change_link = True
+
+
+class RemittanceOrderInline(ReadOnlyInline, admin.TabularInline):
+    model = RemittanceOrder
+    fields = ["order"]
+
+
 @admin.register(Remittance)
 class RemittanceAdmin(ServiceWrittenAdmin):
-    list_display = ["reference", "channel", "amount_expected", "due_date", "received_at"]
+    list_display = [
+        "reference",
+        "channel",
+        "amount_expected",
+        "amount_received",
+        "amount_deducted",
+        "due_date",
+        "received_at",
+    ]
     list_filter = ["channel"]
     search_fields = ["reference", "description"]
+    inlines = [RemittanceReceiptInline, RemittanceDifferenceInline, RemittanceOrderInline]
+
+
+@admin.register(RemittanceDifference)
+class RemittanceDifferenceAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
+    list_display = ["remittance", "kind", "amount", "state", "automatic", "booked_at"]
+    list_filter = ["state", "kind", "automatic"]
+    list_select_related = ["remittance"]
+    search_fields = ["remittance__reference", "reason"]
+    inlines = [StateLogInline]
+    fsm_fields = ["state"]
+    fsm_forms = {"accept": ReasonForm, "reject": ReasonForm}
+    fsm_services = {
+        "accept": lambda obj, request, data: services.remittance_difference_accept(
+            difference_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+        "reject": lambda obj, request, data: services.remittance_difference_reject(
+            difference_id=obj.pk, reason=data.get("reason", ""), by=request.user
+        ),
+    }
+
+
+@admin.register(CreditTerms)
+class CreditTermsAdmin(admin.ModelAdmin):
+    """Payment terms are data managers keep: per channel (a group-buying site's is its
+    channel's) or per customer."""
+
+    list_display = [
+        "channel",
+        "customer",
+        "days",
+        "fee_tolerance_percent",
+        "fee_tolerance_amount",
+        "updated_at",
+    ]
+    list_select_related = ["channel", "customer"]
+    search_fields = ["channel__name", "channel__code", "customer__name", "note"]
+    autocomplete_fields = ["customer"]
 
 
 @admin.register(ReconciliationRun)

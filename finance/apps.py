@@ -45,6 +45,11 @@ class FinanceConfig(AppConfig):
         for role in (RoleCode.AFTERSALES_SERVICE, RoleCode.PRESALES_SERVICE):
             grant(role, {"finance.view_invoicerequest", "finance.request_invoice"})
         grant(RoleCode.AFTERSALES_SERVICE, {"finance.view_refund", "finance.request_refund"})
+        # Group-buying remittances in parts and net of fees, payment terms, customer statements.
+        grant(
+            RoleCode.FINANCE_CLERK,
+            {"finance.accept_remittance_difference", "finance.view_creditterms"},
+        )
         grant(RoleCode.BU_PARTS_ADMIN, {"finance.view_settlement", "finance.confirm_settlement_bu"})
         grant_manager_all_of("finance")
 
@@ -89,6 +94,25 @@ class FinanceConfig(AppConfig):
                 (*clerks, RoleCode.BU_PARTS_ADMIN),
                 section,
                 47,
+            ),
+        ):
+            register_nav(item)
+        for item in (
+            NavItem(
+                "finance.remittances",
+                _("Group-buying remittances"),
+                "finance:remittance_list",
+                clerks,
+                section,
+                44,
+            ),
+            NavItem(
+                "finance.customer_statements",
+                _("Customer statements"),
+                "finance:customer_list",
+                clerks,
+                section,
+                44,
             ),
         ):
             register_nav(item)

@@ -1,6 +1,7 @@
 """Finance demo data: payments for the demo orders, bank transfers to match, invoice
-requests in each state, invoices (one red-letter), refunds, a remittance, a settlement and
-yesterday's reconciliation, mostly through the real services. Run twice, it adds nothing.
+requests in each state, invoices (one red-letter), refunds, group-buying remittances, a
+settlement and the last days' reconciliation, mostly through the real services. Run twice,
+it adds nothing.
 """
 
 from __future__ import annotations
@@ -265,29 +266,90 @@ def _past_invoices(clerk: object, log: Callable[[str], None]) -> None:
     log(f"  {max(len(due) - 3, 0)} invoices for past shipped orders")
 
 
-def _remittance(log: Callable[[str], None]) -> None:
-    channel = Channel.objects.filter(kind=ChannelKind.GROUP_BUYING).first()
+def _remittance(clerk: object, log: Callable[[str], None]) -> None:
+    """The group-buying site's orders in three remittances by when they were accepted: the
+    oldest received in two parts net of its commission (within the site's 5 % tolerance,
+    so settled and allocated), the next with a part in and a larger deduction held for
+    finance (overdue), the newest not due yet."""
+    channel = Channel.objects.filter(kind=ChannelKind.GROUP_BUYING).order_by("pk").first()
     if channel is None or Remittance.objects.exists():
         return
+    services.credit_terms_set(
+        channel=channel,
+        days=15,
+        fee_tolerance_percent=Decimal("5"),
+        fee_tolerance_amount=Decimal("5000.00"),
+        note="团购网站佣金 4% 至 5%，回款账期 15 天",
+    )
+    now = timezone.now()
     today = timezone.localdate()
-    services.remittance_expect(
-        reference="GB-DEMO-001",
-        channel=channel,
-        amount=Decimal("12800.00"),
-        due_date=today - timedelta(days=3),
-        description="双十一团购回款",
+    orders = list(
+        Order.objects.filter(channel=channel)
+        .exclude(state=OrderState.CANCELLED)
+        .order_by("accepted_at", "pk")
+        .values_list("pk", "accepted_at", "total_amount")
     )
-    Remittance.objects.filter(reference="GB-DEMO-001").update(
-        created_at=timezone.now() - timedelta(days=20)
+    # The oldest half of the site's orders, the next quarter, the rest (by acceptance).
+    half, three_quarters = len(orders) // 2, len(orders) * 3 // 4
+    groups = [
+        # reference, description, orders, due (days from today)
+        ("GB-DEMO-001", "双十一团购回款", orders[:half], -2),
+        ("GB-DEMO-002", "十一月团购回款", orders[half:three_quarters], -1),
+        ("GB-DEMO-003", "十二月团购回款", orders[three_quarters:], 10),
+    ]
+    made = []
+    for reference, description, mine, due in groups:
+        amount = sum((total for _pk, _accepted, total in mine), Decimal("0.00"))
+        made.append(
+            services.remittance_expect(
+                reference=reference,
+                channel=channel,
+                amount=amount if amount > 0 else Decimal("5600.00"),
+                due_date=today + timedelta(days=due),
+                description=description,
+                order_ids=[pk for pk, _accepted, _total in mine],
+            )
+        )
+    Remittance.objects.filter(pk__in=[r.pk for r in made]).update(
+        created_at=now - timedelta(days=20)
     )
-    services.remittance_expect(
-        reference="GB-DEMO-002",
-        channel=channel,
-        amount=Decimal("5600.00"),
-        due_date=today + timedelta(days=10),
-        description="十二月团购回款",
+    settled, part, _later = made
+    # Received in two transfers, net of the site's 4 % commission: settled and allocated.
+    commission = (settled.amount_expected * Decimal("0.04")).quantize(Decimal("0.01"))
+    first = (settled.amount_expected / 2).quantize(Decimal("0.01"))
+    services.remittance_receive(
+        remittance_id=settled.pk,
+        bank_reference="DEMO-GB001-1",
+        amount=first,
+        paid_at=now - timedelta(days=4),
+        by=clerk,
     )
-    log("  two group-buying remittances expected (one overdue)")
+    services.remittance_receive(
+        remittance_id=settled.pk,
+        bank_reference="DEMO-GB001-2",
+        amount=settled.amount_expected - first - commission,
+        paid_at=now - timedelta(days=3),
+        by=clerk,
+        fee_amount=commission,
+        fee_kind="commission",
+        fee_reason="团购网站佣金 4%",
+    )
+    # A part in, and a deduction of 8 % the site did not agree with us: held for finance.
+    kept = (part.amount_expected * Decimal("0.08")).quantize(Decimal("0.01"))
+    services.remittance_receive(
+        remittance_id=part.pk,
+        bank_reference="DEMO-GB002-1",
+        amount=((part.amount_expected - kept) * Decimal("0.6")).quantize(Decimal("0.01")),
+        paid_at=now - timedelta(days=1),
+        by=clerk,
+        fee_amount=kept,
+        fee_kind="commission",
+        fee_reason="网站按 8% 扣佣，合同约定 5%，待核",
+    )
+    log(
+        "  three group-buying remittances: one in two parts net of commission (settled and "
+        "allocated), one part-received with a deduction held for finance (overdue), one not due"
+    )
 
 
 def seed_finance(log: Callable[[str], None]) -> None:
@@ -300,7 +362,7 @@ def seed_finance(log: Callable[[str], None]) -> None:
         _bank_payments(clerk, log)
         _invoices(clerk, service, manager, log)
         _past_invoices(clerk, log)
-        _remittance(log)
+        _remittance(clerk, log)
         today = timezone.localdate()
         if not Settlement.objects.exists():
             services.settlement_draw_up(

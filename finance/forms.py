@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from orders.models import InvoiceKind, Order
 
-from .models import DeliveryMethod, MismatchKind, RedLetterReason
+from .models import DeliveryMethod, MismatchKind, RedLetterReason, RemittanceDifferenceKind
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -160,9 +160,63 @@ class PayRefundForm(forms.Form):
 
 
 class RemittanceReceiveForm(forms.Form):
+    """One transfer of the site (all it owes or a part), and what it kept back, if any."""
+
     bank_reference = forms.CharField(label=_("bank serial number"), max_length=64)
-    amount = forms.DecimalField(label=_("amount"), max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(label=_("amount received"), max_digits=14, decimal_places=2)
     paid_at = forms.DateTimeField(label=pgettext_lazy("payment", "received"), widget=DATETIME)
+    fee_amount = forms.DecimalField(
+        label=_("kept back by the site"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        min_value=Decimal("0"),
+        help_text=_("Commission or fees the site deducted from this transfer, if any."),
+    )
+    fee_kind = forms.ChoiceField(
+        label=_("kind"),
+        choices=RemittanceDifferenceKind.choices,
+        initial=RemittanceDifferenceKind.COMMISSION,
+        required=False,
+    )
+    fee_reason = forms.CharField(
+        label=_("reason"),
+        max_length=300,
+        required=False,
+        help_text=_("e.g. the site's 5 % commission per the deal's contract"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("fee_amount") and not (data.get("fee_reason") or "").strip():
+            self.add_error("fee_reason", _("Give the reason the site kept money back."))
+        data["fee_kind"] = data.get("fee_kind") or RemittanceDifferenceKind.COMMISSION
+        return data
+
+
+class RemittanceDifferenceForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    kind = forms.ChoiceField(label=_("kind"), choices=RemittanceDifferenceKind.choices)
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+
+class StatementPeriodForm(forms.Form):
+    """The period of a customer statement: both days included."""
+
+    period_start = forms.DateField(label=_("from"), widget=DATE)
+    period_end = forms.DateField(label=_("to"), widget=DATE)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end:
+            if end < start:
+                self.add_error("period_end", _("The period ends before it starts."))
+            elif (end - start).days > 366:
+                self.add_error("period_end", _("A statement covers at most a year."))
+        return data
 
 
 class RunForm(forms.Form):

@@ -13,17 +13,22 @@ All money is ``Decimal`` CNY to the fen (DESIGN §3, Finance).
 - A ``Refund`` never takes an order's refunded total above what was paid for it.
 - A ``ReconciliationRun`` holds one day's figures per channel and every ``Mismatch``.
 - A ``Settlement`` is the statement with the business unit for a period.
-- A ``Remittance`` is money a group-buying site owes for a deal, expected then received.
+- A ``Remittance`` is money a group-buying site owes for a deal, expected then received,
+  possibly in parts (``RemittanceReceipt``) and net of what the site kept back
+  (``RemittanceDifference``); settled, it is allocated to the orders it pays
+  (``RemittanceOrder``).
+- ``CreditTerms`` (账期) are the payment terms of a channel or a customer: the due date that
+  ageing runs from, and a group-buying site's tolerance for what it keeps back.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -723,24 +728,277 @@ class Remittance(models.Model):
     description = models.CharField(_("description"), max_length=300, blank=True)
     amount_expected = MoneyField(_("amount expected"))
     due_date = models.DateField(pgettext_lazy("payment", "due"))
-    payment = models.OneToOneField(
-        Payment,
-        on_delete=models.PROTECT,
+    amount_received = MoneyField(_("received so far"), default=Decimal("0.00"))
+    amount_deducted = MoneyField(
+        _("kept by the site (accepted)"),
+        default=Decimal("0.00"),
+        help_text=_("Commission and fees the site kept back, as accepted by finance."),
+    )
+    received_at = models.DateTimeField(
+        pgettext_lazy("remittance", "settled"),
         null=True,
         blank=True,
-        related_name="remittance",
-        verbose_name=_("payment received"),
+        help_text=_("When what came in and the accepted differences made up the amount owed."),
     )
-    received_at = models.DateTimeField(pgettext_lazy("payment", "received"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["due_date", "pk"]
         verbose_name = _("remittance")
         verbose_name_plural = _("remittances")
+        permissions = [
+            (
+                "accept_remittance_difference",
+                _("Can accept or reject what a group-buying site kept back beyond its tolerance"),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_received__gte=0)
+                & Q(amount_deducted__gte=0)
+                # Half a fen of slack: SQLite computes with floats.
+                & Q(
+                    amount_received__lte=models.F("amount_expected")
+                    - models.F("amount_deducted")
+                    + Decimal("0.005")
+                ),
+                name="finance_remittance_within_expected",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.amount_expected}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:remittance_detail", args=[self.pk])
+
+    @property
+    def is_settled(self) -> bool:
+        return self.received_at is not None
+
+    @property
+    def amount_open(self) -> Decimal:
+        """What the site still owes: neither received nor accepted as kept back."""
+        return self.amount_expected - self.amount_received - self.amount_deducted
+
+
+class RemittanceOrder(models.Model):
+    """An order a remittance pays for: the deal's orders, as distribution named them."""
+
+    remittance = models.ForeignKey(
+        Remittance,
+        on_delete=models.CASCADE,
+        related_name="order_links",
+        verbose_name=_("remittance"),
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="remittance_links", verbose_name=_("order")
+    )
+
+    class Meta:
+        ordering = ["remittance", "order"]
+        verbose_name = _("order paid by a remittance")
+        verbose_name_plural = _("orders paid by remittances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["remittance", "order"], name="finance_remittance_order_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remittance.reference} → {self.order.number}"
+
+
+class RemittanceReceipt(models.Model):
+    """One transfer of the site against a remittance: a remittance may come in parts."""
+
+    remittance = models.ForeignKey(
+        Remittance, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("remittance")
+    )
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        related_name="remittance_receipt",
+        verbose_name=_("payment"),
+    )
+    recorded_by = actor_field(_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["remittance", "pk"]
+        verbose_name = _("remittance receipt")
+        verbose_name_plural = _("remittance receipts")
+
+    def __str__(self) -> str:
+        return f"{self.remittance.reference}: {self.payment.reference}"
+
+
+class RemittanceDifferenceKind(models.TextChoices):
+    COMMISSION = "commission", _("Site's commission")
+    FEE = "fee", _("Service or transfer fees")
+    OTHER = "other", _("Other short payment")
+
+
+class RemittanceDifferenceState(models.TextChoices):
+    HELD = "held", _("Held for finance")
+    ACCEPTED = "accepted", pgettext_lazy("difference", "Accepted")
+    REJECTED = "rejected", pgettext_lazy("difference", "Rejected")
+
+
+class RemittanceDifference(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """回款差额: what a group-buying site kept back from a remittance (its commission, fees),
+    booked with a reason. Within the site's tolerance it is accepted at once; beyond it is
+    held until finance accepts it (with a reason) or rejects it (the site still owes it)."""
+
+    remittance = models.ForeignKey(
+        Remittance,
+        on_delete=models.PROTECT,
+        related_name="differences",
+        verbose_name=_("remittance"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RemittanceDifferenceKind.choices)
+    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))])
+    reason = models.CharField(_("reason"), max_length=300)
+    state = FSMField(
+        _("state"),
+        default=RemittanceDifferenceState.HELD,
+        choices=RemittanceDifferenceState.choices,
+        protected=True,
+    )
+    automatic = models.BooleanField(
+        _("accepted within the tolerance"),
+        default=False,
+        help_text=_("Accepted at once: within the tolerance set for the site."),
+    )
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="remittance_difference",
+        verbose_name=_("booked as"),
+        help_text=_("The deduction that settles the orders' share of what the site kept."),
+    )
+    booked_by = actor_field(_("booked by"))
+    booked_at = models.DateTimeField(_("booked"), default=timezone.now)
+    decided_by = actor_field(_("decided by"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["remittance", "pk"]
+        verbose_name = _("remittance difference")
+        verbose_name_plural = _("remittance differences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="finance_remittance_difference_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="accepted") | Q(payment__isnull=False),
+                name="finance_remittance_difference_accepted_booked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remittance.reference} {self.get_kind_display()} {self.amount}"
+
+    @transition(
+        field=state,
+        source=RemittanceDifferenceState.HELD,
+        target=RemittanceDifferenceState.ACCEPTED,
+        permission="finance.accept_remittance_difference",
+        custom={"label": pgettext_lazy("difference", "accept")},
+    )
+    def accept(self, *, at: datetime, user: Any, why: str, payment: Payment) -> None:
+        self.decided_at = at
+        self.decided_by = user
+        self.decision_reason = why
+        self.payment = payment
+
+    @transition(
+        field=state,
+        source=RemittanceDifferenceState.HELD,
+        target=RemittanceDifferenceState.REJECTED,
+        permission="finance.accept_remittance_difference",
+        custom={"label": pgettext_lazy("difference", "reject")},
+    )
+    def reject(self, *, at: datetime, user: Any, why: str) -> None:
+        self.decided_at = at
+        self.decided_by = user
+        self.decision_reason = why
+
+
+class CreditTerms(models.Model):
+    """账期: the payment terms of a channel or of one customer, in days after the order was
+    accepted; for a group-buying site (its channel), also how much of a remittance it may
+    keep back as commission or fees before finance must look at it."""
+
+    channel = models.OneToOneField(
+        Channel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="credit_terms",
+        verbose_name=_("channel"),
+    )
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="credit_terms",
+        verbose_name=_("customer"),
+        help_text=_("A customer's own terms win over its channel's."),
+    )
+    days = models.PositiveIntegerField(
+        _("payment terms (days)"),
+        validators=[MaxValueValidator(365)],
+        help_text=_("An order is due this many days after it was accepted."),
+    )
+    fee_tolerance_percent = models.DecimalField(
+        _("kept back accepted at once (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A group-buying site's commission and fees up to this share of the remittance "
+            "are accepted without review; more is held for finance."
+        ),
+    )
+    fee_tolerance_amount = MoneyField(
+        _("and at most (CNY)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Leave empty for no cap in yuan."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["channel", "customer", "pk"]
+        verbose_name = _("payment terms")
+        verbose_name_plural = _("payment terms")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(channel__isnull=False) & Q(customer__isnull=True))
+                | (Q(channel__isnull=True) & Q(customer__isnull=False)),
+                name="finance_credit_terms_channel_or_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel or self.customer}: {self.days}"
+
+    def fee_tolerance(self, expected: Decimal) -> Decimal:
+        """How much of ``expected`` the site may keep back without review, to the fen."""
+        share = (expected * self.fee_tolerance_percent / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_DOWN
+        )
+        if self.fee_tolerance_amount is not None:
+            share = min(share, self.fee_tolerance_amount)
+        return share
 
 
 # --- Reconciliation -----------------------------------------------------------------------

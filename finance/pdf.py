@@ -7,7 +7,8 @@
   line; 价税合计 in capitals (大写) and figures; seller (销售方); remarks; signatures.
   A red-letter invoice prints 销项负数 and names its original in the remarks.
 - reconciliation run, A4: figures per channel and the mismatch list;
-- settlement statement, A4, and the same as an Excel workbook.
+- settlement statement, A4, and the same as an Excel workbook;
+- customer statement (客户对账单), A4, and the same as an Excel workbook.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ecomops.accounts.names import person_name
 from ecomops.money import amount_in_words
 
 from .models import Invoice, Mismatch, ReconciliationRun, Settlement, SettlementLine
+from .statements import CustomerStatement
 
 INVOICE_PAGE = (240 * mm, 140 * mm)
 BROWN = colors.HexColor("#8B4513")
@@ -732,6 +734,172 @@ def settlement_xlsx(settlement: Settlement, lines: Sequence[SettlementLine]) -> 
     for text in _confirmations(settlement):
         sheet.append([text])
     for column, width in zip("ABCDEFGHI", (14, 30, 10, 14, 10, 14, 14, 12, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- Customer statement (对账单) --------------------------------------------------------------
+
+STATEMENT_HEADER = ["日期", "类型", "单号", "发票号码", "摘要", "应收金额", "已收金额", "余额"]
+
+
+def _statement_facts(statement: CustomerStatement) -> list[tuple[str, str]]:
+    customer = statement.customer
+    facts = [
+        ("客户", customer.name),
+        (
+            "统一社会信用代码" if customer.credit_code else "联系电话",
+            customer.credit_code or customer.phone,
+        ),
+    ]
+    if customer.contact_person:
+        facts.append(("联系人", customer.contact_person))
+    if customer.address:
+        facts.append(("地址", customer.address))
+    facts.append(
+        ("对账期间", f"{statement.period_start:%Y-%m-%d} 至 {statement.period_end:%Y-%m-%d}")
+    )
+    facts.append(("对账单号", statement.number))
+    return facts
+
+
+def _statement_rows(statement: CustomerStatement) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [
+            f"{statement.period_start:%Y-%m-%d}",
+            "期初余额",
+            "",
+            "",
+            "",
+            None,
+            None,
+            statement.opening,
+        ]
+    ]
+    for line in statement.lines:
+        rows.append(
+            [
+                f"{line.day:%Y-%m-%d}",
+                line.kind_label,
+                line.reference,
+                line.invoices,
+                line.description,
+                line.owed or None,
+                line.received or None,
+                line.balance,
+            ]
+        )
+    return rows
+
+
+def _closing_words(statement: CustomerStatement) -> str:
+    words = amount_in_words(abs(statement.closing))
+    side = "客户尚欠" if statement.closing >= 0 else "我方应退"
+    return f"期末余额（大写）：{words}（{side}）"
+
+
+def customer_statement_pdf(statement: CustomerStatement, *, prepared_by: Any = None) -> bytes:
+    s = pdf.styles(size=9)
+    story: list[Any] = [
+        pdf.paragraph("客户对账单", s.title),
+        pdf.key_value_table(_statement_facts(statement), s),
+        Spacer(1, 4 * mm),
+    ]
+    rows = [
+        [r[0], r[1], r[2], r[3], r[4], _money(r[5]), _money(r[6]), _money(r[7])]
+        for r in _statement_rows(statement)
+    ]
+    story.append(
+        pdf.data_table(
+            STATEMENT_HEADER,
+            rows,
+            [18 * mm, 12 * mm, 27 * mm, 33 * mm, 32 * mm, 18 * mm, 18 * mm, 20 * mm],
+            number_columns=range(5, 8),
+            font_size=7.5,
+            total_row=[
+                "合计",
+                "",
+                "",
+                "",
+                f"订单 {_money(statement.orders_total)}　收款 {_money(statement.payments_total)}"
+                f"　退款 {_money(statement.refunds_total)}",
+                _money(statement.orders_total - statement.refunds_total),
+                _money(statement.payments_total - statement.refunds_total),
+                _money(statement.closing),
+            ],
+        )
+    )
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        pdf.paragraph(
+            f"期初余额：{_money(statement.opening)}　期末余额：{_money(statement.closing)}", s.body
+        )
+    )
+    story.append(pdf.paragraph(_closing_words(statement), s.body))
+    story.append(Spacer(1, 6 * mm))
+    story.append(
+        pdf.paragraph(
+            "请核对上述往来明细，如有不符请于收到本对账单后十日内与我司财务联系；"
+            "逾期未回复视为无误。",
+            s.small,
+        )
+    )
+    preparer = person_name(prepared_by)
+    printed = timezone.localtime(statement.printed_at or timezone.now())
+    story.append(
+        pdf.paragraph(
+            f"制表：{preparer or '系统'}　制表日期：{printed:%Y-%m-%d}　客户确认（盖章）：", s.body
+        )
+    )
+    return pdf.build_pdf(story, title=f"客户对账单 {statement.number}")
+
+
+def customer_statement_xlsx(statement: CustomerStatement, *, prepared_by: Any = None) -> bytes:
+    """The statement as an Excel workbook: amounts as numbers with two decimals."""
+    book = Workbook()
+    sheet = book.create_sheet("对账单", 0)
+    book.remove(book.worksheets[1])
+    sheet.append(["客户对账单"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    for label, value in _statement_facts(statement):
+        sheet.append([label, value])
+    sheet.append([])
+    header_row = sheet.max_row + 1
+    sheet.append(STATEMENT_HEADER)
+    for cell in sheet[header_row]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in _statement_rows(statement):
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    sheet.append(
+        [
+            "合计",
+            "",
+            "",
+            "",
+            "",
+            float(statement.orders_total - statement.refunds_total),
+            float(statement.payments_total - statement.refunds_total),
+            float(statement.closing),
+        ]
+    )
+    for row in sheet.iter_rows(min_row=header_row + 1, min_col=6, max_col=8):
+        for cell in row:
+            cell.number_format = "#,##0.00"
+    sheet.append([])
+    sheet.append(["期初余额", float(statement.opening)])
+    sheet.append(["本期订单", float(statement.orders_total)])
+    sheet.append(["本期收款", float(statement.payments_total)])
+    sheet.append(["本期退款", float(statement.refunds_total)])
+    sheet.append(["期末余额", float(statement.closing)])
+    for row in sheet.iter_rows(min_row=sheet.max_row - 4, min_col=2, max_col=2):
+        for cell in row:
+            cell.number_format = "#,##0.00"
+    sheet.append([_closing_words(statement)])
+    sheet.append([f"制表：{person_name(prepared_by) or '系统'}"])
+    for column, width in zip("ABCDEFGH", (12, 10, 24, 24, 30, 14, 14, 14), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
     book.save(buffer)

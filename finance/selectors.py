@@ -10,10 +10,13 @@ from typing import Any
 from django.conf import settings
 from django.db.models import (
     Case,
+    Count,
+    DateField,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -26,14 +29,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ecomops.calendar import day_start
-from ecomops.money import ZERO, format_money
+from ecomops.money import ZERO, format_money, summed_money
 from ecomops.sla.selectors import annotate_sla
-from orders.models import Order, OrderLine, OrderState, PaymentTerms
+from orders.models import Customer, Order, OrderLine, OrderState, PaymentTerms
 
 from .models import (
     INVOICE_CLOCK,
+    CreditTerms,
     DeliveryMethod,
     Invoice,
     InvoiceRequest,
@@ -49,6 +54,10 @@ from .models import (
     Refund,
     RefundState,
     Remittance,
+    RemittanceDifference,
+    RemittanceDifferenceState,
+    RemittanceOrder,
+    RemittanceReceipt,
     Settlement,
 )
 
@@ -166,8 +175,10 @@ def payments(*, query: str = "") -> QuerySet[Payment]:
     return qs
 
 
+# Ageing runs from each order's due date: not due yet, then days overdue.
 AGEING_BUCKETS = (
-    ("0-30", 0, 30),
+    ("not_due", None, 0),
+    ("1-30", 1, 30),
     ("31-60", 31, 60),
     ("61-90", 61, 90),
     ("90+", 91, None),
@@ -187,15 +198,74 @@ def with_paid(queryset: QuerySet[Order]) -> QuerySet[Order]:
     ).annotate(outstanding=ExpressionWrapper(F("total_amount") - F("paid"), output_field=MONEY))
 
 
-def receivables(*, status: str = "", today: date | None = None) -> QuerySet[Order]:
-    """Orders by payment status: ``paid``, ``part`` (part-paid), ``unpaid`` or ``overdue``.
+class PlusDays(Func):
+    """A date plus a whole number of days, as a date (SQLite keeps dates as text)."""
 
-    Overdue: an on-account order not fully paid ``FINANCE_PAYMENT_TERMS_DAYS`` after it was
-    accepted. Each row carries ``age_days`` from acceptance, for the ageing columns.
-    """
+    output_field = DateField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # type: ignore[override]
+        # PostgreSQL: date + integer is a date.
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s)", arg_joiner=" + ", **extra
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(
+            compiler,
+            connection,
+            template="date(%(expressions)s || ' days')",
+            arg_joiner=", '+' || ",
+            **extra,
+        )
+
+
+def with_due_date(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Annotate ``terms_days`` and ``due_date``: an order in a group-buying remittance is due
+    when the remittance is; any other order its payment terms after the day it was accepted
+    (the customer's ``CreditTerms``, else its channel's, else ``FINANCE_PAYMENT_TERMS_DAYS``
+    on account and the same day when prepaid)."""
+    customer_days = CreditTerms.objects.filter(customer_id=OuterRef("customer_id")).values("days")
+    channel_days = CreditTerms.objects.filter(channel_id=OuterRef("channel_id")).values("days")
+    remittance_due = (
+        RemittanceOrder.objects.filter(order_id=OuterRef("pk"))
+        .order_by("remittance__due_date")
+        .values("remittance__due_date")
+    )
+    default_days = Case(
+        When(
+            channel__payment_terms=PaymentTerms.ON_ACCOUNT,
+            then=Value(settings.FINANCE_PAYMENT_TERMS_DAYS),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(
+        terms_days=Coalesce(
+            Subquery(customer_days[:1], output_field=IntegerField()),
+            Subquery(channel_days[:1], output_field=IntegerField()),
+            default_days,
+            output_field=IntegerField(),
+        )
+    ).annotate(
+        due_date=Coalesce(
+            Subquery(remittance_due[:1], output_field=DateField()),
+            PlusDays(
+                TruncDate("accepted_at", tzinfo=timezone.get_current_timezone()), F("terms_days")
+            ),
+            output_field=DateField(),
+        )
+    )
+
+
+def receivables(*, status: str = "", today: date | None = None) -> QuerySet[Order]:
+    """Orders by payment status: ``paid``, ``part`` (part-paid), ``unpaid`` or ``overdue``
+    (not fully paid after the due date, see ``with_due_date``). Each row carries
+    ``due_date``, for the days overdue."""
     today = today or timezone.localdate()
-    qs = with_paid(
-        Order.objects.exclude(state=OrderState.CANCELLED).select_related("channel", "customer")
+    qs = with_due_date(
+        with_paid(
+            Order.objects.exclude(state=OrderState.CANCELLED).select_related("channel", "customer")
+        )
     )
     if status == "paid":
         qs = qs.filter(Q(paid__gte=F("total_amount")))
@@ -204,13 +274,14 @@ def receivables(*, status: str = "", today: date | None = None) -> QuerySet[Orde
     elif status == "unpaid":
         qs = qs.filter(Q(paid=0))
     elif status == "overdue":
-        due_before = day_start(today - timedelta(days=settings.FINANCE_PAYMENT_TERMS_DAYS))
-        qs = qs.filter(
-            Q(channel__payment_terms=PaymentTerms.ON_ACCOUNT)
-            & Q(paid__lt=F("total_amount"))
-            & Q(accepted_at__lt=due_before)
-        )
+        qs = qs.filter(Q(paid__lt=F("total_amount")) & Q(due_date__lt=today))
     return qs.order_by("accepted_at", "pk")
+
+
+def days_overdue(order: Order, today: date | None = None) -> int:
+    """Days since the order's due date (``with_due_date``); negative while not due."""
+    today = today or timezone.localdate()
+    return (today - order.due_date).days  # type: ignore[attr-defined]
 
 
 def age_in_days(order: Order, today: date | None = None) -> int:
@@ -218,18 +289,31 @@ def age_in_days(order: Order, today: date | None = None) -> int:
     return (today - timezone.localtime(order.accepted_at).date()).days
 
 
+AGEING_LABELS = {
+    "not_due": _lazy("Not due yet"),
+    "1-30": _lazy("1–30 days overdue"),
+    "31-60": _lazy("31–60 days overdue"),
+    "61-90": _lazy("61–90 days overdue"),
+    "90+": _lazy("More than 90 days overdue"),
+}
+
+
 def ageing(today: date | None = None) -> list[dict[str, Any]]:
-    """Outstanding amounts of unpaid and part-paid orders, by days since acceptance."""
+    """Outstanding amounts of unpaid and part-paid orders by days past their due date."""
     today = today or timezone.localdate()
-    open_orders = with_paid(Order.objects.exclude(state=OrderState.CANCELLED)).filter(
-        Q(paid__lt=F("total_amount"))
+    open_orders = with_due_date(
+        with_paid(Order.objects.exclude(state=OrderState.CANCELLED)).filter(
+            Q(paid__lt=F("total_amount"))
+        )
     )
     whens = []
-    for index, (_label, low, high) in enumerate(AGEING_BUCKETS):
-        # Accepted ``low`` to ``high`` days ago (whole days, company time).
-        condition = Q(accepted_at__lt=day_start(today - timedelta(days=low - 1)))
-        if high is not None:
-            condition &= Q(accepted_at__gte=day_start(today - timedelta(days=high)))
+    for index, (_key, low, high) in enumerate(AGEING_BUCKETS):
+        if low is None:
+            condition = Q(due_date__gte=today)
+        else:
+            condition = Q(due_date__lte=today - timedelta(days=low))
+            if high is not None:
+                condition &= Q(due_date__gte=today - timedelta(days=high))
         whens.append(When(condition, then=Value(index)))
     grouped = (
         open_orders.annotate(bucket=Case(*whens, default=Value(0), output_field=IntegerField()))
@@ -240,12 +324,126 @@ def ageing(today: date | None = None) -> list[dict[str, Any]]:
     found = {row["bucket"]: row for row in grouped}
     return [
         {
-            "label": label,
+            "key": key,
+            "label": AGEING_LABELS[key],
             "count": found.get(index, {}).get("count", 0),
-            "amount": found.get(index, {}).get("amount") or ZERO,
+            "amount": summed_money(found.get(index, {}).get("amount")),
         }
-        for index, (label, _low, _high) in enumerate(AGEING_BUCKETS)
+        for index, (key, _low, _high) in enumerate(AGEING_BUCKETS)
     ]
+
+
+def remittances_received_unallocated() -> dict[str, Any]:
+    """Group-buying money in (part receipts) that waits for its remittance to be settled
+    before it is allocated to the orders: a credit against the receivables above."""
+    open_parts = Remittance.objects.filter(received_at__isnull=True, amount_received__gt=0)
+    totals = open_parts.aggregate(amount=Sum("amount_received"), count=Count("pk"))
+    return {"amount": summed_money(totals["amount"]), "count": totals["count"] or 0}
+
+
+def customers_with_orders(*, query: str = "") -> QuerySet[Customer]:
+    """Customers with orders (merged duplicates aside), with what they still owe, for
+    picking one whose statement to draw up."""
+    owed = (
+        with_paid(
+            Order.objects.filter(customer_id=OuterRef("pk")).exclude(state=OrderState.CANCELLED)
+        )
+        .values("customer_id")
+        .annotate(s=Sum("outstanding"))
+        .values("s")
+    )
+    qs = Customer.objects.filter(merged_into__isnull=True, orders__isnull=False).distinct()
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query)
+            | Q(phone__icontains=query)
+            | Q(credit_code__icontains=query)
+            | Q(orders__number__icontains=query)
+        )
+    return qs.annotate(
+        owed=Coalesce(Subquery(owed, output_field=MONEY), Value(ZERO), output_field=MONEY)
+    ).order_by("name", "pk")
+
+
+# --- Group-buying remittances ----------------------------------------------------------------
+
+
+def remittances(*, state: str = "", query: str = "") -> QuerySet[Remittance]:
+    """Remittances, open ones first by due date; ``state`` is ``open``, ``held`` (a
+    difference waits for finance) or ``settled``."""
+    qs = Remittance.objects.select_related("channel").annotate(
+        order_count=Count("order_links", distinct=True),
+        held_count=Count(
+            "differences",
+            filter=Q(differences__state=RemittanceDifferenceState.HELD),
+            distinct=True,
+        ),
+    )
+    if state == "open":
+        qs = qs.filter(received_at__isnull=True)
+    elif state == "held":
+        qs = qs.filter(differences__state=RemittanceDifferenceState.HELD).distinct()
+    elif state == "settled":
+        qs = qs.filter(received_at__isnull=False)
+    if query.strip():
+        q = query.strip()
+        qs = qs.filter(
+            Q(reference__icontains=q) | Q(description__icontains=q) | Q(channel__name__icontains=q)
+        )
+    return qs.order_by(F("received_at").desc(nulls_first=True), "due_date", "pk")
+
+
+def remittance_detail(pk: int) -> Remittance:
+    return Remittance.objects.select_related("channel").get(pk=pk)
+
+
+def remittance_receipts(remittance: Remittance) -> QuerySet[RemittanceReceipt]:
+    return remittance.receipts.select_related("payment", "recorded_by").order_by(
+        "payment__paid_at", "pk"
+    )
+
+
+def remittance_differences(remittance: Remittance) -> QuerySet[RemittanceDifference]:
+    return remittance.differences.select_related("booked_by", "decided_by", "payment").order_by(
+        "booked_at", "pk"
+    )
+
+
+def remittance_allocation(remittance: Remittance) -> list[dict[str, Any]]:
+    """Per order of the remittance: its total, what the remittance's payments allocated to
+    it (received money and the share of what the site kept), and what it still owes."""
+    payment_ids = list(
+        Payment.objects.filter(
+            Q(remittance_receipt__remittance=remittance)
+            | Q(remittance_difference__remittance=remittance)
+        ).values_list("pk", "reference_scope")
+    )
+    deduction_ids = {pk for pk, scope in payment_ids if scope != "bank"}
+    rows = {
+        row["order_id"]: {"received": ZERO, "kept": ZERO}
+        for row in remittance.order_links.values("order_id")
+    }
+    for allocation in PaymentAllocation.objects.filter(
+        payment_id__in=[pk for pk, _scope in payment_ids]
+    ).values("order_id", "payment_id", "amount"):
+        row = rows.setdefault(allocation["order_id"], {"received": ZERO, "kept": ZERO})
+        key = "kept" if allocation["payment_id"] in deduction_ids else "received"
+        row[key] += allocation["amount"]
+    orders = with_paid(Order.objects.filter(pk__in=rows)).select_related("customer")
+    result = []
+    for order in orders.order_by("pk"):
+        row = rows[order.pk]
+        result.append(
+            {
+                "order": order,
+                "received": row["received"],
+                "kept": row["kept"],
+                "allocated": row["received"] + row["kept"],
+                # In Python: SQLite subtracts decimals as floats.
+                "outstanding": order.total_amount - summed_money(order.paid),  # type: ignore[attr-defined]
+            }
+        )
+    return result
 
 
 # --- Refunds -----------------------------------------------------------------------------
@@ -369,6 +567,15 @@ def invoiced_vs_shipped(days: int = 14, today: date | None = None) -> list[dict[
 
 def remittances_open() -> QuerySet[Remittance]:
     return Remittance.objects.filter(received_at__isnull=True).select_related("channel")
+
+
+def remittance_differences_held() -> QuerySet[RemittanceDifference]:
+    """Differences beyond a site's tolerance that wait for finance's decision."""
+    return (
+        RemittanceDifference.objects.filter(state=RemittanceDifferenceState.HELD)
+        .select_related("remittance", "remittance__channel")
+        .order_by("booked_at", "pk")
+    )
 
 
 def settlements() -> QuerySet[Settlement]:

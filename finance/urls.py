@@ -16,6 +16,20 @@ urlpatterns = [
     path("payments/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("receivables/", views.receivables, name="receivables"),
     path("remittances/<int:pk>/receive/", views.remittance_receive, name="remittance_receive"),
+    path("remittances/", views.remittance_list, name="remittance_list"),
+    path("remittances/<int:pk>/", views.remittance_detail, name="remittance_detail"),
+    path(
+        "remittances/<int:pk>/differences/",
+        views.remittance_difference,
+        name="remittance_difference",
+    ),
+    path(
+        "remittance-differences/<int:pk>/<str:decision>/",
+        views.remittance_difference_decide,
+        name="remittance_difference_decide",
+    ),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/<int:pk>/statement/", views.customer_statement, name="customer_statement"),
     path("red-letters/", views.red_letter_request_list, name="red_letter_request_list"),
     path(
         "red-letters/<int:pk>/", views.red_letter_request_detail, name="red_letter_request_detail"

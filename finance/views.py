@@ -17,11 +17,15 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from ecomops.errors import ApplicationError
-from ecomops.forms import call_service
+from ecomops.forms import call_service, call_service_with_status
+from ecomops.money import format_money
+from orders.models import Customer
 
 from . import pdf, selectors, services
 from .forms import (
@@ -35,10 +39,12 @@ from .forms import (
     RecoverForm,
     RedLetterForm,
     RefundForm,
+    RemittanceDifferenceForm,
     RemittanceReceiveForm,
     RunForm,
     SearchForm,
     SettlementForm,
+    StatementPeriodForm,
     TaxDetailsForm,
     TrackingForm,
 )
@@ -53,9 +59,11 @@ from .models import (
     Refund,
     RefundState,
     Remittance,
+    RemittanceDifference,
     Settlement,
     SettlementState,
 )
+from .statements import customer_statement as customer_statement_for
 
 
 def _file(content: bytes, filename: str, content_type: str = "application/pdf") -> HttpResponse:
@@ -386,32 +394,207 @@ def receivables(request: HttpRequest) -> HttpResponse:
         status = "overdue"
     page = _page(request, selectors.receivables(status=status))
     for order in page:
-        order.age_days = selectors.age_in_days(order)
-    context = {"page": page, "status": status, "ageing": selectors.ageing()}
+        order.days_overdue = selectors.days_overdue(order)
+    context = {
+        "page": page,
+        "status": status,
+        "ageing": selectors.ageing(),
+        "unallocated": selectors.remittances_received_unallocated(),
+    }
     return render(request, "finance/receivables.html", context)
+
+
+# --- Group-buying remittances ------------------------------------------------------------
+
+
+@login_required
+@permission_required("finance.view_remittance", raise_exception=True)
+def remittance_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "open")
+    if state not in ("open", "held", "settled", "all"):
+        state = "open"
+    query = request.GET.get("q", "").strip()
+    context = {
+        "page": _page(
+            request, selectors.remittances(state="" if state == "all" else state, query=query)
+        ),
+        "state": state,
+        "search": SearchForm(request.GET or None),
+        "held": list(selectors.remittance_differences_held()[:50]),
+    }
+    return render(request, "finance/remittance_list.html", context)
+
+
+def _remittance_page(
+    request: HttpRequest,
+    remittance: Remittance,
+    *,
+    receive_form: Any = None,
+    difference_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    open_amount = remittance.amount_open
+    context = {
+        "remittance": remittance,
+        "receipts": list(selectors.remittance_receipts(remittance)),
+        "differences": list(selectors.remittance_differences(remittance)),
+        "allocation": selectors.remittance_allocation(remittance),
+        "tolerance": services.remittance_fee_tolerance(remittance),
+        "receive_form": receive_form
+        or RemittanceReceiveForm(initial={"amount": open_amount if open_amount > 0 else None}),
+        "difference_form": difference_form
+        or RemittanceDifferenceForm(initial={"amount": open_amount if open_amount > 0 else None}),
+        "decision_form": ReasonForm(),
+        "can_record": request.user.has_perm("finance.match_payment") and not remittance.is_settled,
+        "can_decide": request.user.has_perm("finance.accept_remittance_difference"),
+    }
+    return render(request, "finance/remittance_detail.html", context, status=status)
+
+
+@login_required
+@permission_required("finance.view_remittance", raise_exception=True)
+def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        remittance = selectors.remittance_detail(pk)
+    except Remittance.DoesNotExist as exc:
+        raise Http404 from exc
+    return _remittance_page(request, remittance)
 
 
 @login_required
 @permission_required("finance.match_payment", raise_exception=True)
 def remittance_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record one transfer of the site (a part or the rest), with what it kept back."""
     remittance = get_object_or_404(Remittance.objects.select_related("channel"), pk=pk)
-    form = RemittanceReceiveForm(
-        request.POST or None, initial={"amount": remittance.amount_expected}
-    )
-    if request.method == "POST" and form.is_valid():
-        done = call_service(
+    if request.method != "POST":
+        return redirect(remittance)
+    form = RemittanceReceiveForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        done, status = call_service_with_status(
+            form, services.remittance_receive, remittance_id=pk, by=request.user, **data
+        )
+        if done is not None:
+            messages.success(
+                request,
+                _("Settled and allocated to its orders: %(ref)s.") % {"ref": done.reference}
+                if done.is_settled
+                else _("Receipt recorded for %(ref)s; still open: %(open)s.")
+                % {"ref": done.reference, "open": format_money(done.amount_open)},
+            )
+            return redirect(done)
+    else:
+        status = 400
+    return _remittance_page(request, remittance, receive_form=form, status=status)
+
+
+@login_required
+@permission_required("finance.match_payment", raise_exception=True)
+@require_POST
+def remittance_difference(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book what the site kept back (commission, fees) with a reason."""
+    remittance = get_object_or_404(Remittance.objects.select_related("channel"), pk=pk)
+    form = RemittanceDifferenceForm(request.POST)
+    status = 400
+    if form.is_valid():
+        difference, status = call_service_with_status(
             form,
-            services.remittance_receive,
+            services.remittance_book_difference,
             remittance_id=pk,
             by=request.user,
             **form.cleaned_data,
         )
-        if done is not None:
-            messages.success(
-                request, _("Remittance %(ref)s recorded.") % {"ref": remittance.reference}
-            )
-            return redirect("finance:home")
-    return render(request, "finance/remittance_form.html", {"form": form, "remittance": remittance})
+        if difference is not None:
+            if difference.automatic:
+                messages.success(request, _("Within the site's tolerance: accepted."))
+            else:
+                messages.warning(
+                    request, _("Beyond the site's tolerance: held for finance to decide.")
+                )
+            return redirect(remittance)
+    remittance.refresh_from_db()
+    return _remittance_page(request, remittance, difference_form=form, status=status)
+
+
+_DIFFERENCE_DECISIONS = {
+    "accept": (services.remittance_difference_accept, _lazy("Difference accepted.")),
+    "reject": (
+        services.remittance_difference_reject,
+        _lazy("Difference rejected: the site still owes it."),
+    ),
+}
+
+
+@login_required
+@permission_required("finance.accept_remittance_difference", raise_exception=True)
+@require_POST
+def remittance_difference_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in _DIFFERENCE_DECISIONS:
+        raise Http404
+    difference = get_object_or_404(RemittanceDifference, pk=pk)
+    action, done = _DIFFERENCE_DECISIONS[decision]
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a reason."))
+    else:
+        try:
+            action(difference_id=pk, reason=form.cleaned_data["reason"], by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, str(done))
+    return redirect("finance:remittance_detail", pk=difference.remittance_id)
+
+
+# --- Customer statements (对账单) -------------------------------------------------------------
+
+
+@login_required
+@permission_required("finance.view_payment", raise_exception=True)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    customers = selectors.customers_with_orders(query=query)
+    context = {"page": _page(request, customers), "search": SearchForm(request.GET or None)}
+    return render(request, "finance/customer_list.html", context)
+
+
+@login_required
+@permission_required("finance.view_payment", raise_exception=True)
+def customer_statement(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A customer's statement for a period: on the page, as PDF or as Excel."""
+    customer = get_object_or_404(Customer, pk=pk)
+    today = timezone.localdate()
+    form = StatementPeriodForm(
+        request.GET if "period_start" in request.GET or "period_end" in request.GET else None,
+        initial={"period_start": today.replace(day=1), "period_end": today},
+    )
+    if form.is_bound and not form.is_valid():
+        context = {"customer": customer, "form": form, "statement": None}
+        return render(request, "finance/customer_statement.html", context, status=400)
+    if form.is_bound:
+        start, end = form.cleaned_data["period_start"], form.cleaned_data["period_end"]
+    else:
+        start, end = today.replace(day=1), today
+    statement = customer_statement_for(customer=customer, period_start=start, period_end=end)
+    kind = request.GET.get("format", "")
+    if kind == "pdf":
+        return _file(
+            pdf.customer_statement_pdf(statement, prepared_by=request.user),
+            f"{statement.number}.pdf",
+        )
+    if kind == "xlsx":
+        return _file(
+            pdf.customer_statement_xlsx(statement, prepared_by=request.user),
+            f"{statement.number}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    context = {
+        "customer": customer,
+        "form": form,
+        "statement": statement,
+        "query": f"period_start={start:%Y-%m-%d}&period_end={end:%Y-%m-%d}",
+    }
+    return render(request, "finance/customer_statement.html", context)
 
 
 # --- Refunds ---------------------------------------------------------------------------------

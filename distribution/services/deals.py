@@ -26,7 +26,7 @@ from ecomops.uploads import JPEG, PDF, PNG, detect_document_type, display_name, 
 from finance.services.remittances import remittance_expect
 from listings.models import Sku, SkuState
 from listings.selectors import sku_online_price
-from orders.models import OPEN_STATES
+from orders.models import OPEN_STATES, OrderState
 
 from .. import pdf
 from ..models import (
@@ -461,6 +461,9 @@ def deal_expect_remittance(
             due_date=due,
             description=_("Group-buying deal %(number)s %(title)s")
             % {"number": deal.number, "title": deal.title},
+            order_ids=list(
+                deal_orders(deal).exclude(state=OrderState.CANCELLED).values_list("pk", flat=True)
+            ),
         )
     return deal
 

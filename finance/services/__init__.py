@@ -67,7 +67,17 @@ from .refunds import (
     refund_request,
     refundable_amount,
 )
-from .remittances import RemittanceError, remittance_expect, remittance_receive
+from .remittances import (
+    RemittanceError,
+    allocate_remittance,
+    credit_terms_set,
+    remittance_book_difference,
+    remittance_difference_accept,
+    remittance_difference_reject,
+    remittance_expect,
+    remittance_fee_tolerance,
+    remittance_receive,
+)
 from .settlement import SettlementError, settlement_confirm, settlement_draw_up
 
 __all__ = [
@@ -87,8 +97,10 @@ __all__ = [
     "RefundItem",
     "RemittanceError",
     "SettlementError",
+    "allocate_remittance",
     "bank_payment_record",
     "channel_figures",
+    "credit_terms_set",
     "day_bounds",
     "invoice_due_at",
     "invoice_issue",
@@ -127,7 +139,11 @@ __all__ = [
     "refund_reject",
     "refund_request",
     "refundable_amount",
+    "remittance_book_difference",
+    "remittance_difference_accept",
+    "remittance_difference_reject",
     "remittance_expect",
+    "remittance_fee_tolerance",
     "remittance_receive",
     "require",
     "run_csv",

@@ -163,11 +163,11 @@ def test_remittance_expected_then_received(clerk):
         amount=Decimal("1000.00"),
         due_date=timezone.localdate(),
     )
-    with pytest.raises(services.RemittanceError, match="owes"):
+    with pytest.raises(services.RemittanceError, match="owed only"):
         services.remittance_receive(
             remittance_id=remittance.pk,
-            bank_reference="B1",
-            amount=Decimal("999"),
+            bank_reference="B0",
+            amount=Decimal("1000.01"),
             paid_at=timezone.now(),
             by=clerk,
         )
@@ -179,5 +179,5 @@ def test_remittance_expected_then_received(clerk):
         by=clerk,
     )
     remittance.refresh_from_db()
-    assert remittance.payment is not None
-    assert remittance.payment.amount == Decimal("1000.00")
+    assert remittance.received_at is not None
+    assert remittance.receipts.get().payment.amount == Decimal("1000.00")
