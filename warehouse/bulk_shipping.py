@@ -58,9 +58,8 @@ def bulk_shipping_file(
     """The platform's bulk-shipping sheet of ``rows`` as an xlsx file."""
     template = TEMPLATES[platform]
     workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook has its first sheet
-    sheet.title = "批量发货"
+    workbook.remove(workbook.worksheets[0])
+    sheet = workbook.create_sheet("批量发货")
     sheet.append(list(template.headers))
     for row in rows:
         sheet.append([row.external_id, row.carrier_name, row.waybill_number])

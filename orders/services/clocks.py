@@ -40,14 +40,14 @@ from ..selectors import (
 __all__ = [
     "EXCEPTION_CLOCK",
     "SHIPMENT_CONFIRMATION_CLOCK",
-    "confirmation_clock_starts",
-    "confirmation_due_at",
     "clocks_on_cancelled",
     "clocks_on_confirmed",
     "clocks_on_confirmed_many",
     "clocks_on_identified",
     "clocks_on_identified_many",
     "clocks_on_received",
+    "confirmation_clock_starts",
+    "confirmation_due_at",
 ]
 
 

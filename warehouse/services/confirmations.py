@@ -184,9 +184,7 @@ def confirmation_waybills(confirmation: ShipmentConfirmation) -> list[Waybill]:
         .distinct()
         .order_by("pk")
     )
-    return [
-        Waybill(p.carrier.code, p.carrier.name, p.waybill_number, p.number) for p in parcels
-    ]
+    return [Waybill(p.carrier.code, p.carrier.name, p.waybill_number, p.number) for p in parcels]
 
 
 def confirmation_payload(confirmation: ShipmentConfirmation) -> dict[str, Any]:
@@ -515,7 +513,9 @@ def confirmations_export(*, channel_id: int, by: Any) -> ConfirmationExport:
 
 def _waybills_of(confirmations: list[ShipmentConfirmation]) -> dict[tuple[int, int], list[str]]:
     """(order, manifest) -> the waybill numbers of the order's parcels on that manifest."""
-    found: dict[tuple[int, int], list[str]] = {(c.order_id, c.manifest_id): [] for c in confirmations}
+    found: dict[tuple[int, int], list[str]] = {
+        (c.order_id, c.manifest_id): [] for c in confirmations
+    }
     pairs = (
         DeliveryNote.objects.filter(
             order_id__in={c.order_id for c in confirmations},
