@@ -107,7 +107,7 @@ def test_the_confirmation_stops_the_clock_and_a_breach_is_told_once(
 # --- Reading an order back -----------------------------------------------------------------------
 
 
-CHANNEL_SECRET = "test-secret"  # the channel factory's  # noqa: S105
+CHANNEL_SECRET = "test-secret"  # the channel factory's
 
 
 def signed_get(client: Client, path: str, secret: str = CHANNEL_SECRET, **kwargs: Any) -> Any:

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import openpyxl
-import requests
 import pytest
+import requests
 from django.test import Client
 from django.urls import reverse
 
