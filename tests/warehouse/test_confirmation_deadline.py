@@ -156,6 +156,7 @@ def test_a_channel_reads_its_order_back_with_parcels_and_tracking(
     assert response.status_code == 200
     body = response.json()
     parcel = shipped.delivery_notes.get().parcel
+    assert parcel is not None
     assert body == {
         "external_id": "T9001",
         "number": shipped.number,

@@ -449,6 +449,10 @@ def test_confirmations_are_the_warehouse_admins(
 # --- Bulk-shipping files ---------------------------------------------------------------
 
 
+def file_content(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
 def read_sheet(content: bytes) -> dict[str, list[list[Any]]]:
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     return {
@@ -478,7 +482,7 @@ def test_taobao_file_downloaded_once_confirms_what_it_holds(
     response = client.post(reverse("warehouse:confirmation_export", args=[tmall.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    content = b"".join(response.streaming_content)
+    content = file_content(response)
     sheets = read_sheet(content)
     waybill = {p.notes.get().order.external_id: p.waybill_number for p in parcels}
     assert sheets["批量发货"] == [
@@ -496,7 +500,7 @@ def test_taobao_file_downloaded_once_confirms_what_it_holds(
     assert "Everything shipped for" in again.content.decode()
     assert ConfirmationExport.objects.count() == 1
     past = client.get(reverse("warehouse:confirmation_export_download", args=[export.pk]))
-    assert b"".join(past.streaming_content) == content
+    assert file_content(past) == content
 
 
 def test_pinduoduo_file_uses_its_columns_and_carrier_names(
@@ -511,7 +515,7 @@ def test_pinduoduo_file_uses_its_columns_and_carrier_names(
     assert "The platform&#x27;s name of carrier ZTO is not set" in missing.content.decode()
     PlatformCarrierName.objects.create(platform="pinduoduo", carrier_code="ZTO", name="中通快递")
     response = client.post(reverse("warehouse:confirmation_export", args=[pdd.pk]))
-    sheets = read_sheet(b"".join(response.streaming_content))
+    sheets = read_sheet(file_content(response))
     assert sheets == {
         "批量发货": [
             ["订单号", "快递公司", "快递单号"],
