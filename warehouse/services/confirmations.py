@@ -113,7 +113,8 @@ def confirmations_write(*, manifest: Manifest, at: datetime) -> int:
                 default=Value(None, output_field=DateTimeField()),
             ),
             c_created=Value(at, output_field=DateTimeField()),
-            c_blank=Value(""),
+            c_error=Value(""),
+            c_reason=Value(""),
         )
         .order_by("pk")
         .values_list(
@@ -126,8 +127,8 @@ def confirmations_write(*, manifest: Manifest, at: datetime) -> int:
             "c_attempts",
             "c_next",
             "c_created",
-            "c_blank",
-            "c_blank",
+            "c_error",
+            "c_reason",
         )
     )
     written = insert_select(
