@@ -348,7 +348,8 @@ def _tell_not_confirmed(confirmation: ShipmentConfirmation) -> None:
         % {"attempts": confirmation.attempts, "error": confirmation.last_error},
         url=reverse("warehouse:confirmation_queue"),
         level="danger",
-        key=f"confirmation-failed-{confirmation.pk}-{confirmation.attempts}",
+        # once per failed round: a retry that fails again is told again
+        key=f"confirmation-failed-{confirmation.pk}-{confirmation.attempt_log.count()}",
     )
 
 
