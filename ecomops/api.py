@@ -37,8 +37,17 @@ def sign(secret: str, timestamp: str | int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def signed_content(request: Request) -> bytes:
+    """What a request's signature covers: the body of a push; for a read (GET, which has no
+    body) the path with its query string, so a signature for one order reads no other."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path().encode()
+    return request.body
+
+
 def verify_signature(request: Request, secret: str, *, now: float | None = None) -> None:
-    """Raise ``SignatureError`` unless the request is signed with ``secret`` within the skew."""
+    """Raise ``SignatureError`` unless the request is signed with ``secret`` within the skew
+    (over ``signed_content``: the body, or a GET's path)."""
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     signature = request.headers.get(SIGNATURE_HEADER, "")
     if not timestamp or not signature:
@@ -50,7 +59,7 @@ def verify_signature(request: Request, secret: str, *, now: float | None = None)
     current = time.time() if now is None else now
     if abs(current - sent_at) > settings.API_SIGNATURE_MAX_SKEW:
         raise SignatureError(_("The signature timestamp is too old or in the future."))
-    expected = sign(secret, timestamp, request.body)
+    expected = sign(secret, timestamp, signed_content(request))
     if not hmac.compare_digest(expected, signature.lower()):
         raise SignatureError(_("The signature does not match."))
 

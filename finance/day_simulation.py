@@ -929,6 +929,7 @@ class DaySimulation:
         self.sweep()
         self.hand_over()
         self.confirm_pickups()
+        self.confirm_to_channels()
         self.sweep()
 
     def pick(self, batch: Batch) -> None:
@@ -1069,6 +1070,32 @@ class DaySimulation:
                         raise ApplicationError(f"pick-up refused: {refused[0]}")
 
         self.timed("shipment confirmations", len(rows), work)
+
+    def confirm_to_channels(self) -> None:
+        """发货回传: the hand-over wrote each order's confirmation in its transaction (one
+        INSERT … SELECT per manifest); the warehouse admin downloads each marketplace's
+        bulk-shipping file, which confirms its rows. A platform whose template or carrier
+        names are not known (JD, Douyin; Pinduoduo's names until a manager enters them)
+        waits for a person: counted, not confirmed."""
+        from warehouse.models import ConfirmationMethod, ConfirmationStatus, ShipmentConfirmation
+        from warehouse.services.confirmations import ConfirmationError, confirmations_export
+
+        keeper = self.staff["keeper"]
+        pending = ShipmentConfirmation.objects.filter(
+            method=ConfirmationMethod.FILE, status=ConfirmationStatus.PENDING
+        )
+        channels = sorted(set(pending.order_by().values_list("channel_id", flat=True)))
+        waiting = pending.count()
+
+        def work() -> None:
+            for channel_id in channels:
+                try:
+                    confirmations_export(channel_id=channel_id, by=keeper)
+                except ConfirmationError as exc:
+                    self.log(f"    channel {channel_id}: {exc.message}")
+
+        self.timed("shipment confirmation to channels (files)", waiting, work)
+        self.report.counts["confirmations_waiting_for_a_person"] = pending.count()
 
     # finance
 

@@ -49,6 +49,8 @@ IDENTIFICATION_CLOCK = "customer_identification"
 SALES_ORDER_CLOCK = "sales_order"
 DELIVERY_NOTE_CLOCK = "delivery_note"
 EXCEPTION_CLOCK = "order_exception"
+# 发货回传时限: the channel's deadline for confirming shipment, counted from payment.
+SHIPMENT_CONFIRMATION_CLOCK = "shipment_confirmation"
 ORDER_CLOCKS = (IDENTIFICATION_CLOCK, SALES_ORDER_CLOCK, DELIVERY_NOTE_CLOCK)
 
 # Candidates scoring below this are not worth the rep's time.

@@ -46,6 +46,7 @@ SEEDING_MIGRATIONS = [
     ("returns.migrations.0002_channel_and_schedules", "create_channel"),
     ("orders.migrations.0004_opening_processes", "seed_processes"),
     ("ecomops.workcalendar.migrations.0007_seed_cut_schedule", "seed"),
+    ("warehouse.migrations.0009_confirmation_defaults", "create_defaults"),
 ]
 
 

@@ -21,6 +21,8 @@ from .models import (
     Batch,
     Carrier,
     CarrierEvent,
+    ConfirmationAttempt,
+    ConfirmationExport,
     DeliveryNote,
     DeliveryNoteLine,
     Location,
@@ -28,6 +30,8 @@ from .models import (
     PackScan,
     Parcel,
     PickLine,
+    PlatformCarrierName,
+    ShipmentConfirmation,
     StockBalance,
     StockHold,
     StockMove,
@@ -240,3 +244,46 @@ class CarrierEventAdmin(ReadOnlyAdmin):
     list_display = ["occurred_at", "carrier", "event_id", "parcel", "kind", "place", "description"]
     list_filter = ["kind", "carrier"]
     search_fields = ["event_id", "parcel__waybill_number"]
+
+
+# --- Shipment confirmation (发货回传) ------------------------------------------------------------
+
+
+@admin.register(PlatformCarrierName)
+class PlatformCarrierNameAdmin(admin.ModelAdmin):
+    """Data: what each platform's bulk-shipping file calls our carriers."""
+
+    list_display = ["platform", "carrier_code", "name"]
+    list_filter = ["platform"]
+    search_fields = ["carrier_code", "name"]
+
+
+class ConfirmationAttemptInline(ReadOnlyInline, admin.TabularInline):
+    model = ConfirmationAttempt
+    fields = ["attempted_at", "status_code", "ok", "error"]
+
+
+@admin.register(ShipmentConfirmation)
+class ShipmentConfirmationAdmin(ReadOnlyAdmin):
+    """The outbox, read-only: the warehouse portal retries and marks done."""
+
+    list_display = [
+        "order",
+        "channel",
+        "carrier",
+        "method",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "confirmed_at",
+    ]
+    list_filter = ["status", "method", "channel"]
+    search_fields = ["order__number", "order__external_id"]
+    inlines = [ConfirmationAttemptInline]
+
+
+@admin.register(ConfirmationExport)
+class ConfirmationExportAdmin(ReadOnlyAdmin):
+    list_display = ["number", "channel", "platform", "row_count", "created_at", "created_by"]
+    list_filter = ["platform", "channel"]
+    exclude = ["content"]

@@ -41,6 +41,15 @@ class WarehouseConfig(AppConfig):
                 "warehouse.pack_parcel",
             },
         )
+        # 发货回传: the warehouse admin sees what the channels have not heard, and acts on it
+        grant(
+            RoleCode.WAREHOUSE_ADMIN,
+            {
+                "warehouse.view_shipmentconfirmation",
+                "warehouse.confirm_shipment",
+                "warehouse.view_confirmationexport",
+            },
+        )
         grant(RoleCode.PICKER, view | {"warehouse.pick_wave"})
         grant(RoleCode.PACKER, view | {"warehouse.pack_parcel"})
         grant(RoleCode.FINANCE_CLERK, {"warehouse.view_deliverynote", "warehouse.view_parcel"})
@@ -105,6 +114,14 @@ class WarehouseConfig(AppConfig):
                 35,
             ),
             NavItem(
+                "warehouse.confirmations",
+                _("Shipment confirmations"),
+                "warehouse:confirmation_queue",
+                (RoleCode.WAREHOUSE_ADMIN, RoleCode.MANAGER),
+                section,
+                37,
+            ),
+            NavItem(
                 "warehouse.stock",
                 _("Stock"),
                 "warehouse:stock",
@@ -135,6 +152,18 @@ class WarehouseConfig(AppConfig):
                 count=lambda user: selectors.open_waves().count(),
                 description=_("Released batches"),
                 order=8,
+            )
+        )
+        register_queue(
+            Queue(
+                key="warehouse.confirmations",
+                title=_("Shipments the channels have not heard of"),
+                roles=(RoleCode.WAREHOUSE_ADMIN,),
+                url_name="warehouse:confirmation_queue",
+                count=lambda user: selectors.not_confirmed_queue().count(),
+                late_count=lambda user: selectors.confirmations_at_risk_count(),
+                description=_("Not confirmed after the last retry; deadlines at risk"),
+                order=9,
             )
         )
         register_seeder("warehouse", seed_warehouse, order=30)

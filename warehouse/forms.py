@@ -122,3 +122,12 @@ class NoteSearchForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *NoteState.choices], required=False
     )
+
+
+class ConfirmationDoneForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How was the shipment confirmed to the channel?"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_("E.g. typed into the seller centre by hand, with the waybill number."),
+    )

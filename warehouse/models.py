@@ -916,3 +916,194 @@ def batch_key_before(batch_date: date, slot: int, prefix: str = "") -> Q:
     return Q(**{f"{prefix}batch_date__lt": batch_date}) | Q(
         **{f"{prefix}batch_date": batch_date, f"{prefix}batch_slot__lte": slot}
     )
+
+
+# --- Shipment confirmation (发货回传) ------------------------------------------------------------
+
+
+class ConfirmationPlatform(models.TextChoices):
+    """Whose bulk-shipping file (批量发货) a channel without a callback URL gets."""
+
+    TAOBAO = "taobao", _("Taobao / Tmall")
+    JD = "jd", _("JD")
+    PINDUODUO = "pinduoduo", _("Pinduoduo")
+    DOUYIN = "douyin", _("Douyin shop")
+
+
+class PlatformCarrierName(models.Model):
+    """平台物流公司名称: what a platform calls one of our carriers in its bulk-shipping file
+    (Taobao's 物流公司 column takes its own list of names, not our codes)."""
+
+    platform = models.CharField(_("platform"), max_length=20, choices=ConfirmationPlatform.choices)
+    carrier_code = models.SlugField(
+        _("carrier code"), max_length=20, help_text=_("Our carrier's code, e.g. ZTO.")
+    )
+    name = models.CharField(_("name on the platform"), max_length=100)
+
+    class Meta:
+        ordering = ["platform", "carrier_code"]
+        verbose_name = _("platform carrier name")
+        verbose_name_plural = _("platform carrier names")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "carrier_code"], name="warehouse_platform_carrier_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()}: {self.name}"
+
+
+class ConfirmationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be confirmed")
+    FAILED = "failed", _("Not confirmed")
+    CONFIRMED = "confirmed", pgettext_lazy("shipment confirmation", "Confirmed")
+
+
+class ConfirmationMethod(models.TextChoices):
+    CALLBACK = "callback", _("Signed callback")
+    FILE = "file", _("Bulk-shipping file")
+
+
+class ConfirmationExport(models.Model):
+    """One bulk-shipping file downloaded for a channel: what it held, kept to download again."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    channel = models.ForeignKey(
+        "orders.Channel",
+        on_delete=models.PROTECT,
+        related_name="confirmation_exports",
+        verbose_name=_("channel"),
+    )
+    platform = models.CharField(_("platform"), max_length=20, choices=ConfirmationPlatform.choices)
+    filename = models.CharField(_("file name"), max_length=100)
+    content_type = models.CharField(_("content type"), max_length=100)
+    content = models.BinaryField(_("content"))
+    row_count = models.PositiveIntegerField(_("rows"))
+    created_at = models.DateTimeField(_("downloaded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("downloaded by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("bulk-shipping file")
+        verbose_name_plural = _("bulk-shipping files")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ShipmentConfirmation(models.Model):
+    """发货回传: an outbox row telling an order's channel that it shipped, with the carrier
+    and waybill numbers of its parcels on one signed manifest.
+
+    Written with the hand-over in its transaction; delivered by Celery (a signed POST to
+    the channel's callback URL, retried with backoff) or by the channel's bulk-shipping file
+    downloaded from the portal. ``status`` is the outbox's delivery status, not a business
+    process: pending → confirmed, or failed after the last retry (the not-confirmed queue),
+    from where a person retries or marks it done by hand.
+    """
+
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        related_name="shipment_confirmations",
+        verbose_name=_("order"),
+    )
+    channel = models.ForeignKey(
+        "orders.Channel",
+        on_delete=models.PROTECT,
+        related_name="shipment_confirmations",
+        verbose_name=_("channel"),
+    )
+    manifest = models.ForeignKey(
+        Manifest,
+        on_delete=models.PROTECT,
+        related_name="confirmations",
+        verbose_name=_("manifest"),
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="+", verbose_name=_("carrier")
+    )
+    method = models.CharField(_("method"), max_length=10, choices=ConfirmationMethod.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ConfirmationStatus.choices,
+        default=ConfirmationStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    by_hand_reason = models.CharField(_("marked done by hand because"), max_length=300, blank=True)
+    export = models.ForeignKey(
+        ConfirmationExport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmations",
+        verbose_name=_("bulk-shipping file"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("shipment confirmation")
+        verbose_name_plural = _("shipment confirmations")
+        permissions = [
+            ("confirm_shipment", _("Can retry, mark done and download shipment confirmations"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "manifest"], name="warehouse_confirmation_once_per_manifest"
+            )
+        ]
+        indexes = [
+            # The sweep: pending callbacks by due attempt.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending", method="callback"),
+                name="warehouse_confirmation_due",
+            ),
+            models.Index(fields=["channel", "status"], name="warehouse_confirmation_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}@{self.manifest_id}"
+
+
+class ConfirmationAttempt(models.Model):
+    """One delivery attempt of a confirmation: when, the channel's HTTP status, the error."""
+
+    confirmation = models.ForeignKey(
+        ShipmentConfirmation,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("shipment confirmation"),
+    )
+    attempted_at = models.DateTimeField(_("when"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    ok = models.BooleanField(_("accepted"))
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["attempted_at", "pk"]
+        verbose_name = _("confirmation attempt")
+        verbose_name_plural = _("confirmation attempts")
+
+    def __str__(self) -> str:
+        return f"{self.confirmation_id} {self.attempted_at:%Y-%m-%d %H:%M:%S}"

@@ -7,17 +7,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ecomops.cutoffs import CutoffBatch, batch_at
+from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
-from orders.models import Order, OrderState
-from orders.selectors import DELIVERY_NOTE_CLOCK
+from orders.models import Channel, Order, OrderState
+from orders.selectors import DELIVERY_NOTE_CLOCK, SHIPMENT_CONFIRMATION_CLOCK
 
 from .models import (
     Batch,
     Carrier,
+    CarrierEvent,
+    ConfirmationExport,
+    ConfirmationMethod,
+    ConfirmationStatus,
     DeliveryNote,
     DeliveryNoteLine,
     Location,
@@ -27,6 +33,7 @@ from .models import (
     Parcel,
     ParcelState,
     PickLine,
+    ShipmentConfirmation,
     StockBalance,
     StockHold,
     StockMove,
@@ -524,3 +531,129 @@ def shipped_quantities(order: Order) -> dict[int, int]:
     if not shipped and order.state in SHIPPED_ORDER_STATES:
         return {line.pk: line.quantity for line in order.lines.all()}
     return shipped
+
+
+# --- Shipment confirmation (发货回传) ------------------------------------------------------------
+
+
+def not_confirmed_queue() -> QuerySet[ShipmentConfirmation]:
+    """Confirmations whose last attempt failed: the warehouse admin retries or marks them
+    done by hand. Oldest first, with their attempts."""
+    return (
+        ShipmentConfirmation.objects.filter(status=ConfirmationStatus.FAILED)
+        .select_related("order", "channel", "carrier", "manifest")
+        .prefetch_related("attempt_log")
+        .order_by("created_at", "pk")
+    )
+
+
+def pending_callbacks() -> QuerySet[ShipmentConfirmation]:
+    """Callbacks still being tried (a refusal, waiting for the next attempt)."""
+    return (
+        ShipmentConfirmation.objects.filter(
+            status=ConfirmationStatus.PENDING, method=ConfirmationMethod.CALLBACK, attempts__gt=0
+        )
+        .select_related("order", "channel", "carrier")
+        .order_by("next_attempt_at", "pk")
+    )
+
+
+@dataclass
+class FileChannel:
+    """A channel confirming by bulk-shipping file: what waits for the next download."""
+
+    channel: Channel
+    waiting: int
+    exports: list[ConfirmationExport]
+
+
+def file_channels(exports_each: int = 5) -> list[FileChannel]:
+    """Channels with file confirmations: how many wait, and their latest files."""
+    pending = Count(
+        "shipment_confirmations",
+        filter=Q(
+            shipment_confirmations__method=ConfirmationMethod.FILE,
+            shipment_confirmations__status=ConfirmationStatus.PENDING,
+        ),
+    )
+    channels = list(
+        Channel.objects.filter(
+            Exists(
+                ShipmentConfirmation.objects.filter(
+                    channel=OuterRef("pk"), method=ConfirmationMethod.FILE
+                )
+            )
+        )
+        .annotate(waiting=pending)
+        .order_by("code")
+    )
+    exports: dict[int, list[ConfirmationExport]] = {channel.pk: [] for channel in channels}
+    for export in (
+        ConfirmationExport.objects.filter(channel__in=channels)
+        .defer("content")
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")
+    ):
+        if len(exports[export.channel_id]) < exports_each:
+            exports[export.channel_id].append(export)
+    return [FileChannel(c, c.waiting, exports[c.pk]) for c in channels]
+
+
+def confirmations_at_risk() -> QuerySet[Order]:
+    """Paid orders whose channel still waits for the shipment confirmation, least time left
+    first (``sla_due_at``; amber from the warning point, red past the deadline)."""
+    running = SlaClock.objects.filter(
+        policy__code=SHIPMENT_CONFIRMATION_CLOCK,
+        content_type=ContentType.objects.get_for_model(Order),
+        object_id=OuterRef("pk"),
+        stopped_at__isnull=True,
+    )
+    return annotate_sla(
+        Order.objects.filter(Exists(running)).select_related("channel"),
+        SHIPMENT_CONFIRMATION_CLOCK,
+    ).order_by("sla_due_at", "pk")
+
+
+def confirmations_at_risk_count(now: Any = None) -> int:
+    """Confirmations past their warning point or deadline (the portal queue's red count)."""
+    moment = now or timezone.now()
+    return (
+        confirmations_at_risk()
+        .filter(Q(sla_warn_at__lte=moment) | Q(sla_due_at__lte=moment))
+        .count()
+    )
+
+
+def export_detail(pk: int) -> ConfirmationExport:
+    return ConfirmationExport.objects.select_related("channel").get(pk=pk)
+
+
+# --- An order read back by its channel -----------------------------------------------------------
+
+
+@dataclass
+class OrderReadBack:
+    order: Order
+    parcels: list[Parcel]
+    confirmed: bool
+
+
+def channel_order_read_back(channel: Channel, external_id: str) -> OrderReadBack | None:
+    """The order as its channel may read it: state, parcels with carrier, waybill and the
+    tracking events received. Four queries, whatever the parcels and events."""
+    order = Order.objects.filter(channel=channel, external_id=external_id).first()
+    if order is None:
+        return None
+    parcels = list(
+        Parcel.objects.filter(pk__in=DeliveryNote.objects.filter(order=order).values("parcel_id"))
+        .exclude(state=ParcelState.CANCELLED)
+        .select_related("carrier", "manifest")
+        .prefetch_related(
+            Prefetch("events", queryset=CarrierEvent.objects.order_by("occurred_at", "pk"))
+        )
+        .order_by("pk")
+    )
+    confirmed = ShipmentConfirmation.objects.filter(
+        order=order, status=ConfirmationStatus.CONFIRMED
+    ).exists()
+    return OrderReadBack(order, parcels, confirmed)

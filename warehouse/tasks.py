@@ -14,6 +14,7 @@ from ecomops.jobs import send_now
 
 from . import services
 from .models import BatchState
+from .services.confirmations import confirmation_task_run
 
 
 @shared_task(acks_late=True)
@@ -52,3 +53,17 @@ def resume_batches() -> list[str]:
     """Every two minutes: finish any batch a release left half done (a worker killed
     mid-release, a lost message), whatever its date."""
     return [str(batch) for batch in services.batches_resume()]
+
+
+@shared_task(acks_late=True)
+def deliver_shipment_confirmations(
+    manifest_id: int | None = None, confirmation_ids: list[int] | None = None
+) -> str:
+    """After a hand-over (its manifest), a retry (the rows), and every minute from beat (all
+    due): post the due shipment confirmations to their channels. Each row is claimed while
+    posted, so a rerun, a redelivered message or two workers post it once per attempt."""
+    report = confirmation_task_run(manifest_id=manifest_id, confirmation_ids=confirmation_ids)
+    return (
+        f"{len(report.confirmed)} confirmed, {len(report.retrying)} to retry, "
+        f"{len(report.failed)} not confirmed"
+    )

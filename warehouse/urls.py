@@ -34,4 +34,17 @@ urlpatterns = [
     path("stock/ledger/", views.stock_ledger, name="stock_ledger"),
     path("stock/receive/", views.stock_receive, name="stock_receive"),
     path("stock/adjust/", views.stock_adjust, name="stock_adjust"),
+    path("confirmations/", views.confirmation_queue, name="confirmation_queue"),
+    path("confirmations/<int:pk>/", views.confirmation_detail, name="confirmation_detail"),
+    path("confirmations/<int:pk>/retry/", views.confirmation_retry, name="confirmation_retry"),
+    path(
+        "confirmations/channels/<int:channel_id>/file/",
+        views.confirmation_export,
+        name="confirmation_export",
+    ),
+    path(
+        "confirmations/files/<int:pk>/",
+        views.confirmation_export_download,
+        name="confirmation_export_download",
+    ),
 ]

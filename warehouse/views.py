@@ -6,12 +6,14 @@ and keeps what was typed.
 
 from __future__ import annotations
 
+import io
 import itertools
 import tempfile
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +29,7 @@ from .extensions import parcel_inserts
 from .forms import (
     AdjustForm,
     CloseParcelForm,
+    ConfirmationDoneForm,
     NoteSearchForm,
     OrdersForm,
     PickForm,
@@ -36,7 +39,18 @@ from .forms import (
     SignManifestForm,
     StockSearchForm,
 )
-from .models import Batch, Carrier, DeliveryNote, Manifest, Parcel, PickLine, Wave
+from .models import (
+    Batch,
+    Carrier,
+    ConfirmationExport,
+    DeliveryNote,
+    Manifest,
+    Parcel,
+    PickLine,
+    ShipmentConfirmation,
+    Wave,
+)
+from .services import confirmations as confirmation_services
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -582,4 +596,111 @@ def stock_adjust(request: HttpRequest) -> HttpResponse:
         "warehouse/stock_form.html",
         _("Stock adjusted."),
         title=_("Adjust stock"),
+    )
+
+
+# --- Shipment confirmation (发货回传) ------------------------------------------------------------
+
+
+@login_required
+@permission_required("warehouse.view_shipmentconfirmation", raise_exception=True)
+def confirmation_queue(request: HttpRequest) -> HttpResponse:
+    """What the channels have not heard yet: callbacks that failed (retry, or mark done by
+    hand), callbacks being retried, bulk-shipping files to download per channel, and the
+    paid orders whose confirmation deadline comes nearest."""
+    return render(
+        request,
+        "warehouse/confirmation_queue.html",
+        {
+            "failed": list(selectors.not_confirmed_queue()[:200]),
+            "retrying": list(selectors.pending_callbacks()[:200]),
+            "file_channels": selectors.file_channels(),
+            "at_risk": list(selectors.confirmations_at_risk()[:100]),
+        },
+    )
+
+
+@login_required
+@permission_required("warehouse.view_shipmentconfirmation", raise_exception=True)
+def confirmation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    confirmation = get_object_or_404(
+        ShipmentConfirmation.objects.select_related(
+            "order", "channel", "carrier", "manifest", "confirmed_by", "export"
+        ),
+        pk=pk,
+    )
+    form = ConfirmationDoneForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("warehouse.confirm_shipment"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                confirmation_services.confirmation_mark_done(
+                    confirmation_id=confirmation.pk,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Marked confirmed by hand."))
+                return redirect("warehouse:confirmation_detail", pk=confirmation.pk)
+    return render(
+        request,
+        "warehouse/confirmation_detail.html",
+        {
+            "confirmation": confirmation,
+            "attempts": list(confirmation.attempt_log.all()),
+            "waybills": confirmation_services.confirmation_waybills(confirmation),
+            "form": form,
+        },
+    )
+
+
+@login_required
+@permission_required("warehouse.confirm_shipment", raise_exception=True)
+@require_POST
+def confirmation_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    _run(
+        request,
+        confirmation_services.confirmation_retry,
+        _("Sent again: the first attempt goes out now."),
+        confirmation_id=pk,
+    )
+    if request.POST.get("back") == "detail":
+        return redirect("warehouse:confirmation_detail", pk=pk)
+    return redirect("warehouse:confirmation_queue")
+
+
+@login_required
+@permission_required("warehouse.confirm_shipment", raise_exception=True)
+@require_POST
+def confirmation_export(request: HttpRequest, channel_id: int) -> HttpResponseBase:
+    """Download = confirm: the channel's bulk-shipping file of what is not confirmed yet."""
+    try:
+        export = confirmation_services.confirmations_export(channel_id=channel_id, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("warehouse:confirmation_queue")
+    return _export_file(export)
+
+
+@login_required
+@permission_required("warehouse.confirm_shipment", raise_exception=True)
+def confirmation_export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A past bulk-shipping file again, as it was: it confirms nothing new."""
+    try:
+        export = selectors.export_detail(pk)
+    except ConfirmationExport.DoesNotExist as exc:
+        raise Http404 from exc
+    return _export_file(export)
+
+
+def _export_file(export: ConfirmationExport) -> FileResponse:
+    return FileResponse(
+        io.BytesIO(bytes(export.content)),
+        as_attachment=True,
+        filename=export.filename,
+        content_type=export.content_type,
     )

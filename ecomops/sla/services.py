@@ -162,6 +162,8 @@ class ClockStart:
     object_id: int
     started_at: datetime
     stopped_at: datetime | None = None
+    # A deadline policy's due time (no limit): given by the starter, as to sla_clock_start.
+    due_at: datetime | None = None
 
 
 def sla_clocks_start_new(
@@ -189,16 +191,19 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
     content_type = ContentType.objects.get_for_model(model)
     clocks = []
     # The clocks of one push or page mostly share their start: its times are computed once.
-    times: dict[tuple[str, datetime, bool], tuple[datetime, datetime | None, datetime | None]]
+    times: dict[
+        tuple[str, datetime, bool, datetime | None],
+        tuple[datetime, datetime | None, datetime | None],
+    ]
     times = {}
     for start in starts:
         policy = _policy(start.code)
         if not policy.active:
             continue
         running = start.stopped_at is None
-        key = (policy.code, start.started_at, running)
+        key = (policy.code, start.started_at, running, start.due_at)
         if key not in times:
-            due = _due(policy, start.started_at)
+            due = start.due_at or _due(policy, start.started_at)
             # A clock stopped as it starts is never warned nor escalated.
             times[key] = (
                 due,

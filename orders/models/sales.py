@@ -121,6 +121,24 @@ class Channel(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    callback_url = models.URLField(
+        _("shipment callback URL"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Where shipment confirmations (发货回传) are posted, signed with the channel's "
+            "secret. Empty: the warehouse downloads the platform's bulk-shipping file instead."
+        ),
+    )
+    confirmation_deadline_hours = models.PositiveSmallIntegerField(
+        _("shipment confirmation deadline (hours after payment)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The platform's rule, e.g. 48: shipment must be confirmed this many hours after "
+            "the buyer paid. Empty: no deadline is timed."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -59,6 +59,7 @@ from .clocks import (
     IDENTIFICATION_CLOCK,
     SALES_ORDER_CLOCK,
     clocks_on_identified,
+    confirmation_clock_starts,
 )
 from .intake import (
     IntakeConflict,
@@ -337,6 +338,7 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
     if flowing:
         _lines_all(flowing)
         clocks += _clocks_all(flowing, now)
+    clocks += confirmation_clock_starts(channel, orders)
     sla_clocks_start_all(model=Order, starts=clocks)
 
 

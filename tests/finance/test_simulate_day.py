@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 
 from finance.models import InvoiceRequest, InvoiceRequestState, ReconciliationRun
 from orders.models import Order, OrderState
-from warehouse.models import Batch, BatchState
+from warehouse.models import Batch, BatchState, ConfirmationStatus, ShipmentConfirmation
 
 # A Tuesday far from any holiday; the command moves its own clock through that day.
 DAY = date(2026, 11, 24)
@@ -33,6 +33,7 @@ STAGES = {
     "packing (scan per unit)",
     "hand-over (manifests)",
     "shipment confirmations",
+    "shipment confirmation to channels (files)",
     "invoices issued",
     "nightly reconciliation",
 }
@@ -62,6 +63,13 @@ def test_a_tiny_day_goes_through_every_stage(tmp_path: Path) -> None:
     assert requests >= 1
     assert not InvoiceRequest.objects.filter(state=InvoiceRequestState.REQUESTED).exists()
     assert ReconciliationRun.objects.filter(day=DAY).exists()
+    # 发货回传: Taobao and Tmall by their bulk-shipping files; JD's and Douyin's templates
+    # are not known, Pinduoduo's carrier names not entered: those wait for a person
+    confirmed = ShipmentConfirmation.objects.filter(status=ConfirmationStatus.CONFIRMED)
+    assert set(confirmed.values_list("channel__code", flat=True)) == {"tmall", "taobao"}
+    waiting = ShipmentConfirmation.objects.exclude(status=ConfirmationStatus.CONFIRMED)
+    assert figures["counts"]["confirmations_waiting_for_a_person"] == waiting.count()
+    assert set(waiting.values_list("channel__code", flat=True)) <= {"jd", "pinduoduo", "douyin"}
     assert figures["peak_rss_mb"] > 0
     assert figures["counts"]["pack_stations"] >= 1
     assert {row["policy"] for row in figures["sla"]} >= {

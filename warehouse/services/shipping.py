@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..signals import parcel_delivered, parcel_shipped
 from .batches import batch_check_done
+from .confirmations import confirmations_write
 
 
 class ShippingError(ApplicationError):
@@ -130,6 +131,8 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
             at=now,
         )
         _orders_follow({order_id for _pk, order_id, _batch in notes}, "ship", by=by)
+        # 发货回传: the channels hear of it from an outbox written in this transaction
+        confirmations_write(manifest=manifest, at=now)
         for batch_id in sorted({batch_id for _pk, _order, batch_id in notes if batch_id}):
             batch_check_done(batch_id, by=by)
         _announce_on_commit(
