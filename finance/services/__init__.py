@@ -41,6 +41,7 @@ from .payments import (
 )
 from .reconciliation import (
     CHECKS,
+    STATEMENT_CHECKS,
     ReconciliationError,
     channel_figures,
     day_bounds,
@@ -130,4 +131,30 @@ __all__ = [
     "settlement_confirm",
     "settlement_draw_up",
     "validate_tax_details",
+]
+
+# Statements (issue 22 §1)
+from .statements import (  # noqa: E402
+    IMPORT_CHUNK,
+    ImportOutcome,
+    MappingRequired,
+    StatementError,
+    StatementFormatError,
+    payment_account_set_mapping,
+    statement_import,
+    statement_line_match,
+    statement_line_unmatch,
+)
+
+__all__ += [
+    "STATEMENT_CHECKS",
+    "IMPORT_CHUNK",
+    "ImportOutcome",
+    "MappingRequired",
+    "StatementError",
+    "StatementFormatError",
+    "payment_account_set_mapping",
+    "statement_import",
+    "statement_line_match",
+    "statement_line_unmatch",
 ]
