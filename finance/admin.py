@@ -204,3 +204,66 @@ class RedLetterRequestAdmin(ServiceTransitionAdmin, ServiceWrittenAdmin):
             request_id=obj.pk, why=data.get("reason", ""), by=request.user
         ),
     }
+
+
+# --- Statements (issue 22 §1) ---------------------------------------------------------------
+
+from .models import (  # noqa: E402
+    PaymentAccount,
+    StatementImport,
+    StatementLine,
+    StatementMatchLog,
+)
+
+
+@admin.register(PaymentAccount)
+class PaymentAccountAdmin(admin.ModelAdmin):
+    """Payment accounts are data: managers add Alipay, WeChat Pay and bank accounts and say
+    which channels each collects for."""
+
+    list_display = ["code", "name", "kind", "account_number", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name", "account_number"]
+    filter_horizontal = ["channels"]
+
+
+class MatchLogInline(ReadOnlyInline, admin.TabularInline):
+    model = StatementMatchLog
+    fields = ["at", "action", "order", "by", "reason"]
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ServiceWrittenAdmin):
+    list_display = [
+        "reference",
+        "account",
+        "kind",
+        "amount",
+        "occurred_at",
+        "counterparty",
+        "order_number",
+        "order",
+        "match_method",
+    ]
+    list_filter = ["account", "kind", "match_method", "channel"]
+    search_fields = ["reference", "order_number", "counterparty", "memo", "order__number"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["account", "order"]
+    raw_id_fields = ["order", "statement_import"]
+    inlines = [MatchLogInline]
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ServiceWrittenAdmin):
+    list_display = [
+        "imported_at",
+        "account",
+        "file_name",
+        "file_format",
+        "line_count",
+        "created_count",
+        "matched_count",
+        "imported_by",
+    ]
+    list_filter = ["account", "file_format"]
+    search_fields = ["file_name", "sha256"]

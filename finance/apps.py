@@ -149,3 +149,23 @@ class FinanceConfig(AppConfig):
             )
         )
         register_seeder("finance", seed_finance, order=40)
+
+        # Statements (issue 22 §1)
+        grant(
+            RoleCode.FINANCE_CLERK,
+            {
+                "finance.view_paymentaccount",
+                "finance.view_statementline",
+                "finance.import_statement",
+            },
+        )
+        register_nav(
+            NavItem(
+                "finance.statements",
+                _("Statements"),
+                "finance:statement_list",
+                clerks,
+                section,
+                48,
+            )
+        )

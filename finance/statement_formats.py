@@ -235,6 +235,10 @@ _MEMO_ORDER = (
     re.compile(r"\((\d{10,22})\)"),
     re.compile(r"（(\d{10,22})）"),
     re.compile(r"\[(\d{10,22})\]"),
+    # Our own order number (SO + day + counter), as payers write it on a bank transfer.
+    re.compile(r"(?<![0-9A-Za-z])(SO\d{8,20})(?![0-9A-Za-z])"),
+    # Last: a Taobao/Tmall trade id alone in the memo (花呗分期免息营销-3299…).
+    re.compile(r"(?<!\d)(\d{16,22})(?!\d)"),
 )
 
 
@@ -499,6 +503,7 @@ BANK_FIELDS = (
     "expense",
     "counterparty",
     "memo",
+    "purpose",
     "order_number",
 )
 # Headings common in Chinese banks' exports, to propose a mapping at the first import.
@@ -510,7 +515,8 @@ BANK_GUESSES: dict[str, tuple[str, ...]] = {
     "income": ("贷方发生额", "贷方金额", "收入金额", "收入", "存入金额"),
     "expense": ("借方发生额", "借方金额", "支出金额", "支出", "支取金额"),
     "counterparty": ("对方户名", "对方账户名称", "对方名称", "收(付)方名称", "对方单位"),
-    "memo": ("摘要", "用途", "附言", "交易摘要", "备注"),
+    "memo": ("摘要", "交易摘要", "交易类型", "业务类型"),
+    "purpose": ("用途", "附言", "交易附言", "备注", "摘要说明"),
     "order_number": ("订单号", "业务参考号"),
 }
 
@@ -519,7 +525,15 @@ def guess_mapping(columns: Sequence[str]) -> dict[str, str]:
     present = set(columns)
     mapping: dict[str, str] = {}
     used: set[str] = set()
-    for name in ("occurred_at", "income", "expense", "reference", "counterparty", "memo"):
+    for name in (
+        "occurred_at",
+        "income",
+        "expense",
+        "reference",
+        "counterparty",
+        "memo",
+        "purpose",
+    ):
         for heading in BANK_GUESSES[name]:
             if heading in present and heading not in used:
                 mapping[name] = heading
@@ -614,7 +628,11 @@ def read_bank(content: bytes, file_name: str, mapping: Mapping[str, str]) -> Par
                 money(str(get("expense")), line_no, wanted["expense"])
             )
         counterparty = str(get("counterparty"))[:200]
-        memo = str(get("memo"))[:500]
+        # The bank's 摘要 is its own word for the transaction (转账, 收费, 提现, 退款); the
+        # payer's 用途/附言 is free text that may name an order.
+        summary = str(get("memo"))[:60]
+        purpose = str(get("purpose"))
+        memo = " ".join(part for part in (summary, purpose) if part)[:500]
         raw = {column: str(get(key)) for key, column in wanted.items()}
         reference = str(get("reference")) if "reference" in wanted else ""
         if not reference:
@@ -626,15 +644,15 @@ def read_bank(content: bytes, file_name: str, mapping: Mapping[str, str]) -> Par
             digest = hashlib.sha256(key.encode()).hexdigest()[:24]
             seen[digest] = seen.get(digest, 0) + 1
             reference = f"H{digest}-{seen[digest]}"
-        order_number = order_number_from(str(get("order_number")), memo)
+        order_number = order_number_from(str(get("order_number")), purpose)
         lines.append(
             ParsedLine(
                 line_no=line_no,
                 reference=reference[:80],
                 kind=classify(
                     source=BANK,
-                    business_type="",
-                    memo=memo,
+                    business_type=summary,
+                    memo=purpose,
                     amount=amount,
                     counterparty=counterparty,
                 ),
@@ -642,6 +660,7 @@ def read_bank(content: bytes, file_name: str, mapping: Mapping[str, str]) -> Par
                 occurred_at=occurred_at,
                 counterparty=counterparty,
                 order_number=order_number,
+                business_type=summary,
                 memo=memo,
                 raw=raw,
             )
