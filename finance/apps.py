@@ -151,6 +151,9 @@ class FinanceConfig(AppConfig):
         register_seeder("finance", seed_finance, order=40)
 
         # Statements (issue 22 §1)
+        from .statement_demo import seed_statements
+
+        register_seeder("finance.statements", seed_statements, order=41)
         grant(
             RoleCode.FINANCE_CLERK,
             {

@@ -56,6 +56,10 @@ class StatementError(ApplicationError):
     """A statement that cannot be imported, or a match that cannot be made or undone."""
 
 
+class StatementConflict(StatementError, ConflictError):
+    """A line already matched to another order (409)."""
+
+
 class MappingRequired(StatementError):
     """A bank account's first import: which column holds what must be said first.
     ``extra`` holds the file's ``columns`` and a ``guess``."""
@@ -227,7 +231,7 @@ def statement_line_match(
         if line.order_id == order.pk:
             return line
         if line.order_id is not None:
-            raise ConflictError(
+            raise StatementConflict(
                 _("Line %(ref)s is already matched to another order: undo that match first.")
                 % {"ref": line.reference}
             )

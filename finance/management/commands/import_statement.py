@@ -96,7 +96,7 @@ class Command(BaseCommand):
                 )
         except ApplicationError as exc:
             raise CommandError(
-                _("Nothing was imported: %(error)s") % {"error": exc.message}
+                _("Nothing of the statement was imported: %(error)s") % {"error": exc.message}
             ) from exc
         self.stdout.write(
             _(
