@@ -1065,7 +1065,7 @@ class StatementMatchMethod(models.TextChoices):
 
 class StatementLine(models.Model):
     """账务明细: one line of an imported statement, kept once per (account, reference);
-    ``amount`` is signed (+ in, − out); ``order`` is set when it is matched."""
+    ``amount`` is signed (+ in, - out); ``order`` is set when it is matched."""
 
     account = models.ForeignKey(
         PaymentAccount,
@@ -1079,7 +1079,7 @@ class StatementLine(models.Model):
         help_text=_("账务流水号, 微信订单号/退款单号 or the bank's serial number."),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=StatementLineKind.choices)
-    amount = MoneyField(_("amount (+ in, − out)"))
+    amount = MoneyField(_("amount (+ in, - out)"))
     occurred_at = models.DateTimeField(_("occurred"), db_index=True)
     counterparty = models.CharField(_("counterparty"), max_length=200, blank=True)
     order_number = models.CharField(

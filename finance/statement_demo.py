@@ -82,13 +82,32 @@ def alipay_statement(orders: list[Order], day_start: datetime) -> bytes:
         add(f"T200P{trade}", "订单货款", masked, order.paid_amount, "交易付款", "")
         if order.channel.code == "tmall":
             commission = (order.paid_amount * Decimal("0.05")).quantize(Decimal("0.01"))
-            add("", "", "天猫 (tmall***@service.taobao.com)", -commission, "收费",
-                f"天猫佣金{{{trade}}}扣款")
+            add(
+                "",
+                "",
+                "天猫 (tmall***@service.taobao.com)",
+                -commission,
+                "收费",
+                f"天猫佣金{{{trade}}}扣款",
+            )
         fee = (order.paid_amount * Decimal("0.006")).quantize(Decimal("0.01"))
         if fee:
-            add("", "", "淘宝 (tb***@service.taobao.com)", -fee, "其它",
-                f"基础软件服务费({trade})扣款")
-    add("T200P9999000011112222333", "订单货款", "陈* (135****6789)", Decimal("88.00"), "交易付款", "")
+            add(
+                "",
+                "",
+                "淘宝 (tb***@service.taobao.com)",
+                -fee,
+                "其它",
+                f"基础软件服务费({trade})扣款",
+            )
+    add(
+        "T200P9999000011112222333",
+        "订单货款",
+        "陈* (135****6789)",
+        Decimal("88.00"),
+        "交易付款",
+        "",
+    )
     add("", "", "杭州示例商贸有限公司 (6222****8888)", Decimal("-5000.00"), "提现", "提现到银行卡")
     end = day_start + timedelta(days=1)
     lines = [
@@ -128,7 +147,4 @@ def seed_statements(log: Callable[[str], None]) -> None:
         file_name=f"20881234567890120156_{yesterday:%Y%m%d}_账务明细.csv",
         content=alipay_statement(orders, day_start),
     )
-    log(
-        f"  alipay statement of {yesterday}: {outcome.created} lines, "
-        f"{outcome.matched} matched"
-    )
+    log(f"  alipay statement of {yesterday}: {outcome.created} lines, {outcome.matched} matched")

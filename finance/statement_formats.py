@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -207,9 +208,7 @@ def classify(
         return SETTLEMENT if source == ALIPAY and business_type == "交易付款" else BUYER_PAYMENT
     if business_type == "收费":
         return FEE
-    if business_type == "提现" or (
-        _has(text, WITHDRAWAL_WORDS) and not _has(text, FEE_WORDS)
-    ):
+    if business_type == "提现" or (_has(text, WITHDRAWAL_WORDS) and not _has(text, FEE_WORDS)):
         return WITHDRAWAL
     if _has(text, FEE_WORDS):
         return FEE
@@ -286,6 +285,12 @@ _ALIPAY_ALIASES = {
 }
 
 
+def _field(header: Mapping[str, int], cells: Sequence[Any], key: str) -> Any:
+    """The cell of ``key``'s column in a row, empty when the row is short."""
+    index = header.get(key)
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
 def _rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
@@ -316,9 +321,7 @@ def read_alipay(content: bytes) -> ParsedStatement:
                 )
             continue
 
-        def get(key: str, cells: list[str] = cells) -> str:
-            index = header.get(key) if header else None
-            return cells[index] if index is not None and index < len(cells) else ""
+        get = partial(_field, header, cells)
 
         if len(cells) < max(header.values()) + 1 and len([c for c in cells if c]) > 1:
             raise _error(
@@ -359,8 +362,9 @@ def read_alipay(content: bytes) -> ParsedStatement:
     if header is None:
         raise StatementFormatError(
             _(
-                "No Alipay 账务明细 header (账务流水号, 发生时间, 收入金额（+元）, 支出金额（-元） …) "
-                "in the file: is it the Alipay account statement as downloaded?"
+                "No Alipay 账务明细 header (账务流水号, 发生时间, 收入金额（+元）, "
+                "支出金额（-元） …) in the file: is it the Alipay account statement as "
+                "downloaded?"
             )
         )
     return ParsedStatement(ALIPAY, lines)
@@ -413,9 +417,7 @@ def read_wechat(content: bytes) -> ParsedStatement:
         if cells[0] in ("总交易单数", "资金流水总笔数"):
             break  # the summary: its header and one line of totals close the file
 
-        def get(key: str, cells: list[str] = cells) -> str:
-            index = header.get(key) if header else None
-            return cells[index] if index is not None and index < len(cells) else ""
+        get = partial(_field, header, cells)
 
         if len(cells) < max(header.values()) + 1:
             raise _error(
@@ -444,9 +446,8 @@ def read_wechat(content: bytes) -> ParsedStatement:
             business_type = status
         else:
             raise _error(
-                line_no, _("交易状态 “%(status)s” is not SUCCESS, REFUND or REVOKED.") % {
-                    "status": status
-                }
+                line_no,
+                _("交易状态 “%(status)s” is not SUCCESS, REFUND or REVOKED.") % {"status": status},
             )
         if not reference:
             raise _error(line_no, _("微信订单号 is empty."))
@@ -484,8 +485,8 @@ def read_wechat(content: bytes) -> ParsedStatement:
     if header is None:
         raise StatementFormatError(
             _(
-                "No WeChat Pay 交易账单 header (交易时间, 公众账号ID, 商户号 … 手续费, 费率) in the "
-                "file: is it the WeChat Pay trade bill as downloaded?"
+                "No WeChat Pay 交易账单 header (交易时间, 公众账号ID, 商户号 … 手续费, 费率) "
+                "in the file: is it the WeChat Pay trade bill as downloaded?"
             )
         )
     return ParsedStatement(WECHAT, lines)
@@ -610,9 +611,7 @@ def read_bank(content: bytes, file_name: str, mapping: Mapping[str, str]) -> Par
         if not any(texts):
             continue
 
-        def get(key: str, cells: list[Any] = cells) -> Any:
-            index = header.get(key) if header else None
-            return cells[index] if index is not None and index < len(cells) else ""
+        get = partial(_field, header, cells)
 
         first = str(get("occurred_at"))
         if not first or first.startswith(("合计", "总计", "#")) or "合计" in texts[0]:
@@ -669,7 +668,11 @@ def read_bank(content: bytes, file_name: str, mapping: Mapping[str, str]) -> Par
         raise StatementFormatError(
             _("No row of the file has the mapped columns %(columns)s.")
             % {"columns": "、".join(wanted.values())},
-            {"fields": {"file": [_("The columns mapped for this bank account are not in the file.")]}},
+            {
+                "fields": {
+                    "file": [_("The columns mapped for this bank account are not in the file.")]
+                }
+            },
         )
     return ParsedStatement(BANK, lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -65,7 +65,7 @@ class StatementUploadForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("file") and not data.get("pending"):
             self.add_error("file", _("Choose the statement file."))
         return data
@@ -96,7 +96,8 @@ class StatementFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [
+        account = cast(forms.ChoiceField, self.fields["account"])
+        account.choices = [
             ("", "—"),
             *PaymentAccount.objects.values_list("code", "name"),
         ]

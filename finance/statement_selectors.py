@@ -78,9 +78,7 @@ def suggestions(line: StatementLine, limit: int = 5) -> list[Suggestion]:
         "channel", "customer"
     )
     if line.kind in STATEMENT_INCOME_KINDS:
-        taken = StatementLine.objects.filter(
-            order=OuterRef("pk"), kind__in=STATEMENT_INCOME_KINDS
-        )
+        taken = StatementLine.objects.filter(order=OuterRef("pk"), kind__in=STATEMENT_INCOME_KINDS)
         candidates = candidates.exclude(Exists(taken))
     near = Q(
         accepted_at__gte=around - timedelta(days=SUGGEST_DAYS),
@@ -101,7 +99,9 @@ def suggestions(line: StatementLine, limit: int = 5) -> list[Suggestion]:
         elif order.total_amount and abs(order.total_amount - amount) <= Decimal("0.01"):
             score += 20
             reasons.append("amount")
-        days = abs((order.accepted_at - around).total_seconds()) / 86400 if order.accepted_at else 99
+        days = (
+            abs((order.accepted_at - around).total_seconds()) / 86400 if order.accepted_at else 99
+        )
         score += max(0, 30 - int(days * 3))
         if days <= 2:
             reasons.append("date")

@@ -182,9 +182,9 @@ def statement_line_accept(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
             return statement_line_detail(request, pk, accept_form=form, status=exc.status_code)
         messages.success(
-            request, _("Line %(ref)s matched to %(order)s.") % {
-                "ref": line.reference, "order": line.order.number if line.order else ""
-            }
+            request,
+            _("Line %(ref)s matched to %(order)s.")
+            % {"ref": line.reference, "order": line.order.number if line.order else ""},
         )
         return redirect(line)
     return statement_line_detail(request, pk, accept_form=form, status=400)
@@ -203,6 +203,8 @@ def statement_line_undo(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             add_service_errors(form, exc)
             return statement_line_detail(request, pk, undo_form=form, status=exc.status_code)
-        messages.success(request, _("The match of line %(ref)s is undone.") % {"ref": line.reference})
+        messages.success(
+            request, _("The match of line %(ref)s is undone.") % {"ref": line.reference}
+        )
         return redirect(line)
     return statement_line_detail(request, pk, undo_form=form, status=400)

@@ -134,7 +134,7 @@ __all__ = [
 ]
 
 # Statements (issue 22 §1)
-from .statements import (  # noqa: E402
+from .statements import (
     IMPORT_CHUNK,
     ImportOutcome,
     MappingRequired,
@@ -147,8 +147,8 @@ from .statements import (  # noqa: E402
 )
 
 __all__ += [
-    "STATEMENT_CHECKS",
     "IMPORT_CHUNK",
+    "STATEMENT_CHECKS",
     "ImportOutcome",
     "MappingRequired",
     "StatementError",

@@ -95,7 +95,8 @@ def statement_import(
     clean_mapping: dict[str, str] = {}
     if account.kind == PaymentAccountKind.BANK:
         clean_mapping = {
-            k: v.strip() for k, v in (mapping or account.column_mapping or {}).items()
+            k: v.strip()
+            for k, v in (mapping or account.column_mapping or {}).items()
             if k in BANK_FIELDS and v and v.strip()
         }
         if not clean_mapping:
@@ -227,7 +228,9 @@ def statement_line_match(
         line = StatementLine.objects.select_for_update().get(pk=line_id)
         order = Order.objects.filter(pk=order_id).first()
         if order is None:
-            raise StatementError(_("There is no such order."), {"fields": {"order": [_("Unknown order.")]}})
+            raise StatementError(
+                _("There is no such order."), {"fields": {"order": [_("Unknown order.")]}}
+            )
         if line.order_id == order.pk:
             return line
         if line.order_id is not None:
@@ -259,7 +262,8 @@ def statement_line_unmatch(*, line_id: int, reason: str, by: Any = None) -> Stat
     reason = reason.strip()
     if not reason:
         raise StatementError(
-            _("Say why the match is undone."), {"fields": {"reason": [_("This field is required.")]}}
+            _("Say why the match is undone."),
+            {"fields": {"reason": [_("This field is required.")]}},
         )
     with transaction.atomic():
         line = StatementLine.objects.select_for_update().get(pk=line_id)

@@ -107,7 +107,8 @@ def alipay_file(lines: int) -> bytes:
         else:
             trade = 3299194700000000000 + order
             out.write(
-                f"{20261120000000000000 + n}\t,{n}\t,\t,\t,{at},天猫 (tmall***@service.taobao.com)\t,"
+                f"{20261120000000000000 + n}\t,{n}\t,\t,\t,{at},"
+                "天猫 (tmall***@service.taobao.com)\t,"
                 f"0.00,-4.95,1.00,支付宝,收费,天猫佣金{{{trade}}}扣款\r\n"
             )
     out.write("#----------------------------------------账务明细列表结束-------------\r\n")

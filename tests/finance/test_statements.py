@@ -143,9 +143,7 @@ def test_a_bank_statement_is_read_through_its_mapping(name: str) -> None:
 def test_each_line_is_classified(
     source: str, business_type: str, memo: str, amount: str, kind: str
 ) -> None:
-    got = classify(
-        source=source, business_type=business_type, memo=memo, amount=Decimal(amount)
-    )
+    got = classify(source=source, business_type=business_type, memo=memo, amount=Decimal(amount))
     assert got == kind
 
 
@@ -321,7 +319,11 @@ def _bank_lines(books: Books) -> None:
 def test_a_line_naming_no_order_gets_ranked_suggestions(books: Books, sku: Any) -> None:
     payer = make_customer(name="宁波某某商行", phone="13700001111")
     best = order_on(
-        books.distributor, sku, "MO1", total="4000.00", paid_at=(date(2026, 11, 2), time(15)),
+        books.distributor,
+        sku,
+        "MO1",
+        total="4000.00",
+        paid_at=(date(2026, 11, 2), time(15)),
         customer=payer,
     )
     same_amount = order_on(
@@ -387,13 +389,19 @@ def english() -> Any:
 def test_the_command_imports_each_kind(books: Books, orders: dict[str, Order]) -> None:
     out = StringIO()
     call_command(
-        "import_statement", "--account", "alipay", str(SAMPLES / "alipay_account_statement.csv"),
+        "import_statement",
+        "--account",
+        "alipay",
+        str(SAMPLES / "alipay_account_statement.csv"),
         stdout=out,
     )
     assert "9 lines: 9 new, 0 already in, 6 matched" in out.getvalue()
     out = StringIO()
     call_command(
-        "import_statement", "--account", "wechat", str(SAMPLES / "wechat_trade_bill.csv"),
+        "import_statement",
+        "--account",
+        "wechat",
+        str(SAMPLES / "wechat_trade_bill.csv"),
         stdout=out,
     )
     assert "6 lines: 6 new" in out.getvalue()
@@ -409,9 +417,7 @@ def test_the_command_imports_each_kind(books: Books, orders: dict[str, Order]) -
 
 
 @pytest.mark.usefixtures("english")
-def test_the_command_takes_a_mapping_and_refuses_a_bad_file(
-    books: Books, tmp_path: Any
-) -> None:
+def test_the_command_takes_a_mapping_and_refuses_a_bad_file(books: Books, tmp_path: Any) -> None:
     out = StringIO()
     call_command(
         "import_statement",
@@ -427,9 +433,10 @@ def test_the_command_takes_a_mapping_and_refuses_a_bad_file(
     assert "5 lines" in out.getvalue()
     bad = tmp_path / "bad.csv"
     bad.write_bytes(
-        sample("alipay_account_statement.csv").decode("gbk").replace("198.00", "一九八").encode(
-            "gbk"
-        )
+        sample("alipay_account_statement.csv")
+        .decode("gbk")
+        .replace("198.00", "一九八")
+        .encode("gbk")
     )
     with pytest.raises(CommandError, match="Nothing of the statement was imported: Line 6"):
         call_command("import_statement", "--account", "alipay", str(bad))

@@ -88,9 +88,7 @@ def test_an_order_paid_on_the_platform_is_missing_from_the_statement_after_the_g
     assert late == [(orders["missing"].number, orders["missing"].pk, Decimal("99.00"))]
 
 
-def test_statement_income_without_an_order_is_listed(
-    orders: dict[str, Order], later: None
-) -> None:
+def test_statement_income_without_an_order_is_listed(orders: dict[str, Order], later: None) -> None:
     # As of the statement's own day nothing was imported yet; the next day it was.
     assert _mismatches(STATEMENT_DAY, MismatchKind.STATEMENT_INCOME_WITHOUT_ORDER) == []
     found = _mismatches(NEXT_DAY, MismatchKind.STATEMENT_INCOME_WITHOUT_ORDER)

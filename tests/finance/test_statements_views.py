@@ -122,9 +122,7 @@ def test_a_bank_file_asks_for_the_columns_then_imports_the_kept_file(
     assert books.bank.column_mapping["purpose"] == "用途"
 
 
-def test_a_mapping_without_amount_columns_is_refused_and_kept(
-    desk: Client, books: Books
-) -> None:
+def test_a_mapping_without_amount_columns_is_refused_and_kept(desk: Client, books: Books) -> None:
     url = reverse("finance:statement_upload")
     first = desk.post(
         url, {"account": "icbc", "file": _upload("明细.csv", sample("bank_statement.csv"))}
@@ -188,9 +186,7 @@ def test_a_clerk_accepts_a_suggestion_and_undoes_it(
     assert "户名不符" in log
 
 
-def test_the_screens_need_finance_permissions(
-    client: Client, books: Books, make_user: Any
-) -> None:
+def test_the_screens_need_finance_permissions(client: Client, books: Books, make_user: Any) -> None:
     client.force_login(make_user("picker", username="picker"))
     assert client.get(reverse("finance:statement_list")).status_code == 403
     assert client.get(reverse("finance:statement_upload")).status_code == 403

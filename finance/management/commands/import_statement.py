@@ -82,8 +82,9 @@ class Command(BaseCommand):
                 if mapping_problems(guess):
                     raise CommandError(
                         _(
-                            "%(message)s The file's columns: %(columns)s. Give them with --map, "
-                            "e.g. --map date=交易日期 --map income=贷方发生额 --map expense=借方发生额."
+                            "%(message)s The file's columns: %(columns)s. Give them with "
+                            "--map, e.g. --map date=交易日期 --map income=贷方发生额 "
+                            "--map expense=借方发生额."
                         )
                         % {"message": exc.message, "columns": ", ".join(exc.extra["columns"])}
                     ) from exc
