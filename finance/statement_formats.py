@@ -21,10 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from ecomops.errors import ApplicationError
@@ -135,21 +136,37 @@ def when(value: Any, line_no: int, column: str) -> datetime:
         parsed = value
     else:
         text = _cell(value)
-        for fmt in _DATETIME_FORMATS:
-            try:
-                parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 (made aware below)
-                break
-            except ValueError:
-                continue
-        else:
-            raise _error(
-                line_no,
-                _("%(column)s “%(value)s” is not a date and time.")
-                % {"column": column, "value": text},
-            )
-    if timezone.is_aware(parsed):
+        try:
+            # The usual "2026-11-03 09:12:45", read in C; the other layouts below.
+            parsed = datetime.fromisoformat(text) if len(text) == 19 else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            for fmt in _DATETIME_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 (made aware below)
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise _error(
+                    line_no,
+                    _("%(column)s “%(value)s” is not a date and time.")
+                    % {"column": column, "value": text},
+                )
+    if parsed.tzinfo is not None:
         return parsed
-    return timezone.make_aware(parsed)
+    return parsed.replace(tzinfo=_company_zone())
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _company_zone() -> ZoneInfo:
+    # The company's wall clock (settings.TIME_ZONE); zoneinfo resolves each date's offset.
+    return _zone(settings.TIME_ZONE)
 
 
 # --- Classification ------------------------------------------------------------------------
@@ -477,7 +494,7 @@ def read_wechat(content: bytes) -> ParsedStatement:
                     occurred_at=occurred_at,
                     counterparty=counterparty,
                     order_number=order_number,
-                    business_type=_("手续费"),
+                    business_type="手续费",
                     memo=(f"{get('rate')} {goods}").strip()[:500],
                     raw=raw,
                 )

@@ -14,13 +14,14 @@ undoes a match with a reason (``statement_line_unmatch``); both are logged.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Exists, Max, Min, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,32 +137,115 @@ def statement_import(
         channels = list(account.channels.values_list("pk", flat=True))
         only_channel = channels[0] if len(channels) == 1 else None
         for start in range(0, len(lines), IMPORT_CHUNK):
-            StatementLine.objects.bulk_create(
-                [
-                    StatementLine(
-                        account=account,
-                        reference=line.reference,
-                        kind=line.kind,
-                        amount=line.amount,
-                        occurred_at=line.occurred_at,
-                        counterparty=line.counterparty,
-                        order_number=line.order_number,
-                        business_type=line.business_type,
-                        memo=line.memo,
-                        raw=line.raw,
-                        statement_import=record,
-                        imported_at=now,
-                        channel_id=only_channel,
-                    )
-                    for line in lines[start : start + IMPORT_CHUNK]
-                ],
-                batch_size=IMPORT_CHUNK,
-                ignore_conflicts=True,
+            chunk = lines[start : start + IMPORT_CHUNK]
+            # Lines of an earlier file (a re-import, an overlapping period) are not built
+            # again; one that arrives meanwhile is skipped by the unique constraint.
+            known = set(
+                StatementLine.objects.filter(
+                    account=account, reference__in=[line.reference for line in chunk]
+                ).values_list("reference", flat=True)
+            )
+            _insert_lines(
+                [line for line in chunk if line.reference not in known],
+                account=account,
+                record=record,
+                now=now,
+                channel_id=only_channel,
             )
         record.created_count = record.lines.count()
         record.matched_count = _match_new_lines(record, channels, now)
         record.save()
     return ImportOutcome(record, len(lines), record.created_count, record.matched_count)
+
+
+_LINE_COLUMNS = (
+    "account_id",
+    "reference",
+    "kind",
+    "amount",
+    "occurred_at",
+    "counterparty",
+    "order_number",
+    "business_type",
+    "memo",
+    "raw",
+    "statement_import_id",
+    "imported_at",
+    "channel_id",
+    "match_method",
+)
+
+
+def _insert_lines(
+    lines: list[ParsedLine],
+    *,
+    account: PaymentAccount,
+    record: StatementImport,
+    now: Any,
+    channel_id: int | None,
+) -> None:
+    """One multi-row INSERT per chunk, ``ON CONFLICT DO NOTHING`` on (account, reference).
+
+    On PostgreSQL the rows go straight to psycopg2's ``execute_values`` (building 100,000
+    model instances and preparing their values in Django costs more than the insert);
+    elsewhere ``bulk_create`` does the same."""
+    if not lines:
+        return
+    if connection.vendor != "postgresql":
+        StatementLine.objects.bulk_create(
+            [
+                StatementLine(
+                    account=account,
+                    reference=line.reference,
+                    kind=line.kind,
+                    amount=line.amount,
+                    occurred_at=line.occurred_at,
+                    counterparty=line.counterparty,
+                    order_number=line.order_number,
+                    business_type=line.business_type,
+                    memo=line.memo,
+                    raw=line.raw,
+                    statement_import=record,
+                    imported_at=now,
+                    channel_id=channel_id,
+                )
+                for line in lines
+            ],
+            batch_size=IMPORT_CHUNK,
+            ignore_conflicts=True,
+        )
+        return
+    from psycopg2.extras import execute_values
+
+    rows = [
+        (
+            account.pk,
+            line.reference,
+            line.kind,
+            line.amount,
+            line.occurred_at,
+            line.counterparty,
+            line.order_number,
+            line.business_type,
+            line.memo,
+            json.dumps(line.raw, ensure_ascii=False),
+            record.pk,
+            now,
+            channel_id,
+            "",
+        )
+        for line in lines
+    ]
+    template = "(" + ", ".join("%s::jsonb" if c == "raw" else "%s" for c in _LINE_COLUMNS) + ")"
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO finance_statementline ({', '.join(_LINE_COLUMNS)}) VALUES %s "  # noqa: S608
+            "ON CONFLICT (account_id, reference) DO NOTHING",
+            rows,
+            template=template,
+            page_size=IMPORT_CHUNK,
+        )
 
 
 def _unique(lines: list[ParsedLine]) -> list[ParsedLine]:
@@ -178,24 +262,44 @@ def _unique(lines: list[ParsedLine]) -> list[ParsedLine]:
 def _match_new_lines(record: StatementImport, channels: list[int], now: Any) -> int:
     """Match the file's new lines that name an order: first the channel's order number
     (``Order.external_id`` of a channel the account collects for), then our own order
-    number. One UPDATE each, over all of them."""
-    waiting = StatementLine.objects.filter(statement_import=record, order__isnull=True).exclude(
-        order_number=""
-    )
-    rules = []
+    number. One ``UPDATE … FROM`` each, over all of them (PostgreSQL, SQLite ≥ 3.33); where
+    two orders fit (the same trade id on two channels) the first one is taken."""
+    ops = connection.ops
+    base = {
+        "import": record.pk,
+        "automatic": StatementMatchMethod.AUTOMATIC.value,
+        "now": ops.adapt_datetimefield_value(now),
+    }
+    rules: list[tuple[str, dict[str, Any]]] = []
     if channels:
+        listed = ", ".join(f"%(channel{i})s" for i in range(len(channels)))
         rules.append(
-            Order.objects.filter(channel_id__in=channels, external_id=OuterRef("order_number"))
+            (
+                f"o.external_id = s.order_number AND o.channel_id IN ({listed})",
+                {f"channel{i}": pk for i, pk in enumerate(channels)},
+            )
         )
-    rules.append(Order.objects.filter(number=OuterRef("order_number")))
-    for orders in rules:
-        found = orders.order_by("pk")
-        waiting.filter(Exists(found)).update(
-            order_id=Subquery(found.values("pk")[:1]),
-            channel_id=Subquery(found.values("channel_id")[:1]),
-            match_method=StatementMatchMethod.AUTOMATIC,
-            matched_at=now,
-        )
+    rules.append(("o.number = s.order_number", {}))
+    with connection.cursor() as cursor:
+        for condition, params in rules:
+            cursor.execute(
+                f"""
+                UPDATE finance_statementline
+                SET order_id = o.id, channel_id = o.channel_id,
+                    match_method = %(automatic)s, matched_at = %(now)s
+                FROM (
+                    SELECT s.id AS line_id, MIN(o.id) AS order_id
+                    FROM finance_statementline s
+                    JOIN orders_order o ON {condition}
+                    WHERE s.statement_import_id = %(import)s AND s.order_id IS NULL
+                      AND s.order_number <> ''
+                    GROUP BY s.id
+                ) m
+                JOIN orders_order o ON o.id = m.order_id
+                WHERE finance_statementline.id = m.line_id
+                """,  # noqa: S608 (constant SQL; every value is a parameter)
+                {**base, **params},
+            )
     return StatementLine.objects.filter(
         statement_import=record, match_method=StatementMatchMethod.AUTOMATIC
     ).count()

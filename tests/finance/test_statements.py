@@ -443,3 +443,28 @@ def test_the_command_takes_a_mapping_and_refuses_a_bad_file(books: Books, tmp_pa
     with pytest.raises(CommandError, match="no payment account"):
         call_command("import_statement", "--account", "nope", str(bad))
     assert not StatementLine.objects.filter(account=books.alipay).exists()
+
+
+# --- Demo data -----------------------------------------------------------------------------
+
+
+def test_the_demo_accounts_and_statement_are_seeded_once(db: None, sku: Any) -> None:
+    from finance.statement_demo import seed_statements
+    from tests.orders.factories import make_channel
+
+    tmall = make_channel(code="tmall", kind="tmall")
+    make_channel(code="taobao", kind="taobao")
+    make_channel(code="webshop", kind="webshop")
+    order = order_on(tmall, sku, "3299194706518006499", total="300.00")
+    seed_statements(lambda _message: None)
+    seed_statements(lambda _message: None)
+    alipay = PaymentAccount.objects.get(code="alipay")
+    wechat = PaymentAccount.objects.get(code="wechat")
+    assert sorted(alipay.channels.values_list("code", flat=True)) == ["taobao", "tmall"]
+    assert list(wechat.channels.values_list("code", flat=True)) == ["webshop"]
+    lines = {line.kind: line for line in alipay.lines.filter(order=order)}
+    assert lines["settlement"].amount == Decimal("300.00")
+    assert lines["fee"].channel == tmall
+    # settlement, commission and software fee, one unknown payment and one withdrawal
+    assert alipay.lines.count() == 5
+    assert StatementImport.objects.count() == 1
