@@ -3,9 +3,9 @@
 ``statement_import`` reads an Alipay, WeChat Pay or bank statement of a ``PaymentAccount``
 (finance.statement_formats), keeps each line once per (account, reference), and matches
 every new line that names an order, all in one transaction: a file with a bad line stores
-nothing. Writes are set-based: the lines go in with ``bulk_create`` per chunk (a reference
-already there is skipped by the unique constraint), the matching is one ``UPDATE`` per rule
-over the file's new lines, whatever their number.
+nothing. Writes are set-based: per chunk of 5,000 lines one query finds the lines already there,
+one query per rule finds the orders the new lines name, and one multi-row INSERT (``ON
+CONFLICT DO NOTHING`` on the unique (account, reference)) writes them, matched.
 
 A clerk accepts a suggested order for a line that named none (``statement_line_match``) or
 undoes a match with a reason (``statement_line_unmatch``); both are logged.
@@ -145,15 +145,19 @@ def statement_import(
                     account=account, reference__in=[line.reference for line in chunk]
                 ).values_list("reference", flat=True)
             )
+            fresh = [line for line in chunk if line.reference not in known]
             _insert_lines(
-                [line for line in chunk if line.reference not in known],
+                fresh,
                 account=account,
                 record=record,
                 now=now,
                 channel_id=only_channel,
+                orders=_orders_named(fresh, channels),
             )
         record.created_count = record.lines.count()
-        record.matched_count = _match_new_lines(record, channels, now)
+        record.matched_count = record.lines.filter(
+            match_method=StatementMatchMethod.AUTOMATIC
+        ).count()
         record.save()
     return ImportOutcome(record, len(lines), record.created_count, record.matched_count)
 
@@ -173,6 +177,8 @@ _LINE_COLUMNS = (
     "imported_at",
     "channel_id",
     "match_method",
+    "order_id",
+    "matched_at",
 )
 
 
@@ -183,8 +189,10 @@ def _insert_lines(
     record: StatementImport,
     now: Any,
     channel_id: int | None,
+    orders: dict[str, tuple[int, int]],
 ) -> None:
-    """One multi-row INSERT per chunk, ``ON CONFLICT DO NOTHING`` on (account, reference).
+    """One multi-row INSERT per chunk, ``ON CONFLICT DO NOTHING`` on (account, reference),
+    each line with its order (``orders``: by order number) when it names one here.
 
     On PostgreSQL the rows go straight to psycopg2's ``execute_values`` (building 100,000
     model instances and preparing their values in Django costs more than the insert);
@@ -207,7 +215,14 @@ def _insert_lines(
                     raw=line.raw,
                     statement_import=record,
                     imported_at=now,
-                    channel_id=channel_id,
+                    channel_id=orders[line.order_number][1]
+                    if line.order_number in orders
+                    else channel_id,
+                    order_id=orders[line.order_number][0] if line.order_number in orders else None,
+                    match_method=StatementMatchMethod.AUTOMATIC
+                    if line.order_number in orders
+                    else "",
+                    matched_at=now if line.order_number in orders else None,
                 )
                 for line in lines
             ],
@@ -217,6 +232,7 @@ def _insert_lines(
         return
     from psycopg2.extras import execute_values
 
+    unmatched = (None, channel_id)
     rows = [
         (
             account.pk,
@@ -231,8 +247,10 @@ def _insert_lines(
             json.dumps(line.raw, ensure_ascii=False),
             record.pk,
             now,
-            channel_id,
-            "",
+            orders.get(line.order_number, unmatched)[1],
+            StatementMatchMethod.AUTOMATIC.value if line.order_number in orders else "",
+            orders.get(line.order_number, unmatched)[0],
+            now if line.order_number in orders else None,
         )
         for line in lines
     ]
@@ -259,50 +277,27 @@ def _unique(lines: list[ParsedLine]) -> list[ParsedLine]:
     return kept
 
 
-def _match_new_lines(record: StatementImport, channels: list[int], now: Any) -> int:
-    """Match the file's new lines that name an order: first the channel's order number
-    (``Order.external_id`` of a channel the account collects for), then our own order
-    number. One ``UPDATE … FROM`` each, over all of them (PostgreSQL, SQLite ≥ 3.33); where
-    two orders fit (the same trade id on two channels) the first one is taken."""
-    ops = connection.ops
-    base = {
-        "import": record.pk,
-        "automatic": StatementMatchMethod.AUTOMATIC.value,
-        "now": ops.adapt_datetimefield_value(now),
-    }
-    rules: list[tuple[str, dict[str, Any]]] = []
-    if channels:
-        listed = ", ".join(f"%(channel{i})s" for i in range(len(channels)))
-        rules.append(
-            (
-                f"o.external_id = s.order_number AND o.channel_id IN ({listed})",
-                {f"channel{i}": pk for i, pk in enumerate(channels)},
-            )
-        )
-    rules.append(("o.number = s.order_number", {}))
-    with connection.cursor() as cursor:
-        for condition, params in rules:
-            cursor.execute(
-                f"""
-                UPDATE finance_statementline
-                SET order_id = o.id, channel_id = o.channel_id,
-                    match_method = %(automatic)s, matched_at = %(now)s
-                FROM (
-                    SELECT s.id AS line_id, MIN(o.id) AS order_id
-                    FROM finance_statementline s
-                    JOIN orders_order o ON {condition}
-                    WHERE s.statement_import_id = %(import)s AND s.order_id IS NULL
-                      AND s.order_number <> ''
-                    GROUP BY s.id
-                ) m
-                JOIN orders_order o ON o.id = m.order_id
-                WHERE finance_statementline.id = m.line_id
-                """,  # noqa: S608 (constant SQL; every value is a parameter)
-                {**base, **params},
-            )
-    return StatementLine.objects.filter(
-        statement_import=record, match_method=StatementMatchMethod.AUTOMATIC
-    ).count()
+def _orders_named(lines: list[ParsedLine], channels: list[int]) -> dict[str, tuple[int, int]]:
+    """The orders the lines name, as (order, channel) per order number: first by the
+    channel's order number (``Order.external_id`` of a channel the account collects for),
+    then by our own ``Order.number``; one query each for the whole chunk. Where two orders
+    fit (the same trade id on two channels) the first one is taken."""
+    names = {line.order_number for line in lines if line.order_number}
+    found: dict[str, tuple[int, int]] = {}
+    if names and channels:
+        for external_id, pk, channel_id in (
+            Order.objects.filter(channel_id__in=channels, external_id__in=names)
+            .order_by("-pk")
+            .values_list("external_id", "pk", "channel_id")
+        ):
+            found[external_id] = (pk, channel_id)
+    rest = names - found.keys()
+    if rest:
+        for number, pk, channel_id in Order.objects.filter(number__in=rest).values_list(
+            "number", "pk", "channel_id"
+        ):
+            found[number] = (pk, channel_id)
+    return found
 
 
 def payment_account_set_mapping(
