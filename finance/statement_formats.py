@@ -132,31 +132,31 @@ _DATETIME_FORMATS = (
 
 def when(value: Any, line_no: int, column: str) -> datetime:
     """A local (Asia/Shanghai) date or date-time as the statement writes it, made aware."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        text = _cell(value)
-        try:
-            # The usual "2026-11-03 09:12:45", read in C; the other layouts below.
-            parsed = datetime.fromisoformat(text) if len(text) == 19 else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            for fmt in _DATETIME_FORMATS:
-                try:
-                    parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 (made aware below)
-                    break
-                except ValueError:
-                    continue
-            else:
-                raise _error(
-                    line_no,
-                    _("%(column)s “%(value)s” is not a date and time.")
-                    % {"column": column, "value": text},
-                )
+    parsed = value if isinstance(value, datetime) else _parse_when(_cell(value))
+    if parsed is None:
+        raise _error(
+            line_no,
+            _("%(column)s “%(value)s” is not a date and time.")
+            % {"column": column, "value": _cell(value)},
+        )
     if parsed.tzinfo is not None:
         return parsed
     return parsed.replace(tzinfo=_company_zone())
+
+
+def _parse_when(text: str) -> datetime | None:
+    if len(text) == 19:
+        # The usual "2026-11-03 09:12:45", read in C; the other layouts below.
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)  # noqa: DTZ007 (made aware by the caller)
+        except ValueError:
+            continue
+    return None
 
 
 @lru_cache(maxsize=4)
