@@ -244,13 +244,15 @@ def classify(
 
 # Order numbers as statements write them: Tmall/Taobao trades come as T200P<trade id>, and
 # fee lines name the order in their memo: 基础软件服务费(…), 天猫佣金{…}, 淘宝客佣金代扣款[…].
-_TAOBAO_TRADE = re.compile(r"T200P(\d{10,22})")
+_TAOBAO_TRADE = re.compile(r"T200P([0-9A-Za-z-]{6,40})")
+# An order number inside brackets: digits (Taobao trade ids) or a shop's own number.
+_ID = r"([0-9A-Za-z][0-9A-Za-z-]{7,39})"
 _MEMO_ORDER = (
     re.compile(r"订单号[:：]?\s*([0-9A-Za-z-]{6,40})"),
-    re.compile(r"\{(\d{10,22})\}"),
-    re.compile(r"\((\d{10,22})\)"),
-    re.compile(r"（(\d{10,22})）"),
-    re.compile(r"\[(\d{10,22})\]"),
+    re.compile(r"\{" + _ID + r"\}"),
+    re.compile(r"\(" + _ID + r"\)"),
+    re.compile(r"（" + _ID + r"）"),
+    re.compile(r"\[" + _ID + r"\]"),
     # Our own order number (SO + day + counter), as payers write it on a bank transfer.
     re.compile(r"(?<![0-9A-Za-z])(SO\d{8,20})(?![0-9A-Za-z])"),
     # Last: a Taobao/Tmall trade id alone in the memo (花呗分期免息营销-3299…).
