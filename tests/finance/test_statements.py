@@ -455,7 +455,7 @@ def test_the_demo_accounts_and_statement_are_seeded_once(db: None, sku: Any) -> 
     tmall = make_channel(code="tmall", kind="tmall")
     make_channel(code="taobao", kind="taobao")
     make_channel(code="webshop", kind="webshop")
-    order = order_on(tmall, sku, "3299194706518006499", total="300.00")
+    order = order_on(tmall, sku, "DEMO-tmall-00042", total="300.00")  # as seed_demo names them
     seed_statements(lambda _message: None)
     seed_statements(lambda _message: None)
     alipay = PaymentAccount.objects.get(code="alipay")
