@@ -17,6 +17,7 @@ from .models import (
     InvoiceRequest,
     Mismatch,
     Payment,
+    PaymentAccount,
     PaymentAllocation,
     ReconciliationRun,
     RedLetterConfirmation,
@@ -29,6 +30,9 @@ from .models import (
     RemittanceReceipt,
     Settlement,
     SettlementLine,
+    StatementImport,
+    StatementLine,
+    StatementMatchLog,
 )
 
 
@@ -306,3 +310,59 @@ class DigitalInvoiceBatchAdmin(ServiceWrittenAdmin):
     list_display = ["number", "created_at", "created_by", "result_imported_at"]
     search_fields = ["number", "requests__number"]
     date_hierarchy = "created_at"
+
+
+# --- Statements (issue 22 §1) ---------------------------------------------------------------
+
+
+@admin.register(PaymentAccount)
+class PaymentAccountAdmin(admin.ModelAdmin):
+    """Payment accounts are data: managers add Alipay, WeChat Pay and bank accounts and say
+    which channels each collects for."""
+
+    list_display = ["code", "name", "kind", "account_number", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name", "account_number"]
+    filter_horizontal = ["channels"]
+
+
+class MatchLogInline(ReadOnlyInline, admin.TabularInline):
+    model = StatementMatchLog
+    fields = ["at", "action", "order", "by", "reason"]
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ServiceWrittenAdmin):
+    list_display = [
+        "reference",
+        "account",
+        "kind",
+        "amount",
+        "occurred_at",
+        "counterparty",
+        "order_number",
+        "order",
+        "match_method",
+    ]
+    list_filter = ["account", "kind", "match_method", "channel"]
+    search_fields = ["reference", "order_number", "counterparty", "memo", "order__number"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["account", "order"]
+    raw_id_fields = ["order", "statement_import"]
+    inlines = [MatchLogInline]
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ServiceWrittenAdmin):
+    list_display = [
+        "imported_at",
+        "account",
+        "file_name",
+        "file_format",
+        "line_count",
+        "created_count",
+        "matched_count",
+        "imported_by",
+    ]
+    list_filter = ["account", "file_format"]
+    search_fields = ["file_name", "sha256"]

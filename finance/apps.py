@@ -194,3 +194,26 @@ class FinanceConfig(AppConfig):
                 45,
             )
         )
+
+        # Statements (issue 22 §1)
+        from .statement_demo import seed_statements
+
+        register_seeder("finance.statements", seed_statements, order=41)
+        grant(
+            RoleCode.FINANCE_CLERK,
+            {
+                "finance.view_paymentaccount",
+                "finance.view_statementline",
+                "finance.import_statement",
+            },
+        )
+        register_nav(
+            NavItem(
+                "finance.statements",
+                _("Statements"),
+                "finance:statement_list",
+                clerks,
+                section,
+                48,
+            )
+        )

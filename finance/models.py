@@ -1019,6 +1019,18 @@ class MismatchKind(models.TextChoices):
         _("Red-letter invoice without a refund"),
     )
     REMITTANCE_MISSING = "remittance_missing", _("Group-buying remittance missing")
+    PAID_WITHOUT_STATEMENT = (
+        "paid_without_statement",
+        _("Paid on the platform, not on the statement"),
+    )
+    STATEMENT_INCOME_WITHOUT_ORDER = (
+        "statement_income_without_order",
+        _("Statement income without an order"),
+    )
+    STATEMENT_REFUND_UNRECORDED = (
+        "statement_refund_unrecorded",
+        _("Refund on the statement, not in the back office"),
+    )
 
 
 class ReconciliationRun(models.Model):
@@ -1112,6 +1124,14 @@ class Mismatch(models.Model):
     reference = models.CharField(_("reference"), max_length=64)
     expected = MoneyField(_("expected"), null=True, blank=True)
     actual = MoneyField(_("actual"), null=True, blank=True)
+    statement_line = models.ForeignKey(
+        "StatementLine",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("statement line"),
+    )
 
     class Meta:
         ordering = ["run", "kind", "reference", "pk"]
@@ -1123,6 +1143,8 @@ class Mismatch(models.Model):
         return f"{self.get_kind_display()} {self.reference}"
 
     def get_absolute_url(self) -> str:
+        if self.statement_line_id is not None:
+            return reverse("finance:statement_line_detail", args=[self.statement_line_id])
         for obj in (self.order, self.payment, self.invoice, self.refund):
             if obj is not None:
                 return str(obj.get_absolute_url())
@@ -1393,3 +1415,210 @@ class RedLetterConfirmation(ConcurrentTransitionMixin, FSMModelMixin, models.Mod
     def cancel(self, *, at: datetime, why: str) -> None:
         self.cancelled_at = at
         self.cancel_reason = why
+
+
+# --- Statements: payment accounts and their statement lines (issue 22 §1) -------------------
+
+
+class PaymentAccountKind(models.TextChoices):
+    ALIPAY = "alipay", _("Alipay merchant account")
+    WECHAT = "wechat", _("WeChat Pay merchant account")
+    BANK = "bank", _("Bank account")
+
+
+class PaymentAccount(models.Model):
+    """收款账户: an Alipay or WeChat Pay merchant account, or a bank account, whose statements
+    finance imports; each collects for the channels it names."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=PaymentAccountKind.choices)
+    channels = models.ManyToManyField(
+        Channel,
+        blank=True,
+        related_name="payment_accounts",
+        verbose_name=_("collects for channels"),
+        help_text=_("Statement lines naming an order are matched among these channels' orders."),
+    )
+    account_number = models.CharField(_("account number"), max_length=60, blank=True)
+    column_mapping = models.JSONField(
+        _("bank statement columns"),
+        default=dict,
+        blank=True,
+        help_text=_("Which column of this bank's statement holds what; asked at the first import."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("payment account")
+        verbose_name_plural = _("payment accounts")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:statement_list") + f"?account={self.code}"
+
+
+class StatementImport(models.Model):
+    """One statement file as imported: what it held and what it added."""
+
+    account = models.ForeignKey(
+        PaymentAccount,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        verbose_name=_("payment account"),
+    )
+    file_name = models.CharField(_("file"), max_length=200)
+    file = models.FileField(_("file as uploaded"), upload_to="finance/statements/", blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    file_format = models.CharField(_("format"), max_length=20)
+    line_count = models.PositiveIntegerField(_("lines in the file"), default=0)
+    created_count = models.PositiveIntegerField(_("lines added"), default=0)
+    matched_count = models.PositiveIntegerField(_("matched automatically"), default=0)
+    period_start = models.DateTimeField(_("first line"), null=True, blank=True)
+    period_end = models.DateTimeField(_("last line"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+    imported_by = actor_field(_("imported by"))
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        verbose_name = _("statement import")
+        verbose_name_plural = _("statement imports")
+
+    def __str__(self) -> str:
+        return f"{self.account.code} {self.file_name}"
+
+
+class StatementLineKind(models.TextChoices):
+    SETTLEMENT = "settlement", _("Platform settlement for an order")
+    BUYER_PAYMENT = "buyer_payment", _("Buyer's payment")
+    REFUND = "refund", pgettext_lazy("statement line", "Refund")
+    FEE = "fee", _("Fee or commission")
+    WITHDRAWAL = "withdrawal", _("Withdrawal or transfer between own accounts")
+    OTHER = "other", pgettext_lazy("statement line", "Other")
+
+
+# Money for an order reaching us: what a statement line must show for a paid order.
+STATEMENT_INCOME_KINDS = (StatementLineKind.SETTLEMENT, StatementLineKind.BUYER_PAYMENT)
+
+
+class StatementMatchMethod(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatic (the statement names the order)")
+    CLERK = "clerk", _("Accepted by a clerk")
+
+
+class StatementLine(models.Model):
+    """账务明细: one line of an imported statement, kept once per (account, reference);
+    ``amount`` is signed (+ in, - out); ``order`` is set when it is matched."""
+
+    # No index of its own for account, order and channel: the unique (account, reference)
+    # and the (order, kind) index lead with them, and every index slows the import.
+    account = models.ForeignKey(
+        PaymentAccount,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("payment account"),
+        db_index=False,
+    )
+    reference = models.CharField(
+        _("statement reference"),
+        max_length=80,
+        help_text=_("账务流水号, 微信订单号/退款单号 or the bank's serial number."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=StatementLineKind.choices)
+    amount = MoneyField(_("amount (+ in, - out)"))
+    occurred_at = models.DateTimeField(_("occurred"), db_index=True)
+    counterparty = models.CharField(_("counterparty"), max_length=200, blank=True)
+    order_number = models.CharField(_("order number on the statement"), max_length=64, blank=True)
+    business_type = models.CharField(_("business type"), max_length=60, blank=True)
+    memo = models.CharField(_("memo"), max_length=500, blank=True)
+    raw = models.JSONField(_("line as in the file"), default=dict, blank=True)
+    statement_import = models.ForeignKey(
+        StatementImport,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("imported from"),
+    )
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
+        db_index=False,
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statement_lines",
+        verbose_name=_("order"),
+        db_index=False,
+    )
+    match_method = models.CharField(
+        _("matched"), max_length=10, choices=StatementMatchMethod.choices, blank=True
+    )
+    matched_at = models.DateTimeField(_("matched at"), null=True, blank=True)
+    matched_by = actor_field(_("matched by"))
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+        permissions = [("import_statement", _("Can import statements and match their lines"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reference"], name="finance_statementline_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=True) | Q(matched_at__isnull=False),
+                name="finance_statementline_matched_when",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["order", "kind"], name="finance_stmtline_order_kind"),
+            models.Index(fields=["kind", "occurred_at"], name="finance_stmtline_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.code} {self.reference} {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("finance:statement_line_detail", args=[self.pk])
+
+
+class StatementMatchAction(models.TextChoices):
+    ACCEPTED = "accepted", _("Match accepted")
+    UNDONE = "undone", _("Match undone")
+
+
+class StatementMatchLog(models.Model):
+    """Who matched a statement line to an order by hand, or undid a match, when and why."""
+
+    line = models.ForeignKey(
+        StatementLine,
+        on_delete=models.CASCADE,
+        related_name="match_log",
+        verbose_name=_("statement line"),
+    )
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="+", verbose_name=_("order")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=StatementMatchAction.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    by = actor_field(_("by"))
+
+    class Meta:
+        ordering = ["line", "at", "pk"]
+        verbose_name = _("statement match log entry")
+        verbose_name_plural = _("statement match log")
+
+    def __str__(self) -> str:
+        return f"{self.line.reference} {self.action} {self.order.number}"

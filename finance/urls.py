@@ -68,3 +68,26 @@ urlpatterns = [
         "invoices/<int:pk>/buyer-used/", digital_views.invoice_buyer_used, name="invoice_buyer_used"
     ),
 ]
+
+# Statements (issue 22 §1)
+from . import statement_views  # noqa: E402
+
+urlpatterns += [
+    path("statements/", statement_views.statement_list, name="statement_list"),
+    path("statements/import/", statement_views.statement_upload, name="statement_upload"),
+    path(
+        "statements/lines/<int:pk>/",
+        statement_views.statement_line_detail,
+        name="statement_line_detail",
+    ),
+    path(
+        "statements/lines/<int:pk>/accept/",
+        statement_views.statement_line_accept,
+        name="statement_line_accept",
+    ),
+    path(
+        "statements/lines/<int:pk>/undo/",
+        statement_views.statement_line_undo,
+        name="statement_line_undo",
+    ),
+]

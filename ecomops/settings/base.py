@@ -329,6 +329,9 @@ FINANCE_INVOICE_ISSUER = env.str("FINANCE_INVOICE_ISSUER", default="batch")
 FINANCE_DIGITAL_REGION = env.str("FINANCE_DIGITAL_REGION", default="33")
 # On-account orders are due this many days after acceptance; later is overdue.
 FINANCE_PAYMENT_TERMS_DAYS = env.int("FINANCE_PAYMENT_TERMS_DAYS", default=30)
+# Days a platform-paid order may wait for its line on an imported statement before the
+# nightly reconciliation lists it (issue 22 §1).
+FINANCE_STATEMENT_GRACE_DAYS = env.int("FINANCE_STATEMENT_GRACE_DAYS", default=15)
 # The seller as printed on invoices (销售方).
 COMPANY_TAX_ID = env.str("COMPANY_TAX_ID", default="91330109MA2B3C4D5Q")
 COMPANY_ADDRESS_PHONE = env.str(
@@ -340,7 +343,7 @@ COMPANY_BANK_ACCOUNT = env.str(
 # Returns: days after delivery a customer may still ask for a return (managers may override).
 RETURNS_WINDOW_DAYS = env.int("RETURNS_WINDOW_DAYS", default=7)
 # A confirmed return without goods: remind service after N days, close it after M days.
-RETURNS_GOODS_REMINDER_DAYS = env.int("RETURNS_GOODS_REMINDER_DAYS", default=3)
+RETURNS_GOODS_REMINDER_DAYS = env.int("RETURNS_GOODS_REMINDER_DAYS", default=15)
 RETURNS_GOODS_EXPIRE_DAYS = env.int("RETURNS_GOODS_EXPIRE_DAYS", default=10)
 # The customer's photo link works once, for this many hours.
 RETURNS_PHOTO_LINK_HOURS = env.int("RETURNS_PHOTO_LINK_HOURS", default=48)

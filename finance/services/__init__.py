@@ -41,6 +41,7 @@ from .payments import (
 )
 from .reconciliation import (
     CHECKS,
+    STATEMENT_CHECKS,
     ReconciliationError,
     channel_figures,
     day_bounds,
@@ -178,7 +179,20 @@ from .red_confirmations import (
     red_letter_confirmation_submit,
 )
 
-__all__ += [
+# Statements (issue 22 §1)
+from .statements import (
+    IMPORT_CHUNK,
+    MappingRequired,
+    StatementError,
+    StatementFormatError,
+    StatementImportOutcome,
+    payment_account_set_mapping,
+    statement_import,
+    statement_line_match,
+    statement_line_unmatch,
+)
+
+__all__ += [  # 数电票
     "BatchExport",
     "DigitalInvoiceError",
     "ImportOutcome",
@@ -197,4 +211,17 @@ __all__ += [
     "red_letter_confirmation_issue",
     "red_letter_confirmation_submit",
     "register_issuer",
+]
+
+__all__ += [  # statements
+    "IMPORT_CHUNK",
+    "STATEMENT_CHECKS",
+    "MappingRequired",
+    "StatementError",
+    "StatementFormatError",
+    "StatementImportOutcome",
+    "payment_account_set_mapping",
+    "statement_import",
+    "statement_line_match",
+    "statement_line_unmatch",
 ]

@@ -42,6 +42,8 @@ from ..models import (
     RedLetterReason,
     Refund,
     RefundState,
+    StatementLine,
+    StatementLineKind,
 )
 from .common import require
 
@@ -169,6 +171,57 @@ CHECKS: dict[str, str] = {
 }
 
 
+# Statement checks (issue 22 §1): they name the statement line, so they insert one more
+# column. Income and refund kinds are written as literals of StatementLineKind.
+_STATEMENT_COLUMNS = _COLUMNS + ", statement_line_id"
+_INCOME_KINDS = "('settlement', 'buyer_payment')"
+
+STATEMENT_CHECKS: dict[str, str] = {
+    # A platform-paid order on a channel an account collects for, paid after that account's
+    # statements began, whose money is on no statement line N days later.
+    MismatchKind.PAID_WITHOUT_STATEMENT: f"""
+        SELECT %(run)s, %(kind)s, o.channel_id, o.id, NULL, NULL, NULL, NULL,
+               o.number, o.paid_amount, NULL, NULL
+        FROM orders_order o
+        JOIN (
+            SELECT pac.channel_id, MIN(sl.occurred_at) AS since
+            FROM finance_paymentaccount_channels pac
+            JOIN finance_statementline sl ON sl.account_id = pac.paymentaccount_id
+            WHERE sl.imported_at < %(end)s
+            GROUP BY pac.channel_id
+        ) cov ON cov.channel_id = o.channel_id
+        JOIN orders_channel c ON c.id = o.channel_id
+        WHERE c.payment_terms = %(prepaid)s
+          AND o.paid_at >= cov.since AND o.paid_at < %(due)s
+          AND (o.cancelled_at IS NULL OR o.cancelled_at >= %(end)s)
+          AND NOT EXISTS (
+              SELECT 1 FROM finance_statementline s
+              WHERE s.order_id = o.id AND s.kind IN {_INCOME_KINDS} AND s.matched_at < %(end)s)
+    """,  # noqa: S608 (constant SQL; every value is a parameter)
+    MismatchKind.STATEMENT_INCOME_WITHOUT_ORDER: f"""
+        SELECT %(run)s, %(kind)s, s.channel_id, NULL, NULL, NULL, NULL, NULL,
+               SUBSTR(s.reference, 1, 64), NULL, s.amount, s.id
+        FROM finance_statementline s
+        WHERE s.kind IN {_INCOME_KINDS} AND s.amount > 0
+          AND s.imported_at < %(end)s AND s.occurred_at < %(end)s
+          AND (s.order_id IS NULL OR s.matched_at >= %(end)s)
+    """,  # noqa: S608 (constant SQL; every value is a parameter)
+    MismatchKind.STATEMENT_REFUND_UNRECORDED: """
+        SELECT %(run)s, %(kind)s, s.channel_id,
+               CASE WHEN s.matched_at < %(end)s THEN s.order_id END,
+               NULL, NULL, NULL, NULL,
+               SUBSTR(s.reference, 1, 64), NULL, -s.amount, s.id
+        FROM finance_statementline s
+        WHERE s.kind = 'refund' AND s.amount < 0
+          AND s.imported_at < %(end)s AND s.occurred_at < %(end)s
+          AND NOT EXISTS (
+              SELECT 1 FROM finance_refund r
+              WHERE r.state = %(paid)s AND r.paid_at < %(end)s
+                AND (r.paid_reference = s.reference
+                     OR (s.matched_at < %(end)s AND r.order_id = s.order_id)))
+    """,
+}
+
 # The PDF lists this many mismatches; the CSV has them all.
 PDF_MISMATCH_LIMIT = 500
 
@@ -235,6 +288,15 @@ def _insert_mismatches(run: ReconciliationRun, day: date, end: datetime) -> dict
                 f"INSERT INTO finance_mismatch ({_COLUMNS}) {select}", {**params, "kind": str(kind)}
             )
             counts[str(kind)] = max(cursor.rowcount, 0)
+        params["due"] = ops.adapt_datetimefield_value(
+            end - timedelta(days=settings.FINANCE_STATEMENT_GRACE_DAYS)
+        )
+        for kind, select in STATEMENT_CHECKS.items():
+            cursor.execute(
+                f"INSERT INTO finance_mismatch ({_STATEMENT_COLUMNS}) {select}",
+                {**params, "kind": str(kind)},
+            )
+            counts[str(kind)] = max(cursor.rowcount, 0)
     return counts
 
 
@@ -282,6 +344,16 @@ def channel_figures(start: datetime, end: datetime) -> list[dict[str, Any]]:
             "amount",
             "pk",
         ),
+        (
+            # Fees and commissions on the statements (negative: money out), per channel.
+            "fees",
+            StatementLine.objects.filter(
+                kind=StatementLineKind.FEE, occurred_at__gte=start, occurred_at__lt=end
+            ),
+            "channel_id",
+            "amount",
+            "pk",
+        ),
     ):
         grouped = (
             queryset.values(channel_field)
@@ -307,7 +379,7 @@ def channel_figures(start: datetime, end: datetime) -> list[dict[str, Any]]:
     return result
 
 
-FIGURE_KEYS = ("orders", "shipped", "invoiced", "paid", "refunded")
+FIGURE_KEYS = ("orders", "shipped", "invoiced", "paid", "refunded", "fees")
 
 
 def run_csv(run: ReconciliationRun) -> bytes:
