@@ -51,7 +51,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "waybill_prefix", "waybill_next", "waybill_last", "active"]
+    list_display = ["code", "name", "cancelled_waybills", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
 

@@ -22,6 +22,7 @@ from .batches import (
     release_due_batch,
 )
 from .cancellation import notes_cancel_for_order, order_cancellation_decide
+from .carrier_rules import CarrierChooser, Shipment, note_change_carrier
 from .packing import (
     PackError,
     ScanResult,
@@ -52,19 +53,29 @@ from .stock import (
     stock_return,
     stock_write_off,
 )
+from .waybills import (
+    WaybillError,
+    waybill_numbers_load,
+    waybill_range_load,
+    waybill_release,
+)
 
 __all__ = [
     "BATCH_CLOCK",
     "AllocationError",
     "AllocationResult",
     "BatchError",
+    # e-waybill accounts and carrier rules (issue 21)
+    "CarrierChooser",
     "EventResult",
     "InsufficientStockError",
     "PackError",
     "PickError",
     "ScanResult",
+    "Shipment",
     "ShippingError",
     "StockError",
+    "WaybillError",
     "allocate_order",
     "allocation_issue",
     "allocation_split",
@@ -81,6 +92,7 @@ __all__ = [
     "manifest_open",
     "manifest_sign",
     "note_allocate_waiting",
+    "note_change_carrier",
     "note_mark_delivered",
     "notes_cancel_for_order",
     "order_cancellation_decide",
@@ -100,4 +112,7 @@ __all__ = [
     "stock_return",
     "stock_write_off",
     "wave_sort",
+    "waybill_numbers_load",
+    "waybill_range_load",
+    "waybill_release",
 ]
