@@ -453,3 +453,25 @@ __all__ = [
     "waybill_release",
     "waybill_take",
 ]
+
+
+def waybill_account_setup(
+    *,
+    carrier: Carrier,
+    code: str,
+    name: str,
+    prefix: str = "",
+    first: int | None = None,
+    last: int | None = None,
+    **fields: Any,
+) -> WaybillAccount:
+    """An account with its first range, for set-up code (demo data, the day simulation):
+    created once, left as it is when it exists."""
+    account, created = WaybillAccount.objects.get_or_create(
+        carrier=carrier, code=code, defaults={"name": name, **fields}
+    )
+    if created and first is not None and last is not None:
+        WaybillRange.objects.create(
+            account=account, prefix=prefix, first=first, last=last, next=first
+        )
+    return account
