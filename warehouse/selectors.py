@@ -7,7 +7,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ecomops.cutoffs import CutoffBatch, batch_at
@@ -23,6 +37,7 @@ from .models import (
     LabelSize,
     Location,
     Manifest,
+    NoteCarrierChange,
     NoteState,
     PackScan,
     Parcel,
@@ -33,6 +48,10 @@ from .models import (
     StockHold,
     StockMove,
     Wave,
+    WaybillAccount,
+    WaybillNumber,
+    WaybillNumberState,
+    WaybillRange,
 )
 
 # --- Allocation (the parts admin) ------------------------------------------------------------
@@ -641,3 +660,45 @@ def shipped_quantities(order: Order) -> dict[int, int]:
     if not shipped and order.state in SHIPPED_ORDER_STATES:
         return {line.pk: line.quantity for line in order.lines.all()}
     return shipped
+
+
+# --- E-waybill accounts and carrier changes (issue 21) -----------------------------------------
+
+
+def waybill_accounts() -> QuerySet[WaybillAccount]:
+    """Every account with ``numbers_left`` (its ranges' rest and its available numbers)
+    and ``numbers_used``, those below their warning first: a constant two subqueries."""
+    ranges = (
+        WaybillRange.objects.filter(account=OuterRef("pk"), next__lte=F("last"))
+        .values("account")
+        .annotate(left=Sum(F("last") - F("next") + 1))
+        .values("left")
+    )
+    listed = (
+        WaybillNumber.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(
+            available=Count("pk", filter=Q(state=WaybillNumberState.AVAILABLE)),
+            used=Count("pk", filter=Q(state=WaybillNumberState.USED)),
+        )
+    )
+    return (
+        WaybillAccount.objects.select_related("carrier")
+        .annotate(
+            numbers_left=Coalesce(Subquery(ranges), 0)
+            + Coalesce(Subquery(listed.values("available")), 0),
+            numbers_used=Coalesce(Subquery(listed.values("used")), 0),
+        )
+        .annotate(
+            running_low=Case(
+                When(numbers_left__lt=F("low_stock_threshold"), then=True),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-running_low", "carrier__code", "code")
+    )
+
+
+def note_carrier_changes(note: DeliveryNote) -> QuerySet[NoteCarrierChange]:
+    return note.carrier_changes.select_related("from_carrier", "to_carrier", "changed_by")

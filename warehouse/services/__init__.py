@@ -22,7 +22,7 @@ from .batches import (
     release_due_batch,
 )
 from .cancellation import notes_cancel_for_order, order_cancellation_decide
-from .carrier_rules import CarrierChooser, Shipment, note_change_carrier
+from .carrier_rules import CHANGEABLE_STATES, CarrierChooser, Shipment, note_change_carrier
 from .packing import (
     PackError,
     ScanResult,
@@ -59,9 +59,13 @@ from .waybills import (
     waybill_range_load,
     waybill_release,
 )
+from .waybills import (
+    parse_numbers as parse_waybill_numbers,
+)
 
 __all__ = [
     "BATCH_CLOCK",
+    "CHANGEABLE_STATES",
     "AllocationError",
     "AllocationResult",
     "BatchError",
@@ -103,6 +107,7 @@ __all__ = [
     "parcel_mark_delivered",
     "parcel_mark_in_transit",
     "parcel_report_exception",
+    "parse_waybill_numbers",
     "pick_confirm",
     "release_due_batch",
     "short_note_split",
