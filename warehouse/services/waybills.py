@@ -237,8 +237,16 @@ def _warn_if_low(account: WaybillAccount, used: int) -> None:
         % {"left": max(left, 0), "threshold": account.low_stock_threshold},
         url=reverse("warehouse:waybill_account_detail", args=[account.pk]),
         level="warning",
-        key=f"waybill-low-{account.pk}-{now.isoformat()}",
+        # once per crossing: the stock loaded since the last one makes a new key
+        key=f"waybill-low-{account.pk}-{_stock_generation(account)}",
     )
+
+
+def _stock_generation(account: WaybillAccount) -> str:
+    """Which loads the account's stock is made of: the newest range and number loaded."""
+    newest_range = account.ranges.order_by("-pk").values_list("pk", flat=True).first()
+    newest_number = account.numbers.order_by("-pk").values_list("pk", flat=True).first()
+    return f"{newest_range or 0}.{newest_number or 0}"
 
 
 def waybill_record(*, taken: Taken, parcels: Sequence[Parcel]) -> None:
