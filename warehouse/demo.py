@@ -71,8 +71,8 @@ from .services import (
     stock_move,
     stock_receive,
     wave_sort,
-    waybills,
 )
+from .services import waybills as waybill_stock
 
 CARRIERS = [
     # code, name, prefix, first number of the range (None: typed by hand), tracking URL
@@ -112,7 +112,7 @@ def _waybill_extras() -> None:
     """A second ZTO account loaded with a list of numbers, a few carrier rules, and the
     carriers' sorting codes: once."""
     zto = Carrier.objects.get(code="ZTO")
-    zto_monthly = waybills.waybill_account_setup(
+    zto_monthly = waybill_stock.waybill_account_setup(
         carrier=zto,
         code="monthly",
         name="中通 月结账号",
@@ -202,7 +202,7 @@ def _setup(log: Callable[[str], None]) -> Warehouse:
                 "cancelled_waybills": "void" if code == "SF" else "return",
             },
         )
-        waybills.waybill_account_setup(
+        waybill_stock.waybill_account_setup(
             carrier=carrier,
             code="default",
             name=f"{name} 杭州萧山网点",
@@ -375,7 +375,7 @@ class _History:
         self.packer = users.get("packer")
         self.now = timezone.now()
         self._homes: dict[int, int] = {}
-        self.taken: waybills.Taken | None = None  # the numbers ``_waybills`` took last
+        self.taken: waybill_stock.Taken | None = None  # the numbers ``_waybills`` took last
 
     def orders(self, states: Iterable[str]) -> list[Order]:
         return list(
@@ -625,7 +625,7 @@ class _History:
             )
         made = Parcel.objects.bulk_create(made, batch_size=500)
         if self.taken is not None:
-            waybills.waybill_record(taken=self.taken, parcels=made)
+            waybill_stock.waybill_record(taken=self.taken, parcels=made)
         for parcel, order in zip(made, orders, strict=True):
             parcel.packed_at = (order.shipped_at or self.now) - timedelta(hours=1)
         Parcel.objects.bulk_update(made, ["packed_at"], batch_size=500)
@@ -683,12 +683,12 @@ class _History:
     def _waybills(self, count: int) -> list[str]:
         """``count`` numbers from the carrier's default e-waybill account in one step
         (typed ones if it has none); ``parcels`` records them on their parcels."""
-        account = waybills.default_account(self.carrier.pk)
+        account = waybill_stock.default_account(self.carrier.pk)
         if account is None:
             start = Parcel.objects.filter(carrier=self.carrier).count() + 1
             self.taken = None
             return [f"{self.carrier.code}H{start + n:09d}" for n in range(count)]
-        self.taken = waybills.waybill_take(account=account, count=count)
+        self.taken = waybill_stock.waybill_take(account=account, count=count)
         return self.taken.numbers
 
 

@@ -130,7 +130,7 @@ class NoteSearchForm(forms.Form):
 class WaybillRangeForm(forms.Form):
     """号段: a range of waybill numbers the carrier gave the account."""
 
-    prefix = forms.CharField(label=_("prefix"), max_length=10, required=False)
+    number_prefix = forms.CharField(label=_("prefix"), max_length=10, required=False)
     first = forms.IntegerField(label=_("first number"), min_value=0)
     last = forms.IntegerField(label=_("last number"), min_value=0)
 

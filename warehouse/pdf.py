@@ -213,7 +213,10 @@ def wave_documents_pdf(
 
 
 # The two standard e-waybill sizes (docs/warehouse.md, "Labels"): page size in mm.
-LABEL_SIZES = {LabelSize.TWO_PART: (100, 180), LabelSize.ONE_PART: (76, 130)}
+LABEL_SIZES: dict[str, tuple[int, int]] = {
+    LabelSize.TWO_PART: (100, 180),
+    LabelSize.ONE_PART: (76, 130),
+}
 
 
 class _Labels:

@@ -672,7 +672,7 @@ def waybill_range_load(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             loaded = services.waybill_range_load(
                 account_id=pk,
-                prefix=form.cleaned_data["prefix"],
+                prefix=form.cleaned_data["number_prefix"],
                 first=form.cleaned_data["first"],
                 last=form.cleaned_data["last"],
                 by=request.user,

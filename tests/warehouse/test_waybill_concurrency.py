@@ -45,6 +45,7 @@ def _packer(carrier_id: int, rounds: int, count: int, pause: float) -> list[str]
 
 def test_two_packers_never_get_one_number_from_a_range() -> None:
     carrier = make_warehouse().default_carrier
+    assert carrier is not None
     results = race([lambda: _packer(carrier.pk, 15, 2, 0.01) for _ in range(2)])
 
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -57,6 +58,7 @@ def test_two_packers_never_get_one_number_from_a_range() -> None:
 
 def test_two_packers_never_get_one_listed_number_and_skip_each_others() -> None:
     carrier = make_warehouse().default_carrier
+    assert carrier is not None
     account = WaybillAccount.objects.get(carrier=carrier, is_default=True)
     WaybillRange.objects.filter(account=account).delete()
     WaybillNumber.objects.bulk_create(

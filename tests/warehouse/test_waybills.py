@@ -430,14 +430,14 @@ def test_the_warehouse_admin_loads_a_range_and_a_file_of_numbers_on_the_portal(
     assert "杭州萧山网点" in listing.content.decode()
     bad = client.post(
         f"/warehouse/waybills/{account.pk}/range/",
-        {"prefix": "7", "first": "310000000900", "last": "310000001100"},
+        {"number_prefix": "7", "first": "310000000900", "last": "310000001100"},
     )
     assert bad.status_code == 200
     assert "Overlaps a range loaded before." in bad.content.decode()
     assert 'value="310000000900"' in bad.content.decode()
     good = client.post(
         f"/warehouse/waybills/{account.pk}/range/",
-        {"prefix": "7", "first": "320000000001", "last": "320000000500"},
+        {"number_prefix": "7", "first": "320000000001", "last": "320000000500"},
         follow=True,
     )
     assert "Range 7320000000001–7320000000500 loaded: 500 numbers." in good.content.decode()
@@ -449,7 +449,7 @@ def test_the_warehouse_admin_loads_a_range_and_a_file_of_numbers_on_the_portal(
     )
     assert "2 waybill numbers loaded." in listed.content.decode()
     detail = selectors.waybill_accounts().get(pk=account.pk)
-    assert detail.numbers_left == 999 + 500 + 2
+    assert detail.numbers_left == 999 + 500 + 2  # type: ignore[attr-defined]
 
 
 # -- labels ---------------------------------------------------------------------------------

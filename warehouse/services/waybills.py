@@ -346,7 +346,7 @@ def waybill_range_load(
     elif last - first + 1 > MAX_RANGE:
         errors["last"] = [_("At most %(max)s numbers at once.") % {"max": f"{MAX_RANGE:,}"}]
     elif not _NUMBER.match(f"{prefix}{last}"):
-        errors["prefix"] = [_("A waybill number is 6 to 40 letters and digits.")]
+        errors["number_prefix"] = [_("A waybill number is 6 to 40 letters and digits.")]
     if errors:
         raise WaybillError(_("The range cannot be loaded."), {"fields": errors})
     with transaction.atomic():
@@ -418,8 +418,11 @@ def waybill_numbers_load(*, account_id: int, numbers: Sequence[str], by: Any) ->
             _("Not waybill numbers: %(numbers)s.") % {"numbers": ", ".join(bad[:5])},
             {"fields": {"numbers": [_("A waybill number is 6 to 40 letters and digits.")]}},
         )
-    seen: set[str] = set()
-    twice = sorted({n for n in cleaned if n in seen or seen.add(n)})
+    twice = (
+        sorted({n for n in cleaned if cleaned.count(n) > 1})
+        if len(set(cleaned)) < len(cleaned)
+        else []
+    )
     if twice:
         raise WaybillError(
             _("Listed twice: %(numbers)s.") % {"numbers": ", ".join(twice[:5])},
