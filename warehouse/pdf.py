@@ -275,14 +275,11 @@ class _Labels:
         canvas.drawString(6 * mm, top(91), f"重量：{label.weight_grams / 1000:.2f} kg")
         if label.account_code:
             canvas.drawString(6 * mm, top(96), f"月结账号：{label.account_code}")
-        canvas.drawString(56 * mm, top(86), "签收人：")
-        canvas.drawString(56 * mm, top(96), "签收时间：")
         # the receiver's part, below the cut
         canvas.setFont(font.bold, 10)
         canvas.drawString(6 * mm, top(112), f"{label.carrier_name}  运单号 {label.waybill_number}")
         canvas.setFont(font.name, 8)
         canvas.drawString(6 * mm, top(118), f"收件：{label.receiver_name} {label.receiver_phone}")
-        canvas.drawString(6 * mm, top(123), f"寄件：{settings.COMPANY_NAME}"[:40])
         self._items(canvas, label, h, y=130, width_chars=30, lines=5)
         canvas.drawString(6 * mm, top(162), f"订单：{', '.join(label.order_numbers)}"[:44])
         canvas.drawString(6 * mm, top(167), f"包裹：{label.parcel_number}")
@@ -379,6 +376,10 @@ class _Labels:
         canvas.setFont(self.font.bold, 10)
         canvas.drawString(5 * mm, (h - 60) * mm, "收")
         canvas.drawString(5 * mm, (h - 77) * mm, "寄")
+        canvas.setFont(self.font.name, 8)  # what every label prints alike, drawn once
+        canvas.drawString(56 * mm, (h - 86) * mm, "签收人：")
+        canvas.drawString(56 * mm, (h - 96) * mm, "签收时间：")
+        canvas.drawString(6 * mm, (h - 123) * mm, f"寄件：{settings.COMPANY_NAME}"[:40])
         canvas.setFont(self.font.name, 6)
         canvas.drawRightString((width - 5) * mm, (h - 103.5) * mm, "派件联")
         canvas.drawRightString((width - 5) * mm, (h - 108.5) * mm, "收件联")
