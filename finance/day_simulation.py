@@ -78,6 +78,7 @@ from warehouse.models import (
     Warehouse,
     Wave,
 )
+from warehouse.services.waybills import waybill_account_setup
 
 from . import services
 from .models import InvoiceRequest, InvoiceRequestState
@@ -588,14 +589,16 @@ class DaySimulation:
             ("ZTO", "中通快递", "7", 310000000001),
             ("SF", "顺丰速运", "SF", 1400000000001),
         ):
-            carrier, _c = Carrier.objects.get_or_create(
-                code=code,
-                defaults={
-                    "name": name,
-                    "waybill_prefix": prefix,
-                    "waybill_next": first,
-                    "waybill_last": first + 10_000_000,
-                },
+            carrier, _c = Carrier.objects.get_or_create(code=code, defaults={"name": name})
+            waybill_account_setup(
+                carrier=carrier,
+                code="default",
+                name="模拟网点",
+                prefix=prefix,
+                first=first,
+                last=first + 10_000_000,
+                is_default=True,
+                low_stock_threshold=1000,
             )
             carriers.append(carrier)
         warehouse, created = Warehouse.objects.get_or_create(

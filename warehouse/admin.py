@@ -21,22 +21,28 @@ from .models import (
     Batch,
     Carrier,
     CarrierEvent,
+    CarrierRule,
     ConfirmationAttempt,
     ConfirmationExport,
     DeliveryNote,
     DeliveryNoteLine,
     Location,
     Manifest,
+    NoteCarrierChange,
     PackScan,
     Parcel,
     PickLine,
     PlatformCarrierName,
     ShipmentConfirmation,
+    SortingCode,
     StockBalance,
     StockHold,
     StockMove,
     Warehouse,
     Wave,
+    WaybillAccount,
+    WaybillNumber,
+    WaybillRange,
 )
 
 
@@ -55,7 +61,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "waybill_prefix", "waybill_next", "waybill_last", "active"]
+    list_display = ["code", "name", "cancelled_waybills", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
 
@@ -287,3 +293,74 @@ class ConfirmationExportAdmin(ReadOnlyAdmin):
     list_display = ["number", "channel", "platform", "row_count", "created_at", "created_by"]
     list_filter = ["platform", "channel"]
     exclude = ["content"]
+
+
+# -- e-waybill accounts, carrier rules, sorting codes (issue 21) --
+
+
+class WaybillRangeInline(ReadOnlyInline, admin.TabularInline):
+    model = WaybillRange
+    fields = ["prefix", "first", "last", "next", "loaded_by", "loaded_at"]
+
+
+@admin.register(WaybillAccount)
+class WaybillAccountAdmin(admin.ModelAdmin):
+    """Accounts are set up here; numbers are loaded on the portal's account page (the
+    service checks overlaps and the warning)."""
+
+    list_display = [
+        "carrier",
+        "code",
+        "name",
+        "site_name",
+        "customer_code",
+        "label_size",
+        "low_stock_threshold",
+        "is_default",
+        "active",
+    ]
+    list_filter = ["carrier", "label_size", "is_default", "active"]
+    search_fields = ["code", "name", "site_name", "customer_code"]
+    readonly_fields = ["low_stock_warned_at"]
+    inlines = [WaybillRangeInline]
+
+
+@admin.register(WaybillNumber)
+class WaybillNumberAdmin(ReadOnlyAdmin):
+    list_display = ["number", "carrier", "account", "state", "parcel", "used_at"]
+    list_filter = ["state", "carrier", "account"]
+    search_fields = ["number", "parcel__number"]
+
+
+@admin.register(CarrierRule)
+class CarrierRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "priority",
+        "name",
+        "carrier",
+        "warehouse",
+        "provinces",
+        "weight_min_grams",
+        "weight_max_grams",
+        "channel",
+        "requested_carrier",
+        "cash_on_delivery",
+        "excluded_regions",
+        "active",
+    ]
+    list_editable = ["active"]
+    list_filter = ["carrier", "active"]
+    ordering = ["priority", "pk"]
+
+
+@admin.register(SortingCode)
+class SortingCodeAdmin(admin.ModelAdmin):
+    list_display = ["carrier", "province", "city", "district", "sort_code", "big_pen", "hub"]
+    list_filter = ["carrier", "province"]
+    search_fields = ["province", "city", "district", "sort_code", "big_pen"]
+
+
+@admin.register(NoteCarrierChange)
+class NoteCarrierChangeAdmin(ReadOnlyAdmin):
+    list_display = ["note", "from_carrier", "to_carrier", "reason", "changed_by", "changed_at"]
+    search_fields = ["note__number", "reason"]

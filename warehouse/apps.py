@@ -55,6 +55,12 @@ class WarehouseConfig(AppConfig):
         grant(RoleCode.FINANCE_CLERK, {"warehouse.view_deliverynote", "warehouse.view_parcel"})
         grant(RoleCode.AFTERSALES_SERVICE, {"warehouse.view_deliverynote", "warehouse.view_parcel"})
         grant_manager_all_of("warehouse")
+        # issue 21: e-waybill stock (warehouse admin), a note's carrier before packing
+        grant(RoleCode.BU_PARTS_ADMIN, {"warehouse.change_note_carrier"})
+        grant(
+            RoleCode.WAREHOUSE_ADMIN,
+            {"warehouse.change_note_carrier", "warehouse.manage_waybill_stock"},
+        )
 
         section = _("Warehouse")
         everyone = (
@@ -128,6 +134,14 @@ class WarehouseConfig(AppConfig):
                 everyone,
                 section,
                 36,
+            ),
+            NavItem(
+                "warehouse.waybills",
+                _("E-waybill accounts"),
+                "warehouse:waybill_accounts",
+                (RoleCode.WAREHOUSE_ADMIN, RoleCode.MANAGER),
+                section,
+                37,
             ),
         ):
             register_nav(item)

@@ -41,8 +41,10 @@ from .models import (
     Carrier,
     CarrierEvent,
     CarrierEventKind,
+    CarrierRule,
     DeliveryNote,
     DeliveryNoteLine,
+    LabelSize,
     Location,
     Manifest,
     ManifestState,
@@ -51,10 +53,12 @@ from .models import (
     Parcel,
     ParcelState,
     PickLine,
+    SortingCode,
     StockBalance,
     Warehouse,
     Wave,
     WaveState,
+    WaybillNumber,
 )
 from .services import (
     allocation_issue,
@@ -68,6 +72,7 @@ from .services import (
     stock_receive,
     wave_sort,
 )
+from .services import waybills as waybill_stock
 
 CARRIERS = [
     # code, name, prefix, first number of the range (None: typed by hand), tracking URL
@@ -85,6 +90,95 @@ CARRIERS = [
 ]
 
 
+# 三段码 / 大头笔 / 集包地 per carrier for the demo customers' destinations (made-up codes in
+# the carriers' shape: 3 digits, a letter and 2 digits, 3 digits; docs/warehouse.md)
+SORTING_CODES = [
+    ("浙江省", "杭州市", "", "310-A01-000", "杭州", "杭州转运中心"),
+    ("浙江省", "杭州市", "西湖区", "310-A01-021", "杭州西湖", "杭州转运中心"),
+    ("浙江省", "杭州市", "萧山区", "310-A07-009", "杭州萧山", "杭州转运中心"),
+    ("浙江省", "宁波市", "", "315-B02-000", "宁波", "宁波转运中心"),
+    ("上海市", "", "", "200-C00-000", "上海", "上海转运中心"),
+    ("上海市", "上海市", "浦东新区", "201-C12-035", "上海浦东", "上海转运中心"),
+    ("江苏省", "南京市", "", "210-D03-000", "南京", "南京转运中心"),
+    ("江苏省", "苏州市", "", "215-D11-000", "苏州", "苏州转运中心"),
+    ("广东省", "广州市", "", "510-E01-000", "广州", "广州转运中心"),
+    ("广东省", "深圳市", "", "518-E05-000", "深圳", "深圳转运中心"),
+    ("北京市", "", "", "100-F00-000", "北京", "北京转运中心"),
+    ("四川省", "成都市", "", "610-G01-000", "成都", "成都转运中心"),
+]
+
+
+def _waybill_extras() -> None:
+    """A second ZTO account loaded with a list of numbers, a few carrier rules, and the
+    carriers' sorting codes: once."""
+    zto = Carrier.objects.get(code="ZTO")
+    zto_monthly = waybill_stock.waybill_account_setup(
+        carrier=zto,
+        code="monthly",
+        name="中通 月结账号",
+        customer_code="ZTO-MJ-057188",
+        label_size=LabelSize.ONE_PART,
+        low_stock_threshold=20,
+    )
+    if not zto_monthly.numbers.exists():
+        WaybillNumber.objects.bulk_create(
+            WaybillNumber(account=zto_monthly, carrier=zto, number=f"75{n:010d}")
+            for n in range(100001, 100051)
+        )
+    if not CarrierRule.objects.exists():
+        by_code = {c.code: c for c in Carrier.objects.all()}
+        CarrierRule.objects.bulk_create(
+            [
+                CarrierRule(
+                    priority=10,
+                    name="买家指定顺丰",
+                    carrier=by_code["SF"],
+                    requested_carrier="SF",
+                ),
+                CarrierRule(
+                    priority=20,
+                    name="货到付款走邮政",
+                    carrier=by_code["EMS"],
+                    cash_on_delivery=True,
+                ),
+                CarrierRule(
+                    priority=30,
+                    name="偏远地区走邮政",
+                    carrier=by_code["EMS"],
+                    provinces=["新疆", "西藏", "青海"],
+                ),
+                CarrierRule(
+                    priority=40,
+                    name="江浙沪轻件走中通",
+                    carrier=by_code["ZTO"],
+                    provinces=["浙江", "江苏", "上海"],
+                    weight_max_grams=3000,
+                ),
+                CarrierRule(
+                    priority=50,
+                    name="重件走京东",
+                    carrier=by_code["JD"],
+                    weight_min_grams=10000,
+                    excluded_regions=["新疆", "西藏"],
+                ),
+            ]
+        )
+    if not SortingCode.objects.exists():
+        SortingCode.objects.bulk_create(
+            SortingCode(
+                carrier=carrier,
+                province=province,
+                city=city,
+                district=district,
+                sort_code=code,
+                big_pen=big_pen,
+                hub=hub,
+            )
+            for carrier in Carrier.objects.all()
+            for province, city, district, code, big_pen, hub in SORTING_CODES
+        )
+
+
 def _last_cut(now: datetime) -> CutoffBatch:
     day = timezone.localtime(now).date()
     while True:
@@ -98,17 +192,30 @@ def _last_cut(now: datetime) -> CutoffBatch:
 
 def _setup(log: Callable[[str], None]) -> Warehouse:
     for code, name, prefix, first, url in CARRIERS:
-        Carrier.objects.get_or_create(
+        carrier, _created = Carrier.objects.get_or_create(
             code=code,
             defaults={
                 "name": name,
-                "waybill_prefix": prefix,
-                "waybill_next": first,
-                "waybill_last": first + 999_999 if first else None,
                 "tracking_url": url,
                 "secret": f"demo-secret-{code.lower()}",
+                # SF does not take a cancelled parcel's number back (docs/warehouse.md)
+                "cancelled_waybills": "void" if code == "SF" else "return",
             },
         )
+        waybill_stock.waybill_account_setup(
+            carrier=carrier,
+            code="default",
+            name=f"{name} 杭州萧山网点",
+            site_name="杭州萧山经济开发区网点",
+            customer_code=f"HZ{code}0571",
+            prefix=prefix,
+            first=first,
+            last=first + 999_999 if first else None,
+            is_default=True,
+            low_stock_threshold=2000,
+            label_size=LabelSize.ONE_PART if code == "JD" else LabelSize.TWO_PART,
+        )
+    _waybill_extras()
     warehouse, created = Warehouse.objects.get_or_create(
         code="HZ1",
         defaults={
@@ -268,6 +375,7 @@ class _History:
         self.packer = users.get("packer")
         self.now = timezone.now()
         self._homes: dict[int, int] = {}
+        self.taken: waybill_stock.Taken | None = None  # the numbers ``_waybills`` took last
 
     def orders(self, states: Iterable[str]) -> list[Order]:
         return list(
@@ -506,6 +614,7 @@ class _History:
                     number=numbers[order.pk],
                     carrier=self.carrier,
                     waybill_number=waybill,
+                    waybill_account=self.taken.account if self.taken else None,
                     weight_grams=self.rng.randrange(300, 2500),
                     state=self._parcel_state(order),
                     manifest=manifest,
@@ -515,6 +624,8 @@ class _History:
                 )
             )
         made = Parcel.objects.bulk_create(made, batch_size=500)
+        if self.taken is not None:
+            waybill_stock.waybill_record(taken=self.taken, parcels=made)
         for parcel, order in zip(made, orders, strict=True):
             parcel.packed_at = (order.shipped_at or self.now) - timedelta(hours=1)
         Parcel.objects.bulk_update(made, ["packed_at"], batch_size=500)
@@ -570,15 +681,15 @@ class _History:
         CarrierEvent.objects.bulk_create(events, batch_size=1000)
 
     def _waybills(self, count: int) -> list[str]:
-        """``count`` numbers from the carrier's range in one step (typed ones if it has none)."""
-        carrier = Carrier.objects.select_for_update().get(pk=self.carrier.pk)
-        if carrier.waybill_next is None:
-            start = Parcel.objects.filter(carrier=carrier).count() + 1
-            return [f"{carrier.code}H{start + n:09d}" for n in range(count)]
-        first = carrier.waybill_next
-        carrier.waybill_next = first + count
-        carrier.save(update_fields=["waybill_next"])
-        return [f"{carrier.waybill_prefix}{first + n}" for n in range(count)]
+        """``count`` numbers from the carrier's default e-waybill account in one step
+        (typed ones if it has none); ``parcels`` records them on their parcels."""
+        account = waybill_stock.default_account(self.carrier.pk)
+        if account is None:
+            start = Parcel.objects.filter(carrier=self.carrier).count() + 1
+            self.taken = None
+            return [f"{self.carrier.code}H{start + n:09d}" for n in range(count)]
+        self.taken = waybill_stock.waybill_take(account=account, count=count)
+        return self.taken.numbers
 
 
 def _history(rng: random.Random, warehouse: Warehouse) -> _History | None:

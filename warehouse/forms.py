@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from ecomops.cutoffs import known_slots
 from listings.models import Sku
 
-from .models import Location, NoteState
+from .models import Carrier, Location, NoteState
 
 
 class SkuField(forms.CharField):
@@ -131,3 +131,54 @@ class ConfirmationDoneForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 60}),
         help_text=_("E.g. typed into the seller centre by hand, with the waybill number."),
     )
+
+
+# -- e-waybill accounts and carrier changes (issue 21) --
+
+
+class WaybillRangeForm(forms.Form):
+    """号段: a range of waybill numbers the carrier gave the account."""
+
+    number_prefix = forms.CharField(label=_("prefix"), max_length=10, required=False)
+    first = forms.IntegerField(label=_("first number"), min_value=0)
+    last = forms.IntegerField(label=_("last number"), min_value=0)
+
+
+class WaybillNumbersForm(forms.Form):
+    """A list of waybill numbers, typed or pasted, or a file of them (one a line, or the
+    first column of a CSV)."""
+
+    numbers = forms.CharField(
+        label=_("waybill numbers"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text=_("One number a line."),
+    )
+    file = forms.FileField(
+        label=_("or a file of numbers"),
+        required=False,
+        help_text=_("Text or CSV, UTF-8: one number a line, or the first column."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        text = data.get("numbers") or ""
+        upload = data.get("file")
+        if upload is not None:
+            try:
+                text += "\n" + upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("file", _("The file is not UTF-8 text."))
+        if not text.strip() and not self.errors:
+            raise forms.ValidationError(_("Type the numbers or choose a file."))
+        data["text"] = text
+        return data
+
+
+class NoteCarrierForm(forms.Form):
+    """Send a delivery note with another carrier (before packing)."""
+
+    carrier = forms.ModelChoiceField(
+        label=_("carrier"), queryset=Carrier.objects.filter(active=True).order_by("code")
+    )
+    reason = forms.CharField(label=_("reason"), max_length=300)

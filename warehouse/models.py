@@ -29,7 +29,8 @@ from orders.models import Order, OrderLine, new_channel_secret
 
 
 class Carrier(models.Model):
-    """快递公司: a carrier with its range of waybill numbers and its signing secret."""
+    """快递公司: a carrier with its e-waybill accounts (``WaybillAccount``) and its signing
+    secret."""
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -39,14 +40,6 @@ class Carrier(models.Model):
         default=new_channel_secret,
         help_text=_("Shared with the carrier; its event pushes are signed with HMAC-SHA256."),
     )
-    waybill_prefix = models.CharField(_("waybill prefix"), max_length=10, blank=True)
-    waybill_next = models.PositiveBigIntegerField(
-        _("next waybill number"),
-        null=True,
-        blank=True,
-        help_text=_("Leave empty when waybill numbers are entered by hand."),
-    )
-    waybill_last = models.PositiveBigIntegerField(_("last waybill number"), null=True, blank=True)
     tracking_url = models.CharField(
         _("tracking URL"),
         max_length=200,
@@ -55,6 +48,16 @@ class Carrier(models.Model):
     )
     pickup_time = models.TimeField(_("pick-up time"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    cancelled_waybills = models.CharField(
+        _("numbers of cancelled parcels"),
+        max_length=10,
+        choices=[("return", _("returned to stock")), ("void", _("voided"))],
+        default="return",  # CancelledWaybills, declared below with the accounts
+        help_text=_(
+            "What the carrier does with the waybill number of a parcel cancelled before "
+            "hand-over: back into the account's stock, or voided for good."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -704,6 +707,14 @@ class Parcel(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     packed_at = models.DateTimeField(_("packed"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     last_event = models.CharField(_("last event"), max_length=300, blank=True)
+    waybill_account = models.ForeignKey(
+        "WaybillAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("e-waybill account"),
+    )
 
     class Meta:
         ordering = ["-packed_at", "-pk"]
@@ -715,8 +726,11 @@ class Parcel(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             ("track_parcel", _("Can record a parcel's transit, delivery or exception by hand")),
         ]
         constraints = [
+            # a cancelled parcel's number may go back into stock and onto another parcel
             models.UniqueConstraint(
-                fields=["carrier", "waybill_number"], name="warehouse_parcel_waybill"
+                fields=["carrier", "waybill_number"],
+                condition=~Q(state="cancelled"),
+                name="warehouse_parcel_waybill_live",
             )
         ]
 
@@ -1107,3 +1121,305 @@ class ConfirmationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.confirmation_id} {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+
+
+# -- e-waybill accounts, number stock, carrier rules, sorting codes (issue 21 §2, §3) --
+
+
+class CancelledWaybills(models.TextChoices):
+    """What a carrier does with the number of a parcel cancelled before hand-over."""
+
+    RETURN = "return", _("returned to stock")
+    VOID = "void", _("voided")
+
+
+class LabelSize(models.TextChoices):
+    """The carriers' standard e-waybill sizes (docs/warehouse.md, "Labels")."""
+
+    TWO_PART = "100x180", _("100×180 mm, two-part")
+    ONE_PART = "76x130", _("76×130 mm, one-part")
+
+
+class WaybillAccount(models.Model):
+    """电子面单账号: a carrier account (网点 / 月结账号) with its own stock of waybill numbers.
+
+    The stock is ranges (``WaybillRange``) and numbers loaded one by one or returned from a
+    cancelled parcel (``WaybillNumber``, available). Every number handed out is a
+    ``WaybillNumber`` row, unique per carrier: the database refuses a number twice.
+    """
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("carrier")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    site_name = models.CharField(_("branch (网点)"), max_length=100, blank=True)
+    customer_code = models.CharField(_("monthly account (月结账号)"), max_length=40, blank=True)
+    label_size = models.CharField(
+        _("label size"), max_length=10, choices=LabelSize.choices, default=LabelSize.TWO_PART
+    )
+    low_stock_threshold = models.PositiveIntegerField(
+        _("warn below"),
+        default=500,
+        help_text=_("The warehouse admin is warned once when fewer numbers than this remain."),
+    )
+    low_stock_warned_at = models.DateTimeField(
+        _("low stock warned"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set when the warning went out; cleared when stock is loaded again."),
+    )
+    is_default = models.BooleanField(
+        _("default account"),
+        default=False,
+        help_text=_("Packing takes numbers from the carrier's default account."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["carrier", "code"]
+        verbose_name = _("e-waybill account")
+        verbose_name_plural = _("e-waybill accounts")
+        permissions = [("manage_waybill_stock", _("Can load waybill numbers into accounts"))]
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "code"], name="warehouse_account_code"),
+            models.UniqueConstraint(
+                fields=["carrier"],
+                condition=Q(is_default=True),
+                name="warehouse_one_default_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} · {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("warehouse:waybill_account_detail", args=[self.pk])
+
+
+class WaybillRange(models.Model):
+    """号段: a range of waybill numbers the carrier gave the account, used from ``next``."""
+
+    account = models.ForeignKey(
+        WaybillAccount, on_delete=models.PROTECT, related_name="ranges", verbose_name=_("account")
+    )
+    prefix = models.CharField(_("prefix"), max_length=10, blank=True)
+    first = models.PositiveBigIntegerField(_("first number"))
+    last = models.PositiveBigIntegerField(_("last number"))
+    next = models.PositiveBigIntegerField(_("next number"))
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("loaded by"),
+    )
+    loaded_at = models.DateTimeField(_("loaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "pk"]
+        verbose_name = _("waybill number range")
+        verbose_name_plural = _("waybill number ranges")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first__lte=models.F("last")), name="warehouse_range_first_lte_last"
+            ),
+            models.CheckConstraint(
+                condition=Q(next__gte=models.F("first")) & Q(next__lte=models.F("last") + 1),
+                name="warehouse_range_next_inside",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.first}–{self.prefix}{self.last}"
+
+    @property
+    def remaining(self) -> int:
+        return self.last - self.next + 1
+
+
+class WaybillNumberState(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    USED = "used", _("Used")
+    VOIDED = "voided", _("Voided")
+
+
+class WaybillNumber(models.Model):
+    """One waybill number: loaded from a list (available), or handed to a parcel (used),
+    or voided. Unique per carrier, whichever account or range it came from."""
+
+    account = models.ForeignKey(
+        WaybillAccount, on_delete=models.PROTECT, related_name="numbers", verbose_name=_("account")
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="+", verbose_name=_("carrier")
+    )
+    number = models.CharField(_("waybill number"), max_length=40)
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=WaybillNumberState.choices,
+        default=WaybillNumberState.AVAILABLE,
+    )
+    parcel = models.ForeignKey(
+        Parcel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("parcel"),
+    )
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    loaded_at = models.DateTimeField(_("loaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "pk"]
+        verbose_name = _("waybill number")
+        verbose_name_plural = _("waybill numbers")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "number"], name="warehouse_waybill_once")
+        ]
+        indexes = [models.Index(fields=["account", "state"], name="warehouse_waybill_stock")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CarrierRule(models.Model):
+    """发货规则: which carrier ships an order, tried by priority (lowest first) when its
+    delivery note is issued; an empty condition matches every order. No rule matching:
+    the warehouse's default carrier."""
+
+    priority = models.PositiveIntegerField(_("priority"), help_text=_("Lowest is tried first."))
+    name = models.CharField(_("name"), max_length=100)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="rules", verbose_name=_("carrier")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carrier_rules",
+        verbose_name=_("warehouse"),
+        help_text=_("Empty: every warehouse."),
+    )
+    provinces = models.JSONField(
+        _("provinces"),
+        default=list,
+        blank=True,
+        help_text=_('Provinces shipped to, e.g. ["浙江", "上海"]; empty: any.'),
+    )
+    weight_min_grams = models.PositiveIntegerField(_("from weight (g)"), null=True, blank=True)
+    weight_max_grams = models.PositiveIntegerField(_("up to weight (g)"), null=True, blank=True)
+    channel = models.ForeignKey(
+        "orders.Channel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
+    )
+    requested_carrier = models.CharField(
+        _("buyer asked for"),
+        max_length=20,
+        blank=True,
+        help_text=_("The carrier code the buyer asked for; empty: any."),
+    )
+    cash_on_delivery = models.BooleanField(
+        _("cash on delivery"), null=True, blank=True, help_text=_("Empty: either.")
+    )
+    excluded_regions = models.JSONField(
+        _("excluded regions"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Where this rule never applies (the carrier does not deliver there): "
+            '"省", "省/市" or "省/市/区", e.g. ["新疆", "四川/甘孜"].'
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["priority", "pk"]
+        verbose_name = _("carrier rule")
+        verbose_name_plural = _("carrier rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_min_grams__isnull=True)
+                | Q(weight_max_grams__isnull=True)
+                | Q(weight_min_grams__lte=models.F("weight_max_grams")),
+                name="warehouse_rule_weight_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.name} → {self.carrier}"
+
+
+class SortingCode(models.Model):
+    """三段码 / 大头笔: a carrier's sorting code for a destination, printed large on the label
+    so the sorting centres route the parcel; the most specific row (district, then city,
+    then province) wins."""
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.CASCADE, related_name="sorting_codes", verbose_name=_("carrier")
+    )
+    province = models.CharField(_("province"), max_length=50)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    district = models.CharField(_("district"), max_length=50, blank=True)
+    sort_code = models.CharField(_("sorting code (三段码)"), max_length=30)
+    big_pen = models.CharField(_("destination mark (大头笔)"), max_length=30, blank=True)
+    hub = models.CharField(_("consolidation hub (集包地)"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["carrier", "province", "city", "district"]
+        verbose_name = _("sorting code")
+        verbose_name_plural = _("sorting codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "province", "city", "district"], name="warehouse_sorting_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province}{self.city}{self.district}: {self.sort_code}"
+
+
+class NoteCarrierChange(models.Model):
+    """The carrier of a delivery note changed by hand before packing: who, when, why."""
+
+    note = models.ForeignKey(
+        DeliveryNote,
+        on_delete=models.CASCADE,
+        related_name="carrier_changes",
+        verbose_name=pgettext_lazy("delivery note", "note"),
+    )
+    from_carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="+", verbose_name=_("from carrier")
+    )
+    to_carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="+", verbose_name=_("to carrier")
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    changed_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("carrier change")
+        verbose_name_plural = _("carrier changes")
+        permissions = [
+            ("change_note_carrier", _("Can change the carrier of a delivery note before packing"))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.note_id}: {self.from_carrier_id} → {self.to_carrier_id}"

@@ -2,7 +2,8 @@
 
 - delivery note (出库单), A4, one page per note;
 - pick list (拣货单) per wave, A4: lines in walking order, then the sort list;
-- express waybill label (快递面单), 100×150 mm: Code128 of the waybill, QR of the order;
+- e-waybill label (电子面单), 100×180 mm two-part or 76×130 mm one-part per carrier
+  account: sorting code, Code128 of the waybill, masked receiver, items, QR of the order;
 - packing slip (装箱单), A4;
 - hand-over manifest (交接单), A4, with the courier's signature line.
 
@@ -22,7 +23,7 @@ from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
 
 from ecomops import pdf
 
-from .models import DeliveryNote, Manifest, Parcel, PickLine, Wave
+from .models import DeliveryNote, LabelSize, Manifest, Parcel, PickLine, Wave
 from .selectors import SortSlot, WaybillLabel
 
 
@@ -211,18 +212,31 @@ def wave_documents_pdf(
     return pdf.build_pdf(story, title=f"波次单据 {wave.number}")
 
 
-class _Labels:
-    """Draws waybill labels, one a page: what every label of a run shares is made once.
+# The two standard e-waybill sizes (docs/warehouse.md, "Labels"): page size in mm.
+LABEL_SIZES: dict[str, tuple[int, int]] = {
+    LabelSize.TWO_PART: (100, 180),
+    LabelSize.ONE_PART: (76, 130),
+}
 
-    The frame, each carrier's header and each warehouse's sender block are PDF forms, drawn
-    once and placed on every page (a few bytes there instead of their drawing again); the
-    font and the print date are looked up once per run, not per label.
+
+class _Labels:
+    """Draws e-waybill labels (电子面单), one a page, each in its account's size.
+
+    100×180 mm, two-part (二联): the dispatch part on top (carrier, sorting code 三段码, the
+    destination mark 大头笔 and consolidation hub 集包地, Code128 of the waybill number,
+    receiver, sender, signature box), cut along a dashed line from the receiver's part
+    below (waybill number, receiver, sender, items and piece count, order QR).
+    76×130 mm, one-part (一联): the same blocks stacked in the one part.
+
+    The frame of each size, each carrier's header and each warehouse's sender block are PDF
+    forms, drawn once and placed on every page; the font and print date are read once per
+    run. The receiver's name and phone come masked from the selector unless the channel
+    allows full data.
     """
 
     def __init__(self) -> None:
         self.font = pdf.cjk_font()
         self.today = timezone.localdate().isoformat()
-        self.width, self.height = pdf.LABEL_100X150
         self.last_waybill = ""
         self._forms: set[str] = set()
 
@@ -230,34 +244,115 @@ class _Labels:
         return "面单 " + (self.last_waybill if pages == 1 else f"{pages} 张")
 
     def draw(self, canvas: Any, label: WaybillLabel) -> None:
-        font, width, height = self.font, self.width, self.height
-        self._form(canvas, "frame", self._draw_frame)
-        self._form(canvas, f"carrier{label.carrier_id}", self._draw_carrier, label)
-        self._form(canvas, f"sender{label.warehouse_id}", self._draw_sender, label)
-        waybill = label.waybill_number
+        size = label.label_size if label.label_size in LABEL_SIZES else LabelSize.TWO_PART
+        width_mm, height_mm = LABEL_SIZES[size]
+        canvas.setPageSize((width_mm * mm, height_mm * mm))
+        if size == LabelSize.ONE_PART:
+            self._one_part(canvas, label, height_mm)
+        else:
+            self._two_part(canvas, label, height_mm)
+        self.last_waybill = label.waybill_number
+
+    # -- the parts, positions in mm from the top (``top(y)`` turns them into points) --
+
+    def _two_part(self, canvas: Any, label: WaybillLabel, h: float) -> None:
+        def top(y: float) -> float:
+            return (h - y) * mm
+
+        font = self.font
+        self._form(canvas, "frame100x180", self._frame_two_part)
+        self._form(canvas, f"carrier{label.carrier_id}w100", self._carrier, label, 100, h)
+        self._form(canvas, f"sender{label.warehouse_id}w100", self._sender, label, h, 72, 30)
+        self._sorting(canvas, label, h, width=100, y=13)
         pdf.draw_code128(
-            canvas, waybill, 8 * mm, height - 40 * mm, bar_height_mm=18, max_width_mm=84
+            canvas, label.waybill_number, 8 * mm, top(52), bar_height_mm=14, max_width_mm=84
         )
-        canvas.setFont(font.bold, 12)
-        receiver = f"{label.receiver_name}  {label.receiver_phone}"
-        canvas.drawString(13 * mm, height - 52 * mm, receiver)
-        canvas.setFont(font.name, 10)
-        address = label.ship_address
-        for i in range(0, min(len(address), 96), 24):
-            canvas.drawString(13 * mm, height - (58 + i // 24 * 5) * mm, address[i : i + 24])
-        canvas.setFont(font.name, 9)
-        y = height - 102 * mm
-        for text in (
-            f"订单：{', '.join(label.order_numbers)}",
-            f"包裹：{label.parcel_number}   重量：{label.weight_grams / 1000:.2f} kg",
-            f"件数：{label.pieces} 件" + ("   合单" if label.merged else ""),
-        ):
-            canvas.drawString(6 * mm, y, text[:40])
-            y -= 6 * mm
-        pdf.draw_qr(canvas, label.order_numbers[0], width - 32 * mm, 6 * mm, size_mm=26)
+        self._receiver(canvas, label, h, y=56, width=100)
         canvas.setFont(font.name, 8)
-        canvas.drawString(6 * mm, 8 * mm, f"运单号 {waybill}")
-        self.last_waybill = waybill
+        canvas.drawString(
+            6 * mm, top(86), f"件数：{label.pieces} 件" + ("   合单" if label.merged else "")
+        )
+        canvas.drawString(6 * mm, top(91), f"重量：{label.weight_grams / 1000:.2f} kg")
+        if label.account_code:
+            canvas.drawString(6 * mm, top(96), f"月结账号：{label.account_code}")
+        # the receiver's part, below the cut
+        canvas.setFont(font.bold, 10)
+        canvas.drawString(6 * mm, top(112), f"{label.carrier_name}  运单号 {label.waybill_number}")
+        canvas.setFont(font.name, 8)
+        canvas.drawString(6 * mm, top(118), f"收件：{label.receiver_name} {label.receiver_phone}")
+        self._items(canvas, label, h, y=130, width_chars=30, lines=5)
+        canvas.drawString(6 * mm, top(162), f"订单：{', '.join(label.order_numbers)}"[:44])
+        canvas.drawString(6 * mm, top(167), f"包裹：{label.parcel_number}")
+        canvas.drawString(6 * mm, top(172), f"打印：{self.today}")
+        pdf.draw_qr(canvas, label.order_numbers[0], 72 * mm, 4 * mm, size_mm=24)
+
+    def _one_part(self, canvas: Any, label: WaybillLabel, h: float) -> None:
+        def top(y: float) -> float:
+            return (h - y) * mm
+
+        font = self.font
+        self._form(canvas, "frame76x130", self._frame_one_part)
+        self._form(canvas, f"carrier{label.carrier_id}w76", self._carrier, label, 76, h)
+        self._form(canvas, f"sender{label.warehouse_id}w76", self._sender, label, h, 64, 24)
+        pdf.draw_code128(
+            canvas, label.waybill_number, 4 * mm, top(27), bar_height_mm=11, max_width_mm=68
+        )
+        self._sorting(canvas, label, h, width=76, y=28)
+        self._receiver(canvas, label, h, y=47, width=76)
+        canvas.setFont(font.name, 7)
+        self._items(canvas, label, h, y=80, width_chars=26, lines=4)
+        canvas.drawString(
+            4 * mm, top(102), f"件数：{label.pieces} 件" + ("   合单" if label.merged else "")
+        )
+        canvas.drawString(4 * mm, top(106), f"重量：{label.weight_grams / 1000:.2f} kg")
+        canvas.drawString(4 * mm, top(110), f"订单：{', '.join(label.order_numbers)}"[:26])
+        canvas.drawString(4 * mm, top(114), f"包裹：{label.parcel_number}")
+        if label.account_code:
+            canvas.drawString(4 * mm, top(118), f"月结账号：{label.account_code}")
+        canvas.drawString(4 * mm, top(122), f"运单号 {label.waybill_number}")
+        pdf.draw_qr(canvas, label.order_numbers[0], 50 * mm, 3 * mm, size_mm=23)
+
+    def _sorting(
+        self, canvas: Any, label: WaybillLabel, h: float, *, width: float, y: float
+    ) -> None:
+        """三段码 large across the label, then 大头笔 and 集包地 on their own line."""
+        font = self.font
+        if label.sort_code:
+            canvas.setFont(font.bold, 22 if width > 80 else 18)
+            canvas.drawCentredString(width / 2 * mm, (h - y - 9) * mm, label.sort_code)
+        canvas.setFont(font.bold, 11 if width > 80 else 9)
+        line = "   ".join(
+            part for part in (label.big_pen, f"集包地：{label.hub}" if label.hub else "") if part
+        )
+        if line:
+            canvas.drawString(4 * mm, (h - y - 15.5) * mm, line[:32])
+
+    def _receiver(
+        self, canvas: Any, label: WaybillLabel, h: float, *, y: float, width: float
+    ) -> None:
+        font = self.font
+        canvas.setFont(font.bold, 11 if width > 80 else 9)
+        canvas.drawString(
+            11 * mm, (h - y - 4.5) * mm, f"{label.receiver_name}  {label.receiver_phone}"
+        )
+        canvas.setFont(font.name, 9 if width > 80 else 7.5)
+        per_line = 24 if width > 80 else 22
+        address = label.ship_address
+        for i in range(0, min(len(address), per_line * 3), per_line):
+            canvas.drawString(
+                11 * mm, (h - y - 9 - i // per_line * 4) * mm, address[i : i + per_line]
+            )
+
+    def _items(
+        self, canvas: Any, label: WaybillLabel, h: float, *, y: float, width_chars: int, lines: int
+    ) -> None:
+        text = "物品：" + "；".join(label.items) if label.items else "物品："
+        x = 6 if width_chars >= 30 else 4
+        for n in range(lines):
+            part = text[n * width_chars : (n + 1) * width_chars]
+            if not part:
+                break
+            canvas.drawString(x * mm, (h - y - n * 4.5) * mm, part)
 
     def _form(self, canvas: Any, name: str, draw: Callable[..., None], *args: Any) -> None:
         """Place the form ``name``, drawing it with ``draw(canvas, *args)`` the first time."""
@@ -268,32 +363,53 @@ class _Labels:
             self._forms.add(name)
         canvas.doForm(name)
 
-    def _draw_frame(self, canvas: Any) -> None:
-        width, height = self.width, self.height
+    def _frame_two_part(self, canvas: Any) -> None:
+        width, h = 100, 180
         canvas.setLineWidth(0.8)
-        canvas.rect(3 * mm, 3 * mm, width - 6 * mm, height - 6 * mm)
-        for y in (16, 46, 80, 95):
-            canvas.line(3 * mm, height - y * mm, width - 3 * mm, height - y * mm)
+        canvas.rect(3 * mm, 3 * mm, (width - 6) * mm, (h - 6) * mm)
+        for y in (13, 31, 54, 72, 82):
+            canvas.line(3 * mm, (h - y) * mm, (width - 3) * mm, (h - y) * mm)
+        canvas.line(53 * mm, (h - 82) * mm, 53 * mm, (h - 104) * mm)
+        canvas.setDash(3, 2)
+        canvas.line(0, (h - 105) * mm, width * mm, (h - 105) * mm)  # the cut between the parts
+        canvas.setDash()
         canvas.setFont(self.font.bold, 10)
-        canvas.drawString(6 * mm, height - 52 * mm, "收")
-        canvas.drawString(6 * mm, height - 86 * mm, "寄")
+        canvas.drawString(5 * mm, (h - 60) * mm, "收")
+        canvas.drawString(5 * mm, (h - 77) * mm, "寄")
+        canvas.setFont(self.font.name, 8)  # what every label prints alike, drawn once
+        canvas.drawString(56 * mm, (h - 86) * mm, "签收人：")
+        canvas.drawString(56 * mm, (h - 96) * mm, "签收时间：")
+        canvas.drawString(6 * mm, (h - 123) * mm, f"寄件：{settings.COMPANY_NAME}"[:40])
+        canvas.setFont(self.font.name, 6)
+        canvas.drawRightString((width - 5) * mm, (h - 103.5) * mm, "派件联")
+        canvas.drawRightString((width - 5) * mm, (h - 108.5) * mm, "收件联")
 
-    def _draw_carrier(self, canvas: Any, label: WaybillLabel) -> None:
-        canvas.setFont(self.font.bold, 16)
-        canvas.drawString(6 * mm, self.height - 13 * mm, label.carrier_name)
-        canvas.setFont(self.font.name, 9)
-        canvas.drawRightString(self.width - 6 * mm, self.height - 12 * mm, self.today)
+    def _frame_one_part(self, canvas: Any) -> None:
+        width, h = 76, 130
+        canvas.setLineWidth(0.6)
+        canvas.rect(2 * mm, 2 * mm, (width - 4) * mm, (h - 4) * mm)
+        for y in (11, 28, 45, 64, 76, 98):
+            canvas.line(2 * mm, (h - y) * mm, (width - 2) * mm, (h - y) * mm)
+        canvas.setFont(self.font.bold, 9)
+        canvas.drawString(4 * mm, (h - 51) * mm, "收")
+        canvas.drawString(4 * mm, (h - 70) * mm, "寄")
 
-    def _draw_sender(self, canvas: Any, label: WaybillLabel) -> None:
-        canvas.setFont(self.font.name, 9)
-        canvas.drawString(
-            13 * mm, self.height - 86 * mm, f"{settings.COMPANY_NAME} {label.warehouse_phone}"
-        )
-        canvas.drawString(13 * mm, self.height - 91 * mm, label.warehouse_address[:30])
+    def _carrier(self, canvas: Any, label: WaybillLabel, width: float, h: float) -> None:
+        canvas.setFont(self.font.bold, 14 if width > 80 else 12)
+        canvas.drawString(5 * mm, (h - 9.5) * mm, label.carrier_name)
+        canvas.setFont(self.font.name, 7)
+        canvas.drawRightString((width - 5) * mm, (h - 7) * mm, "电子面单")
+        canvas.drawRightString((width - 5) * mm, (h - 10.5) * mm, self.today)
+
+    def _sender(self, canvas: Any, label: WaybillLabel, h: float, y: float, chars: int) -> None:
+        canvas.setFont(self.font.name, 7.5)
+        x = 11 * mm
+        canvas.drawString(x, (h - y - 4) * mm, f"{settings.COMPANY_NAME} {label.warehouse_phone}")
+        canvas.drawString(x, (h - y - 8) * mm, label.warehouse_address[:chars])
 
 
 def labels_pdf(labels: Iterable[WaybillLabel]) -> bytes:
-    """Express waybill labels, 100×150 mm, one per parcel (``selectors.waybill_labels``)."""
+    """E-waybill labels, one per parcel in its account's size (``selectors.waybill_labels``)."""
     drawer = _Labels()
     return pdf.canvas_pdf(labels, drawer.draw, title=drawer.title)
 

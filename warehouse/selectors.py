@@ -8,7 +8,21 @@ from datetime import date
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ecomops.cutoffs import CutoffBatch, batch_at
@@ -26,18 +40,25 @@ from .models import (
     ConfirmationStatus,
     DeliveryNote,
     DeliveryNoteLine,
+    LabelSize,
     Location,
     Manifest,
+    NoteCarrierChange,
     NoteState,
     PackScan,
     Parcel,
     ParcelState,
     PickLine,
     ShipmentConfirmation,
+    SortingCode,
     StockBalance,
     StockHold,
     StockMove,
     Wave,
+    WaybillAccount,
+    WaybillNumber,
+    WaybillNumberState,
+    WaybillRange,
 )
 
 # --- Allocation (the parts admin) ------------------------------------------------------------
@@ -323,10 +344,76 @@ class WaybillLabel:
     ship_address: str
     order_numbers: tuple[str, ...]  # its delivery notes' orders, the latest note's first
     pieces: int  # units to pack over all its notes' lines
+    # issue 21 §3: the e-waybill layout
+    label_size: str = LabelSize.TWO_PART  # the parcel's account's size
+    sort_code: str = ""  # 三段码
+    big_pen: str = ""  # 大头笔
+    hub: str = ""  # 集包地
+    items: tuple[str, ...] = ()  # "name ×quantity" per SKU, in line order
+    account_code: str = ""  # 月结账号 printed on the label
+    masked: bool = True  # receiver's name and phone masked (the channel's choice)
 
     @property
     def merged(self) -> bool:
         return len(self.order_numbers) > 1
+
+
+# 复姓: compound family names kept whole when a name is masked
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+    "宇文", "司徒", "夏侯", "令狐", "端木", "独孤", "西门", "南宫", "轩辕", "申屠",
+)  # fmt: skip
+
+
+def mask_name(name: str) -> str:
+    """The receiver's family name and a star for each other character, as privacy
+    waybills print it: 王伟 → 王*, 张小明 → 张**, 欧阳娜娜 → 欧阳**. Names are family name
+    first; a name of letters keeps its first letter."""
+    name = (name or "").strip()
+    if not name:
+        return ""
+    keep = 2 if len(name) > 2 and name[:2] in COMPOUND_SURNAMES else 1
+    return name[:keep] + "*" * max(len(name) - keep, 1)
+
+
+def mask_phone(phone: str) -> str:
+    """A phone with its middle digits starred: 13800138000 → 138****8000; a landline keeps
+    its area code and last four digits (0571-82880000 → 0571-****0000)."""
+    phone = (phone or "").strip()
+    digits = [i for i, ch in enumerate(phone) if ch.isdigit()]
+    if len(digits) < 7:
+        return "*" * len(phone)
+    if "-" in phone:
+        head = phone.index("-") + 1
+        hidden = [i for i in digits if i >= head][:-4]
+    else:
+        hidden = digits[3:-4]
+    starred = set(hidden)
+    return "".join("*" if i in starred else ch for i, ch in enumerate(phone))
+
+
+class SortingCodes:
+    """Each carrier's sorting codes (``SortingCode``), read once per carrier per run; the
+    most specific row for an address: district, then city, then province."""
+
+    def __init__(self) -> None:
+        self._codes: dict[int, dict[tuple[str, str, str], SortingCode]] = {}
+
+    def load(self, carrier_ids: set[int]) -> None:
+        missing = carrier_ids - self._codes.keys()
+        if not missing:
+            return
+        for carrier_id in missing:
+            self._codes[carrier_id] = {}
+        for code in SortingCode.objects.filter(carrier_id__in=missing):
+            self._codes[code.carrier_id][(code.province, code.city, code.district)] = code
+
+    def find(self, carrier_id: int, province: str, city: str, district: str) -> SortingCode | None:
+        codes = self._codes.get(carrier_id, {})
+        for key in ((province, city, district), (province, city, ""), (province, "", "")):
+            if key in codes:
+                return codes[key]
+        return None
 
 
 # Order.ship_address joins these, in this order (a test holds the two together).
@@ -343,17 +430,34 @@ def waybill_labels(
     the labels), and a wave of 10,000 labels holds one chunk at a time, never the wave.
     """
     parcels = _printable_parcels(Parcel.objects.all(), wave=wave, parcel_ids=parcel_ids)
+    sorting = SortingCodes()
     after = 0
     while True:
         chunk = list(
             parcels.filter(pk__gt=after)
             .order_by("pk")
             .values_list(
-                "pk", "number", "waybill_number", "weight_grams", "carrier_id", "carrier__name"
+                "pk",
+                "number",
+                "waybill_number",
+                "weight_grams",
+                "carrier_id",
+                "carrier__name",
+                "waybill_account__label_size",
+                "waybill_account__customer_code",
             )[:chunk_size]
         )
         if not chunk:
             return
+        sorting.load({row[4] for row in chunk})
+        items: dict[int, dict[str, int]] = {}
+        for parcel_id, name, quantity in (
+            DeliveryNoteLine.objects.filter(note__parcel_id__in=[row[0] for row in chunk])
+            .order_by("note__parcel_id", "note_id", "pk")
+            .values_list("note__parcel_id", "sku__name", F("quantity") - F("short_quantity"))
+        ):
+            summary = items.setdefault(parcel_id, {})
+            summary[name] = summary.get(name, 0) + quantity
         notes: dict[int, list[dict[str, Any]]] = {}
         for note in (
             DeliveryNote.objects.filter(parcel_id__in=[row[0] for row in chunk])
@@ -366,14 +470,31 @@ def waybill_labels(
                 "order__number",
                 "order__receiver_name",
                 "order__receiver_phone",
+                "order__channel__full_receiver_on_label",
                 *(f"order__{part}" for part in _SHIP_ADDRESS_PARTS),
             )
             .annotate(pieces=Sum(F("lines__quantity") - F("lines__short_quantity"), default=0))
             .order_by("parcel_id", "-issued_at", "-pk")
         ):
             notes.setdefault(note["parcel_id"], []).append(note)
-        for pk, number, waybill_number, weight_grams, carrier_id, carrier_name in chunk:
+        for (
+            pk,
+            number,
+            waybill_number,
+            weight_grams,
+            carrier_id,
+            carrier_name,
+            label_size,
+            account_code,
+        ) in chunk:
             first, *_others = parcel_notes = notes[pk]
+            full = all(note["order__channel__full_receiver_on_label"] for note in parcel_notes)
+            code = sorting.find(
+                carrier_id,
+                first["order__ship_province"],
+                first["order__ship_city"],
+                first["order__ship_district"],
+            )
             yield WaybillLabel(
                 parcel_number=number,
                 waybill_number=waybill_number,
@@ -383,11 +504,26 @@ def waybill_labels(
                 warehouse_id=first["warehouse_id"],
                 warehouse_phone=first["warehouse__phone"],
                 warehouse_address=first["warehouse__address"],
-                receiver_name=first["order__receiver_name"],
-                receiver_phone=first["order__receiver_phone"],
+                receiver_name=(
+                    first["order__receiver_name"]
+                    if full
+                    else mask_name(first["order__receiver_name"])
+                ),
+                receiver_phone=(
+                    first["order__receiver_phone"]
+                    if full
+                    else mask_phone(first["order__receiver_phone"])
+                ),
                 ship_address="".join(first[f"order__{part}"] for part in _SHIP_ADDRESS_PARTS),
                 order_numbers=tuple(note["order__number"] for note in parcel_notes),
                 pieces=sum(note["pieces"] for note in parcel_notes),
+                label_size=label_size or LabelSize.TWO_PART,
+                sort_code=code.sort_code if code else "",
+                big_pen=code.big_pen if code else "",
+                hub=code.hub if code else "",
+                items=tuple(f"{name} ×{qty}" for name, qty in items.get(pk, {}).items()),
+                account_code=account_code or "",
+                masked=not full,
             )
         after = chunk[-1][0]
 
@@ -657,3 +793,45 @@ def channel_order_read_back(channel: Channel, external_id: str) -> OrderReadBack
         order=order, status=ConfirmationStatus.CONFIRMED
     ).exists()
     return OrderReadBack(order, parcels, confirmed)
+
+
+# --- E-waybill accounts and carrier changes (issue 21) -----------------------------------------
+
+
+def waybill_accounts() -> QuerySet[WaybillAccount]:
+    """Every account with ``numbers_left`` (its ranges' rest and its available numbers)
+    and ``numbers_used``, those below their warning first: a constant two subqueries."""
+    ranges = (
+        WaybillRange.objects.filter(account=OuterRef("pk"), next__lte=F("last"))
+        .values("account")
+        .annotate(left=Sum(F("last") - F("next") + 1))
+        .values("left")
+    )
+    listed = (
+        WaybillNumber.objects.filter(account=OuterRef("pk"))
+        .values("account")
+        .annotate(
+            available=Count("pk", filter=Q(state=WaybillNumberState.AVAILABLE)),
+            used=Count("pk", filter=Q(state=WaybillNumberState.USED)),
+        )
+    )
+    return (
+        WaybillAccount.objects.select_related("carrier")
+        .annotate(
+            numbers_left=Coalesce(Subquery(ranges), 0)
+            + Coalesce(Subquery(listed.values("available")), 0),
+            numbers_used=Coalesce(Subquery(listed.values("used")), 0),
+        )
+        .annotate(
+            running_low=Case(
+                When(numbers_left__lt=F("low_stock_threshold"), then=True),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("-running_low", "carrier__code", "code")
+    )
+
+
+def note_carrier_changes(note: DeliveryNote) -> QuerySet[NoteCarrierChange]:
+    return note.carrier_changes.select_related("from_carrier", "to_carrier", "changed_by")

@@ -47,4 +47,9 @@ urlpatterns = [
         views.confirmation_export_download,
         name="confirmation_export_download",
     ),
+    path("notes/<int:pk>/carrier/", views.note_change_carrier, name="note_change_carrier"),
+    path("waybills/", views.waybill_accounts, name="waybill_accounts"),
+    path("waybills/<int:pk>/", views.waybill_account_detail, name="waybill_account_detail"),
+    path("waybills/<int:pk>/range/", views.waybill_range_load, name="waybill_range_load"),
+    path("waybills/<int:pk>/numbers/", views.waybill_numbers_load, name="waybill_numbers_load"),
 ]

@@ -30,6 +30,7 @@ from .forms import (
     AdjustForm,
     CloseParcelForm,
     ConfirmationDoneForm,
+    NoteCarrierForm,
     NoteSearchForm,
     OrdersForm,
     PickForm,
@@ -38,6 +39,8 @@ from .forms import (
     ScanForm,
     SignManifestForm,
     StockSearchForm,
+    WaybillNumbersForm,
+    WaybillRangeForm,
 )
 from .models import (
     Batch,
@@ -169,12 +172,54 @@ def note_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("warehouse.view_deliverynote", raise_exception=True)
-def note_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def note_detail(
+    request: HttpRequest, pk: int, carrier_form: NoteCarrierForm | None = None
+) -> HttpResponse:
     try:
         note = selectors.note_detail(pk)
     except DeliveryNote.DoesNotExist:
         raise Http404 from None
-    return render(request, "warehouse/note_detail.html", {"note": note})
+    if carrier_form is None:
+        carrier_form = NoteCarrierForm(initial={"carrier": note.carrier_id})
+    return render(
+        request,
+        "warehouse/note_detail.html",
+        {
+            "note": note,
+            "carrier_form": carrier_form,
+            "carrier_changeable": note.state in services.CHANGEABLE_STATES,
+            "carrier_changes": selectors.note_carrier_changes(note),
+        },
+    )
+
+
+@login_required
+@permission_required("warehouse.change_note_carrier", raise_exception=True)
+@require_POST
+def note_change_carrier(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the note with another carrier: logged; refused once it is packed."""
+    form = NoteCarrierForm(request.POST)
+    if form.is_valid():
+        try:
+            note = services.note_change_carrier(
+                note_id=pk,
+                carrier_id=form.cleaned_data["carrier"].pk,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except DeliveryNote.DoesNotExist:
+            raise Http404 from None
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Delivery note %(number)s now ships with %(carrier)s.")
+                % {"number": note.number, "carrier": note.carrier.name},
+            )
+            return redirect("warehouse:note_detail", pk=pk)
+    return note_detail(request, pk, carrier_form=form)
 
 
 @login_required
@@ -704,3 +749,84 @@ def _export_file(export: ConfirmationExport) -> FileResponse:
         filename=export.filename,
         content_type=export.content_type,
     )
+
+
+# --- E-waybill accounts (the warehouse admin) --------------------------------------------------
+
+
+@login_required
+@permission_required("warehouse.manage_waybill_stock", raise_exception=True)
+def waybill_accounts(request: HttpRequest) -> HttpResponse:
+    """Every carrier account with the numbers it has left, those running low first."""
+    return render(
+        request, "warehouse/waybill_accounts.html", {"accounts": selectors.waybill_accounts()}
+    )
+
+
+@login_required
+@permission_required("warehouse.manage_waybill_stock", raise_exception=True)
+def waybill_account_detail(
+    request: HttpRequest,
+    pk: int,
+    range_form: WaybillRangeForm | None = None,
+    numbers_form: WaybillNumbersForm | None = None,
+) -> HttpResponse:
+    account = get_object_or_404(selectors.waybill_accounts(), pk=pk)
+    return render(
+        request,
+        "warehouse/waybill_account_detail.html",
+        {
+            "account": account,
+            "ranges": account.ranges.order_by("pk"),
+            "range_form": range_form or WaybillRangeForm(),
+            "numbers_form": numbers_form or WaybillNumbersForm(),
+        },
+    )
+
+
+@login_required
+@permission_required("warehouse.manage_waybill_stock", raise_exception=True)
+@require_POST
+def waybill_range_load(request: HttpRequest, pk: int) -> HttpResponse:
+    form = WaybillRangeForm(request.POST)
+    if form.is_valid():
+        try:
+            loaded = services.waybill_range_load(
+                account_id=pk,
+                prefix=form.cleaned_data["number_prefix"],
+                first=form.cleaned_data["first"],
+                last=form.cleaned_data["last"],
+                by=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Range %(range)s loaded: %(count)d numbers.")
+                % {"range": str(loaded), "count": loaded.remaining},
+            )
+            return redirect("warehouse:waybill_account_detail", pk=pk)
+    return waybill_account_detail(request, pk, range_form=form)
+
+
+@login_required
+@permission_required("warehouse.manage_waybill_stock", raise_exception=True)
+@require_POST
+def waybill_numbers_load(request: HttpRequest, pk: int) -> HttpResponse:
+    form = WaybillNumbersForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            count = services.waybill_numbers_load(
+                account_id=pk,
+                numbers=services.parse_waybill_numbers(form.cleaned_data["text"]),
+                by=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(count)d waybill numbers loaded.") % {"count": count})
+            return redirect("warehouse:waybill_account_detail", pk=pk)
+    return waybill_account_detail(request, pk, numbers_form=form)

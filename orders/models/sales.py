@@ -139,6 +139,14 @@ class Channel(models.Model):
             "the buyer paid. Empty: no deadline is timed."
         ),
     )
+    full_receiver_on_label = models.BooleanField(
+        _("full receiver data on labels"),
+        default=False,
+        help_text=_(
+            "Print the receiver's full name and phone on waybill labels; otherwise they are "
+            "masked (王*, 138****0000) as on the platforms' privacy waybills (隐私面单)."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -429,6 +437,13 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     )
     invoice_details = models.JSONField(_("invoice details"), default=dict, blank=True)
     buyer_note = models.TextField(_("buyer note"), blank=True)
+    requested_carrier = models.CharField(
+        _("carrier asked for"),
+        max_length=20,
+        blank=True,
+        help_text=_("The code of the carrier the buyer asked for, if any."),
+    )
+    cash_on_delivery = models.BooleanField(_("cash on delivery"), default=False)
     payload_hash = models.CharField(_("payload hash"), max_length=64, editable=False)
     payload = models.JSONField(_("payload as accepted"), default=dict, editable=False)
     created_by = models.ForeignKey(

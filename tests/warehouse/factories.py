@@ -16,7 +16,17 @@ from listings.models import Sku
 from orders.models import Channel, Customer, Order, OrderLine, OrderState
 from tests.orders.factories import listed_sku, make_channel, make_customer
 from warehouse import services
-from warehouse.models import Carrier, DeliveryNote, Location, MoveKind, Parcel, Warehouse, Wave
+from warehouse.models import (
+    Carrier,
+    DeliveryNote,
+    Location,
+    MoveKind,
+    Parcel,
+    Warehouse,
+    Wave,
+    WaybillAccount,
+    WaybillRange,
+)
 from warehouse.services import stock_move
 
 CARRIER_SECRET = "carrier-secret"
@@ -30,13 +40,43 @@ class CarrierFactory(factory.django.DjangoModelFactory[Carrier]):
     class Meta:
         model = Carrier
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = "ZTO"
     name = "中通快递"
     secret = CARRIER_SECRET
-    waybill_prefix = "7"
-    waybill_next = 310000000001
-    waybill_last = 310000000999
+
+    @factory.post_generation
+    def account(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Its default e-waybill account with the range 7310000000001..7310000000999
+        (``account=False``: none)."""
+        if not create or extracted is False:
+            return
+        make_waybill_account(cast(Carrier, self), **kwargs)
+
+
+def make_waybill_account(
+    carrier: Carrier,
+    *,
+    code: str = "default",
+    prefix: str = "7",
+    first: int = 310000000001,
+    last: int = 310000000999,
+    threshold: int = 10,
+    **fields: Any,
+) -> WaybillAccount:
+    """An e-waybill account of ``carrier`` (its default unless told) with one range."""
+    fields.setdefault("is_default", code == "default")
+    account, created = WaybillAccount.objects.get_or_create(
+        carrier=carrier,
+        code=code,
+        defaults={"name": "杭州萧山网点", "low_stock_threshold": threshold, **fields},
+    )
+    if created and first <= last:
+        WaybillRange.objects.create(
+            account=account, prefix=prefix, first=first, last=last, next=first
+        )
+    return account
 
 
 def make_warehouse(locations: int = 4) -> Warehouse:

@@ -24,6 +24,7 @@ from .batches import (
     release_due_batch,
 )
 from .cancellation import notes_cancel_for_order, order_cancellation_decide
+from .carrier_rules import CHANGEABLE_STATES, CarrierChooser, Shipment, note_change_carrier
 from .packing import (
     PackError,
     ScanResult,
@@ -54,19 +55,33 @@ from .stock import (
     stock_return,
     stock_write_off,
 )
+from .waybills import (
+    WaybillError,
+    waybill_numbers_load,
+    waybill_range_load,
+    waybill_release,
+)
+from .waybills import (
+    parse_numbers as parse_waybill_numbers,
+)
 
 __all__ = [
     "BATCH_CLOCK",
+    "CHANGEABLE_STATES",
     "AllocationError",
     "AllocationResult",
     "BatchError",
+    # e-waybill accounts and carrier rules (issue 21)
+    "CarrierChooser",
     "EventResult",
     "InsufficientStockError",
     "PackError",
     "PickError",
     "ScanResult",
+    "Shipment",
     "ShippingError",
     "StockError",
+    "WaybillError",
     "allocate_order",
     "allocation_issue",
     "allocation_split",
@@ -85,6 +100,7 @@ __all__ = [
     "manifest_open",
     "manifest_sign",
     "note_allocate_waiting",
+    "note_change_carrier",
     "note_mark_delivered",
     "notes_cancel_for_order",
     "order_cancellation_decide",
@@ -95,6 +111,7 @@ __all__ = [
     "parcel_mark_delivered",
     "parcel_mark_in_transit",
     "parcel_report_exception",
+    "parse_waybill_numbers",
     "pick_confirm",
     "release_due_batch",
     "short_note_split",
@@ -104,4 +121,7 @@ __all__ = [
     "stock_return",
     "stock_write_off",
     "wave_sort",
+    "waybill_numbers_load",
+    "waybill_range_load",
+    "waybill_release",
 ]

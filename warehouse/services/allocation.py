@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeAlias
 
@@ -46,6 +46,7 @@ from ..models import (
     StockHold,
     Warehouse,
 )
+from .carrier_rules import CarrierChooser, Shipment
 from .stock import move_values, stock_moves_record_select
 
 
@@ -292,12 +293,43 @@ def _note(
     return note
 
 
+def _shipment_of(
+    rule_values: Sequence[Any], province: str, city: str, district: str, weight: int = 0
+) -> Shipment:
+    channel_id, requested_carrier, cash_on_delivery = rule_values
+    return Shipment(
+        province=province,
+        city=city,
+        district=district,
+        weight_grams=weight,
+        channel_id=channel_id,
+        requested_carrier=requested_carrier or "",
+        cash_on_delivery=bool(cash_on_delivery),
+    )
+
+
+def order_carrier(order: Order, warehouse: Warehouse) -> Carrier:
+    """The carrier the rules choose for one order (all its lines' weight)."""
+    weight = sum(
+        quantity * (grams or 0)
+        for quantity, grams in order.lines.values_list("quantity", "sku__weight_grams")
+    )
+    shipment = _shipment_of(
+        [getattr(order, name) for name in RULE_FIELDS],
+        order.ship_province,
+        order.ship_city,
+        order.ship_district,
+        weight,
+    )
+    return CarrierChooser(warehouse, _carrier(warehouse)).choose(shipment)
+
+
 def new_note(order: Order, warehouse: Warehouse, by: Any, *, part: int, state: str) -> DeliveryNote:
     note = _note(
         order.pk,
         _merge_key(order),
         warehouse,
-        _carrier(warehouse),
+        order_carrier(order, warehouse),
         by,
         number=next_number("DN", width=5),
         part=part,
@@ -358,6 +390,11 @@ class _OrderRow(NamedTuple):
     number: str
     state: str
     merge_key: str
+    shipment: Shipment | None = None  # what the carrier rules look at (weight added later)
+
+
+# the order's fields the carrier rules look at, after the merge fields
+RULE_FIELDS = ("channel_id", "requested_carrier", "cash_on_delivery")
 
 
 def _allocate(order_ids: Sequence[int], by: Any) -> dict[int, tuple[str, Outcome]]:
@@ -382,11 +419,17 @@ def _allocate(order_ids: Sequence[int], by: Any) -> dict[int, tuple[str, Outcome
             )
         }
     orders = [
-        _OrderRow(pk, number, state, _merge_key_of(*merge))
-        for pk, number, state, *merge in Order.objects.select_for_update(of=("self",))
+        _OrderRow(
+            pk,
+            number,
+            state,
+            _merge_key_of(*row[: len(MERGE_FIELDS) + 1]),
+            _shipment_of(row[len(MERGE_FIELDS) + 1 :], *row[3:6]),
+        )
+        for pk, number, state, *row in Order.objects.select_for_update(of=("self",))
         .filter(pk__in=list(order_ids))
         .order_by("pk")
-        .values_list("pk", "number", "state", "channel__merge_parcels", *MERGE_FIELDS)
+        .values_list("pk", "number", "state", "channel__merge_parcels", *MERGE_FIELDS, *RULE_FIELDS)
     ]
     outcomes: dict[int, Outcome] = {}
     confirmed = [order for order in orders if order.state == OrderState.CONFIRMED]
@@ -402,12 +445,22 @@ def _allocate(order_ids: Sequence[int], by: Any) -> dict[int, tuple[str, Outcome
     if not confirmed:
         return _numbered(orders, outcomes)
     needs: dict[int, list[Need]] = defaultdict(list)
-    for order_id, line_id, sku_id, code, name, quantity in (
+    weights: dict[int, int] = defaultdict(int)
+    for order_id, line_id, sku_id, code, name, quantity, grams in (
         OrderLine.objects.filter(order_id__in=[o.pk for o in confirmed])
         .order_by("order_id", "position", "pk")
-        .values_list("order_id", "pk", "sku_id", "sku__code", "sku__name", "quantity")
+        .values_list(
+            "order_id", "pk", "sku_id", "sku__code", "sku__name", "quantity", "sku__weight_grams"
+        )
     ):
         needs[order_id].append(Need(line_id, sku_id, code, name, quantity))
+        weights[order_id] += quantity * (grams or 0)
+    confirmed = [
+        order._replace(shipment=replace(order.shipment, weight_grams=weights[order.pk]))
+        if order.shipment is not None
+        else order
+        for order in confirmed
+    ]
     stock = _lock_stock(warehouse, {need.sku_id for lines in needs.values() for need in lines})
     refusal = _issue_refusal(warehouse, by)
     issue: list[tuple[_OrderRow, Plan]] = []
@@ -489,14 +542,14 @@ def _issue_many(
     sla_clocks_stop_many(
         code=DELIVERY_NOTE_CLOCK, model=Order, object_ids=order_ids, stopped_at=now
     )
-    carrier = _carrier(warehouse)
+    chooser = CarrierChooser(warehouse, _carrier(warehouse))
     numbers = next_numbers("DN", len(issue), width=5)
     notes = [
         _note(
             order.pk,
             order.merge_key,
             warehouse,
-            carrier,
+            chooser.choose(order.shipment) if order.shipment else chooser.default,
             by,
             number=number,
             part=1,

@@ -29,6 +29,7 @@ from ..models import (
     StockHold,
 )
 from .stock import stock_move
+from .waybills import waybill_release
 
 GONE_STATES = (NoteState.SHIPPED, NoteState.DELIVERED)
 
@@ -113,6 +114,7 @@ def notes_cancel_for_order(*, order_id: int, reason: str, by: Any) -> list[Deliv
                         check_permission=False,
                         update_fields=["manifest"],
                     )
+                    waybill_release(parcel=parcel)
             cancelled.append(note)
         StockHold.objects.filter(order_id=order_id, resolved_at__isnull=True).update(
             resolved_at=timezone.now(), resolution=_("order cancelled")

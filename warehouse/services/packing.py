@@ -3,7 +3,8 @@
 A scan that is not an item of the parcel (a wrong SKU) or one too many (an extra unit) is
 refused and recorded, and the packer sees why. Notes of one merged parcel are packed
 together: scanning any of them brings up all. Closing takes the waybill number (typed,
-or the carrier's next from its range) and tells finance by ``parcel_packed``.
+or the next of the carrier's default e-waybill account, ``services.waybills``) and tells
+finance by ``parcel_packed``.
 
 A scanner that buffers a parcel's scans sends them at once (``pack_scans``): each code is
 checked as one scan would be, in one transaction of a fixed number of statements.
@@ -39,6 +40,7 @@ from ..models import (
     WaveState,
 )
 from ..signals import parcel_packed
+from .waybills import Taken, WaybillError, default_account, waybill_record, waybill_take
 
 
 class PackError(ApplicationError):
@@ -289,40 +291,17 @@ def _scan_one(
 
 
 def carrier_next_waybill(carrier: Carrier) -> str | None:
-    """The next number of the carrier's waybill range; None if it has no range."""
-    taken = _take_waybill(carrier.pk)
-    if taken is not None:
-        return taken
-    current = Carrier.objects.get(pk=carrier.pk)
-    if current.waybill_next is None:
+    """The next number of the carrier's default e-waybill account, used outside a parcel
+    (recorded as used); None if the carrier has no account."""
+    account = default_account(carrier.pk)
+    if account is None:
         return None
-    raise PackError(
-        _("The waybill range of %(carrier)s is used up: ask the carrier for a new one.")
-        % {"carrier": current.name}
-    )
-
-
-def _take_waybill(carrier_id: int) -> str | None:
-    """The carrier's next waybill number taken by one ``UPDATE … RETURNING`` (PostgreSQL and
-    SQLite 3.35+), which also locks the carrier's row until the caller's transaction ends;
-    None when it has no range or the range is used up (the caller reads which)."""
-    quote = connection.ops.quote_name
-    meta = Carrier._meta
-    table = quote(meta.db_table)
-    pk = quote(meta.pk.column)
-    next_ = quote(meta.get_field("waybill_next").column)
-    last = quote(meta.get_field("waybill_last").column)
-    prefix = quote(meta.get_field("waybill_prefix").column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {next_} = {next_} + 1 "  # noqa: S608 (names from the model)
-            f"WHERE {pk} = %s AND {next_} IS NOT NULL "
-            f"AND ({last} IS NULL OR {next_} <= {last}) "
-            f"RETURNING {prefix}, {next_} - 1",
-            [carrier_id],
-        )
-        row = cursor.fetchone()
-    return f"{row[0]}{row[1]}" if row else None
+    try:
+        taken = waybill_take(account=account, count=1)
+    except WaybillError as exc:
+        raise PackError(exc.message) from exc
+    waybill_record(taken=taken, parcels=[])
+    return taken.numbers[0]
 
 
 def pack_close(
@@ -331,7 +310,9 @@ def pack_close(
     """Close the parcel: every item scanned, weighed, with a waybill number.
 
     The group's notes are read and locked by one statement with their orders and carrier,
-    the waybill and the parcel number are each taken by one ``UPDATE … RETURNING``, and
+    the e-waybill account is read with its stock in one query, the waybill number taken
+    by one ``UPDATE … RETURNING`` (and recorded by one INSERT), the parcel number by one
+    ``UPDATE … RETURNING``, and
     the notes are packed by one UPDATE and one INSERT of their log rows, however many
     notes the parcel merges.
     """
@@ -366,11 +347,19 @@ def pack_close(
         carrier = notes[0].carrier
         if errors or weight_grams is None:
             raise PackError(_("The parcel cannot be closed yet."), {"fields": errors})
-        if not waybill_number:
-            waybill_number = carrier_next_waybill(carrier) or ""
+        taken: Taken | None = None
+        account = default_account(carrier.pk)
+        if not waybill_number and account is not None:
+            try:
+                taken = waybill_take(account=account, count=1)
+            except WaybillError as exc:
+                raise PackError(
+                    exc.message, {"fields": {"waybill_number": [_("No numbers left.")]}}
+                ) from exc
+            waybill_number = taken.numbers[0]
         if not waybill_number:
             raise PackError(
-                _("Enter the waybill number: %(carrier)s has no number range here.")
+                _("Enter the waybill number: %(carrier)s has no e-waybill account here.")
                 % {"carrier": carrier.name},
                 {"fields": {"waybill_number": [_("This field is required.")]}},
             )
@@ -386,12 +375,18 @@ def pack_close(
                 weight_grams=weight_grams,
                 inserts=inserts,
                 packed_by=acting_user(by),
+                waybill_account=account,
             )
         except IntegrityError as exc:
             raise PackError(
                 _("Waybill %(number)s is already on another parcel.") % {"number": waybill_number},
                 {"fields": {"waybill_number": [_("Already used.")]}},
             ) from exc
+        if taken is not None:
+            try:
+                waybill_record(taken=taken, parcels=[parcel])
+            except WaybillError as exc:
+                raise PackError(exc.message) from exc
         bulk_transition(
             notes,
             "pack",
