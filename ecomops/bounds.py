@@ -225,7 +225,7 @@ class QueryNulMiddleware:
             for key, values in request.GET.lists():
                 cleaned.setlist(strip_nul(key), [strip_nul(v) for v in values])
             cleaned._mutable = False
-            request.GET = cleaned
+            request.GET = cleaned  # type: ignore[assignment]
         return self.get_response(request)
 
 

@@ -99,7 +99,8 @@ class OrderInSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="Null for on-account orders not yet paid."
     )
     customer = CustomerInSerializer()
-    lines = LineInSerializer(many=True, allow_empty=False, max_length=LIST_MAX_ITEMS)
+    # max_length: DRF passes it to the list (3.14+); the stubs don't know it.
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=LIST_MAX_ITEMS)  # type: ignore[call-arg]
     shipping_address = AddressInSerializer(
         required=False, help_text="Defaults to the customer's address."
     )
