@@ -136,12 +136,15 @@ def unit_price_field(**kwargs: Any) -> serializers.DecimalField:
         decimal_places=MONEY_DECIMAL_PLACES,
         min_value=Decimal("0.00"),
         max_value=UNIT_PRICE_MAX,
+        error_messages={"min_value": _("The unit price cannot be negative.")},
         **kwargs,
     )
 
 
 def money_field(*, min_value: Decimal = Decimal("0.00"), **kwargs: Any) -> serializers.DecimalField:
     """Yuan to the fen, finite, from ``min_value`` to ``MONEY_MAX``."""
+    if not min_value:
+        kwargs.setdefault("error_messages", {"min_value": _("The amount cannot be negative.")})
     return serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,
