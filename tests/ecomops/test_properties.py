@@ -39,6 +39,7 @@ PROFILE = settings(
     max_examples=200,
     deadline=None,
     derandomize=True,  # the same examples on every run: a CI failure reproduces
+    database=None,  # nothing written under .hypothesis/
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
