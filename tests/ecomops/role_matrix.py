@@ -218,7 +218,7 @@ PAGES: dict[str, str] = {
     "distribution:stock_requests": "distribution.view_deal",
     "marketing:home": "marketing.view_campaign",
     "marketing:campaign_list": "marketing.view_campaign",
-    "marketing:campaign_new": "marketing.view_campaign",
+    "marketing:campaign_new": "marketing.run_campaign",
     "marketing:campaign_detail": "marketing.view_campaign",
     "marketing:campaign_edit": "marketing.view_campaign",
     "marketing:campaign_report": "marketing.view_campaign",
