@@ -7,6 +7,8 @@ with GET and POST.
 
 A rule is one of:
 
+- ``("app.view_x", "app.change_x")``: one permission to open the page (GET), another to
+  post it.
 - ``"app_label.codename"``: roles holding that permission may (``roles.declared_permissions``
   and the manager's apps decide who holds it); every other role is refused (403, or sent
   to the login page).
@@ -26,7 +28,7 @@ MANAGERS = "managers"
 PUBLIC = "public"
 IN_VIEW = "in_view"
 
-PAGES: dict[str, str] = {
+PAGES: dict[str, str | tuple[str, str]] = {
     "portal:home": SIGNED_IN,
     "portal:role_home": SIGNED_IN,
     "portal:queues": SIGNED_IN,
@@ -98,7 +100,7 @@ PAGES: dict[str, str] = {
     "orders:import_detail": "orders.key_in_order",
     "orders:import_map_code": "orders.key_in_order",
     "orders:shop_list": "orders.view_shopopening",
-    "orders:shop_new": "orders.view_shopopening",
+    "orders:shop_new": "orders.run_shop_opening",
     "orders:shop_document": IN_VIEW,
     "orders:shop_detail": "orders.view_shopopening",
     "orders:shop_action": "orders.view_shopopening",
@@ -203,7 +205,7 @@ PAGES: dict[str, str] = {
     "distribution:authorization_letter": "distribution.view_authorization",
     "distribution:authorization_package": "distribution.view_authorization",
     "distribution:partner_action": "distribution.view_partner",
-    "distribution:programme": "distribution.view_programmeversion",
+    "distribution:programme": ("distribution.view_programmeversion", "distribution.edit_programme"),
     "distribution:brochure": "distribution.view_programmeversion",
     "distribution:applications": "distribution.view_programmeversion",
     "distribution:screen": "distribution.view_programmeversion",
