@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ecomops.bounds import BoundedJSONParser, body_too_large_message
 from ecomops.errors import ApplicationError
 
 SIGNATURE_HEADER = "X-Ecomops-Signature"
@@ -29,6 +31,28 @@ TIMESTAMP_HEADER = "X-Ecomops-Timestamp"
 
 class SignatureError(exceptions.AuthenticationFailed):
     """Missing, stale or wrong signature: HTTP 401."""
+
+
+class BodyTooLargeError(ApplicationError):
+    """A request larger than its endpoint takes: 400 naming ``body``, before anything reads it."""
+
+
+def check_body_size(request: Request, limit: int) -> None:
+    """Refuse a body over ``limit`` bytes by its Content-Length, before it is read; a body
+    without one is read (Django stops at ``DATA_UPLOAD_MAX_MEMORY_SIZE``) and measured."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    too_large = declared > limit
+    if not too_large and not declared:
+        try:
+            too_large = len(request.body) > limit
+        except RequestDataTooBig:
+            too_large = True
+    if too_large:
+        message = body_too_large_message(limit)
+        raise BodyTooLargeError(message, {"fields": {"body": [message]}})
 
 
 def sign(secret: str, timestamp: str | int, body: bytes) -> str:
@@ -74,6 +98,15 @@ class SignedEndpoint(APIView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    # JSON only, no deeper than ecomops.bounds.JSON_MAX_DEPTH.
+    parser_classes = (BoundedJSONParser,)
+    # The setting holding the largest body taken, in bytes: one order, payment or event.
+    # A page of many says "DATA_UPLOAD_MAX_MEMORY_SIZE", the ceiling of every request.
+    body_limit_setting = "API_MAX_BODY_BYTES"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        check_body_size(request, getattr(settings, self.body_limit_setting))
+        super().initial(request, *args, **kwargs)
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'HMAC-SHA256 realm="ecomops"'
@@ -92,9 +125,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        message = body_too_large_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return Response(
+            {"detail": message, "fields": {"body": [message]}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.ParseError):
+        # The body could not be read as JSON (not JSON, NaN, nested too deep): name it.
+        response.data = {"detail": str(exc.detail), "fields": {"body": [str(exc.detail)]}}
+        return response
     if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict | list):
         data = response.data
         fields = data if isinstance(data, dict) else {"non_field_errors": data}

@@ -27,7 +27,11 @@ def to_money(value: Decimal | int | str) -> Decimal:
     """An exact amount rounded half-up to the fen (the rounding Chinese invoices use)."""
     if isinstance(value, float):
         raise TypeError("money is never a float; pass a Decimal or a string")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = Decimal(value)
+    if not amount.is_finite():
+        # NaN compares with nothing (a 500 further on) and Infinity is no amount.
+        raise ValueError("money is a finite amount, not NaN or Infinity")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def summed_money(value: Decimal | float | int | str | None) -> Decimal:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 # --- Resident identity card number (GB 11643-1999) ---------------------------------------
 
-_RESIDENT_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: \d alone also matches Arabic-Indic or Devanagari digits.
+_RESIDENT_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_ID_CHECK = "10X98765432"
 # First two digits: province-level division (GB/T 2260); 71/81/82 are Taiwan, HK, Macao.
@@ -84,7 +85,7 @@ def validate_resident_id(value: str) -> None:
 
 _CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_CREDIT_CODE_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", re.ASCII)
 
 
 def normalize_credit_code(value: str) -> str:
@@ -125,7 +126,7 @@ def validate_credit_code(value: str) -> None:
 
 # --- Mobile numbers and postcodes --------------------------------------------------------
 
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 
 
 def normalize_mobile(value: str) -> str:
@@ -148,7 +149,7 @@ def validate_mobile(value: str) -> None:
 
 def validate_postcode(value: str) -> None:
     """邮政编码: six digits."""
-    if not re.fullmatch(r"\d{6}", (value or "").strip()):
+    if not re.fullmatch(r"\d{6}", (value or "").strip(), re.ASCII):
         raise ValidationError(_("A postcode has exactly 6 digits."), code="postcode")
 
 
@@ -163,7 +164,7 @@ def ean13_check_digit(first12: str) -> str:
 def validate_ean13(value: str) -> None:
     """An EAN-13 barcode: 13 digits whose last is the check digit of the first 12."""
     code = (value or "").strip()
-    if not re.fullmatch(r"\d{13}", code):
+    if not re.fullmatch(r"\d{13}", code, re.ASCII):
         raise ValidationError(_("An EAN-13 barcode has exactly 13 digits."), code="ean13_format")
     expected = ean13_check_digit(code[:12])
     if code[12] != expected:

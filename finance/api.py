@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
+from ecomops.bounds import moment_field, money_field
 from orders.models import Channel
 
 from . import services
@@ -34,11 +35,15 @@ class PaymentInSerializer(serializers.Serializer):
     order_external_id = serializers.CharField(
         max_length=64, help_text="The channel's order number the payment is for."
     )
-    amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), help_text='CNY, e.g. "1234.56".'
-    )
-    paid_at = serializers.DateTimeField()
+    amount = money_field(min_value=Decimal("0.01"), help_text='CNY, e.g. "1234.56".')
+    paid_at = moment_field()
     payer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+def known_fields(data: Any) -> dict[str, Any]:
+    """What is kept of a notification as received: the fields we know, as sent (each one
+    already within its bounds). Anything else a provider adds is not stored."""
+    return {name: data[name] for name in PaymentInSerializer._declared_fields if name in data}
 
 
 PAYMENT_OUT = inline_serializer(
@@ -117,7 +122,7 @@ class ChannelPayments(SignedEndpoint):
             amount=data["amount"],
             paid_at=data["paid_at"],
             payer_name=data.get("payer_name", ""),
-            payload=request.data,
+            payload=known_fields(request.data),
         )
         return Response(
             payment_body(result.payment, result.created),
@@ -151,6 +156,8 @@ class PaymentPageOutSerializer(serializers.Serializer):
 
 class ChannelPaymentBatch(SignedEndpoint):
     """Accept a page of payment notifications from a channel, signed like one."""
+
+    body_limit_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
     @extend_schema(
         operation_id="channel_payment_batch_push",
@@ -210,7 +217,7 @@ class ChannelPaymentBatch(SignedEndpoint):
                         amount=data["amount"],
                         paid_at=data["paid_at"],
                         payer_name=data.get("payer_name", ""),
-                        payload=item,
+                        payload=known_fields(item),
                     ),
                 )
             )

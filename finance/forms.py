@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ecomops.bounds import MONEY_MAX, form_moment, form_money
 from orders.models import InvoiceKind, Order
 
 from .models import DeliveryMethod, MismatchKind, RedLetterReason, RemittanceDifferenceKind
@@ -92,10 +93,8 @@ class RedLetterForm(forms.Form):
 
 class BankPaymentForm(forms.Form):
     reference = forms.CharField(label=_("bank serial number"), max_length=64)
-    amount = forms.DecimalField(
-        label=_("amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
-    paid_at = forms.DateTimeField(label=_("paid"), widget=DATETIME)
+    amount = form_money(label=_("amount"), min_value=Decimal("0.01"))
+    paid_at = form_moment(label=_("paid"), widget=DATETIME)
     payer_name = forms.CharField(label=_("payer as on the statement"), max_length=200)
     note = forms.CharField(label=_("note"), max_length=300, required=False)
 
@@ -132,6 +131,12 @@ class MatchForm(forms.Form):
                 )
                 continue
             amount = Decimal(match.group(2).replace(",", ""))
+            if amount > MONEY_MAX:
+                errors.append(
+                    _("Line %(line)d: the amount is more than %(max)s.")
+                    % {"line": number, "max": f"{MONEY_MAX:,}"}
+                )
+                continue
             result[order.pk] = result.get(order.pk, Decimal("0")) + amount
         if errors:
             raise forms.ValidationError(errors)
@@ -142,9 +147,7 @@ class MatchForm(forms.Form):
 
 class RefundForm(forms.Form):
     order = forms.CharField(label=_("order number"), max_length=30)
-    amount = forms.DecimalField(
-        label=_("amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = form_money(label=_("amount"), min_value=Decimal("0.01"))
     reason = forms.CharField(label=_("reason"), max_length=300)
 
     def clean_order(self) -> Order:
@@ -163,14 +166,11 @@ class RemittanceReceiveForm(forms.Form):
     """One transfer of the site (all it owes or a part), and what it kept back, if any."""
 
     bank_reference = forms.CharField(label=_("bank serial number"), max_length=64)
-    amount = forms.DecimalField(label=_("amount received"), max_digits=14, decimal_places=2)
-    paid_at = forms.DateTimeField(label=pgettext_lazy("payment", "received"), widget=DATETIME)
-    fee_amount = forms.DecimalField(
+    amount = form_money(label=_("amount received"), min_value=Decimal("0.01"))
+    paid_at = form_moment(label=pgettext_lazy("payment", "received"), widget=DATETIME)
+    fee_amount = form_money(
         label=_("kept back by the site"),
-        max_digits=14,
-        decimal_places=2,
         required=False,
-        min_value=Decimal("0"),
         help_text=_("Commission or fees the site deducted from this transfer, if any."),
     )
     fee_kind = forms.ChoiceField(
@@ -195,9 +195,7 @@ class RemittanceReceiveForm(forms.Form):
 
 
 class RemittanceDifferenceForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("amount"), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
-    )
+    amount = form_money(label=_("amount"), min_value=Decimal("0.01"))
     kind = forms.ChoiceField(label=_("kind"), choices=RemittanceDifferenceKind.choices)
     reason = forms.CharField(label=_("reason"), max_length=300)
 

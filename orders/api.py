@@ -19,6 +19,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
+from ecomops.bounds import (
+    LIST_MAX_ITEMS,
+    moment_field,
+    money_field,
+    quantity_field,
+    unit_price_field,
+)
 from ecomops.errors import ApplicationError
 
 from . import services
@@ -63,11 +70,9 @@ class LineInSerializer(serializers.Serializer):
     sku = serializers.CharField(
         max_length=64, help_text="Our SKU code, or the channel's code mapped to one."
     )
-    quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    discount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    quantity = quantity_field()
+    unit_price = unit_price_field()
+    discount = money_field(
         required=False,
         help_text=(
             "This line's share of the order's discount (分摊), when the platform states it. "
@@ -89,12 +94,13 @@ class InvoiceInSerializer(serializers.Serializer):
 
 class OrderInSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=64, help_text="The channel's order number.")
-    placed_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(
+    placed_at = moment_field()
+    paid_at = moment_field(
         required=False, allow_null=True, help_text="Null for on-account orders not yet paid."
     )
     customer = CustomerInSerializer()
-    lines = LineInSerializer(many=True, allow_empty=False)
+    # max_length: DRF passes it to the list (3.14+); the stubs don't know it.
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=LIST_MAX_ITEMS)  # type: ignore[call-arg]
     shipping_address = AddressInSerializer(
         required=False, help_text="Defaults to the customer's address."
     )
@@ -107,33 +113,25 @@ class OrderInSerializer(serializers.Serializer):
         max_length=100,
         help_text="The buyer's platform account (买家会员名), checked against the blacklist.",
     )
-    shipping_fee = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    shipping_fee = money_field(
         required=False,
         help_text="Postage the buyer is charged (运费). Default 0.",
     )
-    discount_amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    discount_amount = money_field(
         required=False,
         help_text=(
             "Shop and platform discounts and coupons together; at most the goods amount "
             "(Σ quantity × unit_price). Default 0, or the sum of the lines' discounts."
         ),
     )
-    total_amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    total_amount = money_field(
         required=False,
         help_text=(
             "What the buyer owes, for checking: when sent it must equal goods - "
             "discount_amount + shipping_fee."
         ),
     )
-    paid_amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    paid_amount = money_field(
         required=False,
         help_text=(
             "What the buyer actually paid: at most the total, less when the platform funds "
@@ -209,6 +207,60 @@ def flatten_errors(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         flat[prefix] = [str(errors)]
     return flat
+
+
+_REFUSED = object()
+
+
+def without_refused(data: Any, detail: Any) -> Any:
+    """``data`` without the values a serializer refused (``detail``: its errors), or
+    ``_REFUSED`` when that would leave nothing whole to check (a refused list item or
+    object, an error about the whole payload)."""
+    if isinstance(detail, dict) and isinstance(data, dict):
+        if "non_field_errors" in detail:
+            return _REFUSED
+        kept = dict(data)
+        for key, sub in detail.items():
+            if key not in kept:
+                continue
+            value = without_refused(kept[key], sub)
+            if value is _REFUSED and isinstance(kept[key], list) and _is_item_errors(sub):
+                return _REFUSED  # a list whose items could not be checked one by one
+            if value is _REFUSED:
+                del kept[key]
+            else:
+                kept[key] = value
+        return kept
+    if isinstance(detail, dict) and isinstance(data, list):
+        # A list serializer's errors keyed by item index: {1: {"quantity": [...]}}.
+        items = list(data)
+        for key, sub in detail.items():
+            index = int(key) if isinstance(key, int) or str(key).isdigit() else -1
+            if not 0 <= index < len(items):
+                return _REFUSED
+            value = without_refused(items[index], sub)
+            if value is _REFUSED:
+                return _REFUSED
+            items[index] = value
+        return items
+    if _is_items(detail) and isinstance(data, list) and len(data) == len(detail):
+        items = []
+        for item, sub in zip(data, detail, strict=True):
+            value = without_refused(item, sub) if sub else item
+            if value is _REFUSED:
+                return _REFUSED
+            items.append(value)
+        return items
+    return _REFUSED
+
+
+def _is_items(detail: Any) -> bool:
+    return isinstance(detail, list) and any(isinstance(d, dict) for d in detail)
+
+
+def _is_item_errors(detail: Any) -> bool:
+    """Errors about a list's items (by index), rather than about the list as a whole."""
+    return isinstance(detail, dict) or _is_items(detail)
 
 
 def _looks_like_order(data: Any) -> bool:
@@ -388,10 +440,13 @@ def _check_one(
         return dict(serializer.run_validation(data))
     except serializers.ValidationError as exc:
         fields = flatten_errors(exc.detail)
-    if _looks_like_order(data):
+        # The business rules see only what passed the bounds (ecomops.bounds): a NUL, a
+        # quantity of 2³¹ or a price of NaN never reaches a lookup or a sum.
+        checked = without_refused(data, exc.detail)
+    if checked is not _REFUSED and _looks_like_order(checked):
         # Report the business rules too, so one answer lists everything wrong.
         try:
-            services.prepare_order(channel, dict(data))
+            services.prepare_order(channel, dict(checked))
         except ApplicationError as exc:
             for path, messages in exc.extra.get("fields", {}).items():
                 if path not in fields:
@@ -432,6 +487,8 @@ class PageOutSerializer(serializers.Serializer):
 
 class ChannelOrderBatchIntake(SignedEndpoint):
     """Accept a page of orders pushed by a channel's connector, signed like one push."""
+
+    body_limit_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
     @extend_schema(
         operation_id="channel_order_batch_push",

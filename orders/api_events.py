@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
+from ecomops.bounds import LIST_MAX_ITEMS, check_path_text, moment_field, money_field
 
 from . import services
 from .api import ERROR, flatten_errors
@@ -64,6 +65,7 @@ class BuyerNoteChangedSerializer(_Strict):
 class RefundRequestedSerializer(_Strict):
     line = serializers.IntegerField(
         min_value=1,
+        max_value=LIST_MAX_ITEMS,
         required=False,
         help_text="The line's position (1 = first line as pushed). Leave out with `sku` "
         "for a refund of the whole order.",
@@ -73,9 +75,7 @@ class RefundRequestedSerializer(_Strict):
         required=False,
         help_text="The line by its SKU code (ours or the channel's), instead of `line`.",
     )
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="Yuan."
-    )
+    amount = money_field(min_value=Decimal("0.01"), help_text="Yuan.")
     reason = serializers.CharField(max_length=300)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +102,7 @@ class PlatformEventInSerializer(_Strict):
         max_length=128,
         help_text="The platform's id of this change; the same id again changes nothing.",
     )
-    occurred_at = serializers.DateTimeField(help_text="When it happened on the platform.")
+    occurred_at = moment_field(help_text="When it happened on the platform.")
     type = serializers.ChoiceField(choices=PlatformEventKind.choices)
     # The wire name is ``data``; DRF's metaclass takes declared fields off the class, so
     # ``Serializer.data`` is untouched (mypy only sees the attribute).
@@ -283,6 +283,9 @@ class ChannelOrderEvents(SignedEndpoint):
         if channel is None:
             raise NotFound(_("Unknown channel %(code)s.") % {"code": code})
         verify_signature(request, channel.secret)
+        refused = check_path_text("external_id", external_id, max_length=64)
+        if refused:
+            return _invalid(refused)
         envelope = PlatformEventInSerializer(data=request.data)
         if not envelope.is_valid():
             return _invalid(flatten_errors(envelope.errors))

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ecomops.bounds import form_moment, form_money
+
 from .models import (
     CUSTOMER_FIELDS,
     Channel,
@@ -191,8 +193,8 @@ class ManualOrderForm(forms.Form):
         required=False,
         help_text=_("Leave empty for an order taken by phone: a number is given."),
     )
-    placed_at = forms.DateTimeField(label=_("Placed"), widget=DATETIME)
-    paid_at = forms.DateTimeField(
+    placed_at = form_moment(label=_("Placed"), widget=DATETIME)
+    paid_at = form_moment(
         label=pgettext_lazy("time", "Paid"),
         widget=DATETIME,
         required=False,
@@ -218,22 +220,14 @@ class ManualOrderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SKU-0001, 2, 99.00"}),
         help_text=_("One line per SKU: code, quantity, unit price."),
     )
-    shipping_fee = forms.DecimalField(
-        label=_("Shipping fee"), max_digits=12, decimal_places=2, min_value=0, required=False
-    )
-    discount_amount = forms.DecimalField(
+    shipping_fee = form_money(label=_("Shipping fee"), required=False)
+    discount_amount = form_money(
         label=_("Discounts and coupons"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
         required=False,
         help_text=_("Shared over the lines in proportion to their amounts."),
     )
-    paid_amount = forms.DecimalField(
+    paid_amount = form_money(
         label=_("Paid by the buyer"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
         required=False,
         help_text=_("Empty: the whole total when paid, nothing when not paid yet."),
     )

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
 from orders.models import Channel
+from ecomops.bounds import moment_field
 
 from . import selectors, services
 from .models import Carrier, CarrierEventKind, ParcelState
@@ -29,7 +30,7 @@ class CarrierEventInSerializer(serializers.Serializer):
     event_id = serializers.CharField(max_length=64, help_text="The carrier's id of this event.")
     waybill = serializers.CharField(max_length=40)
     kind = serializers.ChoiceField(choices=CarrierEventKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = moment_field()
     place = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=300, required=False, allow_blank=True)
 

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ecomops.bounds import QUANTITY_MAX, form_quantity
 from ecomops.cutoffs import known_slots
 from listings.models import Sku
 
@@ -41,7 +42,7 @@ class LocationField(forms.CharField):
 class ReceiveForm(forms.Form):
     sku = SkuField(label=_("SKU code or barcode"), max_length=40)
     location = LocationField(label=_("Location"), max_length=20)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    quantity = form_quantity(label=_("Quantity"))
     reference = forms.CharField(
         label=_("Reference (delivery slip, PO)"), max_length=60, required=False
     )
@@ -52,6 +53,8 @@ class AdjustForm(forms.Form):
     location = LocationField(label=_("Location"), max_length=20)
     change = forms.IntegerField(
         label=pgettext_lazy("stock count", "Change"),
+        min_value=-QUANTITY_MAX,
+        max_value=QUANTITY_MAX,
         help_text=_("Positive: found more. Negative: missing or damaged."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
@@ -88,7 +91,7 @@ class ReleaseForm(forms.Form):
 
 
 class PickForm(forms.Form):
-    picked_quantity = forms.IntegerField(label=_("Picked"), min_value=0)
+    picked_quantity = form_quantity(label=_("Picked"), min_value=0)
     reason = forms.CharField(label=_("Why short"), max_length=200, required=False)
 
 
@@ -103,7 +106,7 @@ class ScanForm(forms.Form):
 
 
 class CloseParcelForm(forms.Form):
-    weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=1)
+    weight_grams = forms.IntegerField(label=_("Weight (g)"), min_value=1, max_value=1_000_000)
     waybill_number = forms.CharField(
         label=_("Waybill number"),
         max_length=40,
@@ -114,7 +117,7 @@ class CloseParcelForm(forms.Form):
 
 class SignManifestForm(forms.Form):
     courier_name = forms.CharField(label=_("Courier's name"), max_length=100)
-    counted = forms.IntegerField(label=_("Parcels counted by the courier"), min_value=0)
+    counted = form_quantity(label=_("Parcels counted by the courier"), min_value=0)
 
 
 class NoteSearchForm(forms.Form):

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -110,6 +111,9 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
 def _run(request: HttpRequest, action: Any, success: str, **kwargs: Any) -> Any:
     try:
         result = action(by=request.user, **kwargs)
+    except ObjectDoesNotExist as exc:
+        # A note or wave the address names but that is not (or no longer) there.
+        raise Http404 from exc
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return None

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as axes asks: turns a locked-out sign-in into the login page saying until when.
     "axes.middleware.AxesMiddleware",
+    # A NUL in a search box (?q=%00) is dropped: PostgreSQL refuses one in text.
+    "ecomops.bounds.QueryNulMiddleware",
 ]
 
 ROOT_URLCONF = "ecomops.urls"
@@ -376,6 +378,11 @@ DISTRIBUTION_DOCUMENT_MAX_BYTES = env.int(
 DISTRIBUTION_REMITTANCE_DAYS = env.int("DISTRIBUTION_REMITTANCE_DAYS", default=15)
 # Signed pushes older or newer than this are refused (seconds).
 API_SIGNATURE_MAX_SKEW = 300
+# Input bounds (issue 23 §5; the rest in ecomops/bounds.py): one signed request (an order, a
+# payment, an event) at most this many bytes; a page of up to 500 orders or payments, and any
+# other request's form fields, at most DATA_UPLOAD_MAX_MEMORY_SIZE (Django's ceiling).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".
 PDF_CJK_FONT_PATH = env.str("PDF_CJK_FONT_PATH", default="")
 PDF_CJK_FONT_SUBFONT_INDEX = env.int("PDF_CJK_FONT_SUBFONT_INDEX", default=0)

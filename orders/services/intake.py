@@ -38,6 +38,7 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops.bounds import UNIT_PRICE_MAX, moment_window, validate_quantity
 from ecomops.cutoffs import CutoffBatch, batch_for
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.money import to_money
@@ -315,6 +316,9 @@ def _parse_time(errors: FieldErrorCollector, path: str, value: str | None) -> da
         parsed = timezone.make_aware(parsed)
     if parsed > timezone.now() + FUTURE_SKEW:
         errors.add(path, _("This time is in the future."))
+    elif parsed < moment_window()[0]:
+        errors.add(path, _("This time is too long ago."))
+        return None
     return parsed
 
 
@@ -535,8 +539,10 @@ def _check_lines(
                 % {"code": sent, "channel": channel.code},
             )
         quantity = line["quantity"]
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            errors.add(f"{path}.quantity", _("The quantity must be a whole number of at least 1."))
+        try:
+            validate_quantity(quantity)
+        except ValidationError as exc:
+            errors.add(f"{path}.quantity", exc.messages[0])
         try:
             unit_price = to_money(line["unit_price"])
         except (InvalidOperation, TypeError, ValueError):
@@ -544,6 +550,12 @@ def _check_lines(
             continue
         if unit_price < 0:
             errors.add(f"{path}.unit_price", _("The unit price cannot be negative."))
+            continue
+        if unit_price > UNIT_PRICE_MAX:
+            errors.add(
+                f"{path}.unit_price",
+                _("The unit price is more than %(max)s.") % {"max": f"{UNIT_PRICE_MAX:,}"},
+            )
             continue
         if sku is None:
             continue

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from ecomops.bounds import MONEY_MAX, QUANTITY_MAX, UNIT_PRICE_MAX
 from ecomops.money import ZERO, allocate_proportionally, to_money
 
 if TYPE_CHECKING:
@@ -68,6 +69,8 @@ def _line_amount(line: dict[str, Any]) -> Decimal | None:
         return None
     if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
         return None
+    if quantity > QUANTITY_MAX or price > UNIT_PRICE_MAX:
+        return None  # refused by the line checks; no sum of it is worth making
     return to_money(price * quantity)
 
 
@@ -135,6 +138,9 @@ def check_money(
         elif parsed < 0:
             errors.add(path, _("The amount cannot be negative."))
             return None
+        elif parsed > MONEY_MAX:
+            errors.add(path, _("The amount is more than %(max)s.") % {"max": f"{MONEY_MAX:,}"})
+            return None
         return parsed
 
     shipping = amount("shipping_fee", payload.get("shipping_fee"))
@@ -161,6 +167,11 @@ def check_money(
         return None
     line_amounts = tuple(a for a in amounts if a is not None)
     goods = sum(line_amounts, ZERO)
+    if goods + shipping > MONEY_MAX:
+        errors.add(
+            "lines", _("The order's amount is more than %(max)s.") % {"max": f"{MONEY_MAX:,}"}
+        )
+        return None
     discount = stated_discount
     sent_shares: tuple[Decimal, ...] | None = None
     if line_discounts is not None:

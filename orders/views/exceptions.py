@@ -182,6 +182,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, call: Callable[[], Any], done: str) -> HttpResponse:
+    get_object_or_404(Order, pk=pk)  # an address naming no order is a 404, not a 500
     try:
         call()
     except ApplicationError as exc:
@@ -281,6 +282,7 @@ def exception_recheck(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(RESOLVE, raise_exception=True)
 @require_POST
 def exception_release(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Order, pk=pk)
     try:
         order = services.order_exception_release(order_id=pk, by=request.user)
     except ApplicationError as exc:
