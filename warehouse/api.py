@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignedEndpoint, verify_signature
-from orders.models import Channel
 from ecomops.bounds import moment_field
+from orders.models import Channel
 
 from . import selectors, services
 from .models import Carrier, CarrierEventKind, ParcelState
