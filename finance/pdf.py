@@ -45,6 +45,51 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
+ITEM_ROW = 4.2 * mm  # the height of an item row on both invoice layouts
+
+
+def _item_rows(
+    canvas: Any,
+    font: str,
+    lines: list[Any],
+    edges: list[float],
+    *,
+    top: float,
+    room: int,
+    left: float,
+) -> None:
+    """The invoice's item rows (项目名称, 规格型号, 单位, 数量, 单价, 金额, 税率, 税额) between the
+    column ``edges`` from ``top`` down, as many as there is ``room`` for; when they do not
+    fit, the last row says the goods are listed on the sales list (销货清单)."""
+    shown = lines if len(lines) <= room else lines[: max(room - 1, 0)]
+    for index, line in enumerate(shown):
+        y = top - index * ITEM_ROW
+        cells = [
+            line.description,
+            line.specification,
+            line.unit,
+            str(line.quantity),
+            f"{line.unit_price_net:.6f}".rstrip("0").rstrip("."),
+            _money(line.amount_net),
+            line.tax_rate_percent,
+            _money(line.tax_amount),
+        ]
+        for col, text in enumerate(cells):
+            col_left, col_right = edges[col], edges[col + 1]
+            canvas.setFont(font, 7.5)
+            if col in (3, 4, 5, 7):
+                canvas.drawRightString(col_right - 1.5 * mm, y, text)
+            elif col == 6:
+                canvas.drawCentredString((col_left + col_right) / 2, y, text)
+            else:
+                _fit(canvas, text, col_left + 1.5 * mm, y, col_right - col_left - 3 * mm, 7.5)
+    if len(shown) < len(lines):
+        canvas.setFont(font, 7.5)
+        canvas.drawString(
+            left + 1.5 * mm, top - len(shown) * ITEM_ROW, f"（详见销货清单，共 {len(lines)} 行）"
+        )
+
+
 def _fit(canvas: Any, text: str, x: float, y: float, width: float, size: float) -> None:
     """Draw ``text`` at (x, y), shrinking the font until it fits ``width``."""
     font = canvas._fontname
@@ -153,34 +198,9 @@ def _draw_invoice(canvas: Any, invoice: Invoice) -> None:
         x += col * mm
         edges.append(x)
     canvas.setFillColor(INK)
-    row_height = 4.2 * mm
-    available = int((table_top - 7 * mm - table_bottom) / row_height)
-    shown = lines if len(lines) <= available else lines[: max(available - 1, 0)]
-    for index, line in enumerate(shown):
-        y = table_top - 9 * mm - index * row_height
-        cells = [
-            line.description,
-            line.specification,
-            line.unit,
-            str(line.quantity),
-            f"{line.unit_price_net:.6f}".rstrip("0").rstrip("."),
-            _money(line.amount_net),
-            line.tax_rate_percent,
-            _money(line.tax_amount),
-        ]
-        for col, text in enumerate(cells):
-            col_left, col_right = edges[col], edges[col + 1]
-            canvas.setFont(font, 7.5)
-            if col in (3, 4, 5, 7):
-                canvas.drawRightString(col_right - 1.5 * mm, y, text)
-            elif col == 6:
-                canvas.drawCentredString((col_left + col_right) / 2, y, text)
-            else:
-                _fit(canvas, text, col_left + 1.5 * mm, y, col_right - col_left - 3 * mm, 7.5)
-    if len(shown) < len(lines):
-        y = table_top - 9 * mm - len(shown) * row_height
-        canvas.setFont(font, 7.5)
-        canvas.drawString(left + 1.5 * mm, y, f"（详见销货清单，共 {len(lines)} 行）")
+    available = int((table_top - 7 * mm - table_bottom) / ITEM_ROW)
+    canvas.setFillColor(INK)
+    _item_rows(canvas, font, lines, edges, top=table_top - 9 * mm, room=available, left=left)
     # 合计 row
     canvas.setStrokeColor(BROWN)
     summary_top = table_bottom
@@ -421,39 +441,10 @@ def _draw_digital_invoice(canvas: Any, invoice: Invoice) -> None:
         canvas.drawCentredString((col_left + col_right) / 2, header_y, label)
     remarks_height, words_height, summary_height = 14 * mm, 7 * mm, 6 * mm
     summary_top = frame_bottom + remarks_height + words_height + summary_height
-    row_height = 4.2 * mm
     lines = list(invoice.lines.all())
-    available = int((header_y - 2 * mm - summary_top) / row_height)
-    shown = lines if len(lines) <= available else lines[: max(available - 1, 0)]
+    available = int((header_y - 2 * mm - summary_top) / ITEM_ROW)
     canvas.setFillColor(INK)
-    for index, line in enumerate(shown):
-        y = header_y - 5 * mm - index * row_height
-        cells = [
-            line.description,
-            line.specification,
-            line.unit,
-            str(line.quantity),
-            f"{line.unit_price_net:.6f}".rstrip("0").rstrip("."),
-            _money(line.amount_net),
-            line.tax_rate_percent,
-            _money(line.tax_amount),
-        ]
-        for col, text in enumerate(cells):
-            col_left, col_right = edges[col], edges[col + 1]
-            canvas.setFont(font, 7.5)
-            if col in (3, 4, 5, 7):
-                canvas.drawRightString(col_right - 1.5 * mm, y, text)
-            elif col == 6:
-                canvas.drawCentredString((col_left + col_right) / 2, y, text)
-            else:
-                _fit(canvas, text, col_left + 1.5 * mm, y, col_right - col_left - 3 * mm, 7.5)
-    if len(shown) < len(lines):
-        canvas.setFont(font, 7.5)
-        canvas.drawString(
-            left + 1.5 * mm,
-            header_y - 5 * mm - len(shown) * row_height,
-            f"（详见销货清单，共 {len(lines)} 行）",
-        )
+    _item_rows(canvas, font, lines, edges, top=header_y - 5 * mm, room=available, left=left)
     # 合计
     canvas.setStrokeColor(BROWN)
     canvas.line(left, summary_top, right, summary_top)
