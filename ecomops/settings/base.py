@@ -295,6 +295,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several endpoints have a field named "kind", each with its own choices: each set is
+    # named after what it classifies (otherwise the schema gets Kind02dEnum and a warning).
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "orders.models.CustomerKind",
+        "InvoiceKindEnum": "orders.models.InvoiceKind",
+        "CarrierEventKindEnum": "warehouse.models.CarrierEventKind",
+    },
 }
 
 # --- django-fsm-log ----------------------------------------------------------------------
