@@ -285,6 +285,7 @@ CONFIRMATION_ACTIONS = {
 @require_POST
 def invoice_buyer_used(request: HttpRequest, pk: int) -> HttpResponse:
     """The platform shows the buyer used or booked the invoice (用途确认/入账确认)."""
+    get_object_or_404(Invoice, pk=pk)
     try:
         services.invoice_mark_buyer_used(
             invoice_id=pk, used=request.POST.get("used") != "0", by=request.user

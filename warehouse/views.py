@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from ecomops.errors import ApplicationError
 from ecomops.forms import add_service_errors
+from orders.models import Channel
 
 from . import pdf, selectors, services
 from .extensions import parcel_inserts
@@ -726,6 +727,7 @@ def confirmation_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def confirmation_export(request: HttpRequest, channel_id: int) -> HttpResponseBase:
     """Download = confirm: the channel's bulk-shipping file of what is not confirmed yet."""
+    get_object_or_404(Channel, pk=channel_id)
     try:
         export = confirmation_services.confirmations_export(channel_id=channel_id, by=request.user)
     except ApplicationError as exc:

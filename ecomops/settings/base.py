@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in a search box (?q=%00) is dropped before anything reads the query:
+    # PostgreSQL refuses one in text.
+    "ecomops.bounds.QueryNulMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,8 +89,6 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as axes asks: turns a locked-out sign-in into the login page saying until when.
     "axes.middleware.AxesMiddleware",
-    # A NUL in a search box (?q=%00) is dropped: PostgreSQL refuses one in text.
-    "ecomops.bounds.QueryNulMiddleware",
 ]
 
 ROOT_URLCONF = "ecomops.urls"

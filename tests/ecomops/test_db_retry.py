@@ -22,6 +22,7 @@ def _deadlock() -> OperationalError:
         return exc
 
 
+@pytest.mark.usefixtures("english")
 def test_a_second_deadlock_is_a_clear_message_not_a_500() -> None:
     calls: list[int] = []
 

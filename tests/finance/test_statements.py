@@ -34,7 +34,10 @@ from tests.finance.statement_factories import (
 )
 from tests.orders.factories import make_customer
 
-pytestmark = pytest.mark.clock(local_datetime(date(2026, 11, 4), time(10)))
+pytestmark = [
+    pytest.mark.clock(local_datetime(date(2026, 11, 4), time(10))),
+    pytest.mark.usefixtures("english"),
+]
 
 BANK_MAPPING = {
     "occurred_at": "交易日期",
