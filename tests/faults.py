@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = shutil.which("redis-server")
@@ -163,7 +164,9 @@ def sender(broker_url: str) -> Any:
     """A bare Celery app publishing to ``broker_url``, as beat does: by task name."""
     from celery import Celery
 
-    app = Celery("fault-sender", broker=broker_url)
+    # Not the current app: the project's tasks (shared tasks) would otherwise resolve to this
+    # one, which is not eager, for the rest of the test process.
+    app = Celery("fault-sender", broker=broker_url, set_as_current=False)
     # broker_write_url: a CELERY_BROKER_URL in the environment would win over broker_url.
     app.conf.update(task_serializer="json", accept_content=["json"], broker_write_url=broker_url)
     return app
@@ -183,13 +186,16 @@ def app_on_broker(broker_url: str) -> Iterator[Any]:
     }
 
     def reset_pools() -> None:
-        # Celery keeps its connection and producer pools once made: drop them so the next
-        # publish connects to the broker now configured.
+        # Celery keeps its connection and producer pools once made, and kombu keeps its own
+        # per broker for the whole process: drop them all so the next publish, in this test
+        # or a later one on the same worker, connects to the broker now configured instead of
+        # acquiring from a pool closed here ("Acquire on closed pool").
         celery: Any = app
         celery.amqp._producer_pool = None
         if celery._pool is not None:
             celery._pool.force_close_all()
             celery._pool = None
+        kombu_pools.reset()
 
     app.conf.update(
         task_always_eager=False,
