@@ -17,10 +17,10 @@ from finance.models import CreditTerms
 from orders.models import PaymentTerms
 from tests.finance.factories import make_channel, make_customer, priced_order
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
 TODAY = date(2026, 11, 16)
 NOW = local_datetime(TODAY, time(10))
+# Every test, and every helper it calls, reads the clock pinned here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock(NOW)]
 
 
 def _accepted(days_ago: int) -> Any:

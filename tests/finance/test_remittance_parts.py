@@ -24,9 +24,9 @@ from finance.signals import remittance_received
 from orders.models import PaymentTerms
 from tests.finance.factories import make_channel, priced_order
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
 NOW = local_datetime(date(2026, 11, 16), time(10))
+# Every test, and every helper it calls, reads the clock pinned here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock(NOW)]
 
 
 def _site(percent: str = "0", cap: str | None = None) -> Any:

@@ -17,9 +17,9 @@ from finance.models import CreditTerms, RemittanceDifferenceState
 from orders.models import PaymentTerms
 from tests.finance.factories import make_channel, priced_order
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
-
 NOW = local_datetime(date(2026, 11, 16), time(10))
+# Every test, and every helper it calls, reads the clock pinned here.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english"), pytest.mark.clock(NOW)]
 
 
 @pytest.fixture
