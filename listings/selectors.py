@@ -130,17 +130,26 @@ class PriceBook:
 
     def take(self, rows: Iterable[SkuPrice]) -> dict[str, Sku]:
         """Keep the price rows ``listed_rows`` read; returns their SKUs by code."""
+        return self.take_entries(
+            (row.sku, row.kind, row.valid_from, row.pk, row.valid_until, row.price) for row in rows
+        )
+
+    def take_entries(
+        self, rows: Iterable[tuple[Sku, str, datetime, int, datetime | None, Decimal]]
+    ) -> dict[str, Sku]:
+        """``take`` for price rows read as values: (SKU, kind, valid from, pk, valid until,
+        price)."""
         skus: dict[str, Sku] = {}
         fresh: set[int] = set()
-        for row in rows:
-            skus.setdefault(row.sku.code, row.sku)
-            if row.sku_id in self._loaded:
+        for sku, kind, valid_from, pk, valid_until, price in rows:
+            skus.setdefault(sku.code, sku)
+            if sku.pk in self._loaded:
                 continue
-            key = (row.sku_id, row.kind)
-            entry = (row.valid_from, row.pk, row.valid_until, row.price)
+            key = (sku.pk, kind)
+            entry = (valid_from, pk, valid_until, price)
             if entry not in self._rows.setdefault(key, []):  # a row read twice (two aliases)
                 self._rows[key].append(entry)
-            fresh.add(row.sku_id)
+            fresh.add(sku.pk)
         self._loaded |= fresh
         for entries in self._rows.values():
             entries.sort(reverse=True, key=lambda entry: (entry[0], entry[1]))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import user_role_codes
 from ecomops.calendar import add_working_days, working_days_between
+from ecomops.compiled import compiled_read
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
 from listings.models import Sku, SkuState
@@ -91,16 +92,33 @@ def exact_customer_matches(datas: list[dict[str, Any]]) -> list[Customer | None]
     named = {"credit_code": sorted(codes), "id_number": sorted(ids), "phone": sorted(phones)}
     longest = max(len(values) for values in named.values())
     for start in range(0, longest, 2000):
-        query = Q()
-        for field_name, values in named.items():
-            if values[start : start + 2000]:
-                query |= Q(**{f"{field_name}__in": values[start : start + 2000]})
-        for customer in _active_customers().filter(query).order_by():
+        part = {name: values[start : start + 2000] for name, values in named.items()}
+        for row in _customers_matching.rows(**part):
+            customer = Customer.from_db(_customers_matching.using, _CUSTOMER_COLUMNS, row)
             for field_name in named:
                 value = getattr(customer, field_name)
                 if value:
                     by_key[(field_name, value)].append(customer)
     return [_exact_match(data, key, by_key) for data, key in zip(datas, keys, strict=True)]
+
+
+_CUSTOMER_COLUMNS = [f.attname for f in Customer._meta.concrete_fields]
+
+
+@compiled_read()
+def _customers_matching(
+    *, credit_code: list[str], id_number: list[str], phone: list[str]
+) -> QuerySet[Customer]:
+    """The active customers with one of these credit codes, ID numbers or phones."""
+    query = Q()
+    for field_name, values in (
+        ("credit_code", credit_code),
+        ("id_number", id_number),
+        ("phone", phone),
+    ):
+        if values:
+            query |= Q(**{f"{field_name}__in": values})
+    return _active_customers().filter(query).order_by().values_list(*_CUSTOMER_COLUMNS)
 
 
 def _exact_match(
@@ -719,13 +737,11 @@ def _latest_opening(channel_id: Any) -> QuerySet[ShopOpening]:
     return ShopOpening.objects.filter(channel_id=channel_id)
 
 
-def channel_for_intake(code: str) -> Channel | None:
-    """The channel with this code, with its shop opening's state (``shop_state``) and the
-    blacklist's stamp (``blacklist_stamp``, see ``Blacklist.current``) read in the same
-    query: a push reads all three."""
+@compiled_read()
+def _channel_for_intake(code: str) -> QuerySet[Channel]:
     latest = _latest_opening(OuterRef("pk")).values("state")[:1]
     entries = BlacklistEntry.objects.order_by().annotate(one=Value(1)).values("one")
-    channel = (
+    return (
         Channel.objects.annotate(
             shop_state=Subquery(latest),
             blacklist_count=Subquery(entries.annotate(n=Count("pk")).values("n")),
@@ -733,14 +749,28 @@ def channel_for_intake(code: str) -> Channel | None:
             blacklist_newest=Subquery(entries.annotate(m=Max("pk")).values("m")),
         )
         .filter(code=code)
-        .first()
+        .order_by("pk")
+        .values_list(*_CHANNEL_COLUMNS, *_CHANNEL_READ_WITH)[:1]
     )
-    if channel is not None:
-        channel.blacklist_stamp = (  # type: ignore[attr-defined]
-            channel.blacklist_count,
-            channel.blacklist_revisions,
-            channel.blacklist_newest,
-        )
+
+
+_CHANNEL_COLUMNS = [f.attname for f in Channel._meta.concrete_fields]
+_CHANNEL_READ_WITH = ("shop_state", "blacklist_count", "blacklist_revisions", "blacklist_newest")
+
+
+def channel_for_intake(code: str) -> Channel | None:
+    """The channel with this code, with its shop opening's state (``shop_state``) and the
+    blacklist's stamp (``blacklist_stamp``, see ``Blacklist.current``) read in the same
+    query: a push reads all three, and its SQL is built once per process."""
+    rows = _channel_for_intake.rows(code=code)
+    if not rows:
+        return None
+    row = rows[0]
+    width = len(_CHANNEL_COLUMNS)
+    channel = Channel.from_db(_channel_for_intake.using, _CHANNEL_COLUMNS, row[:width])
+    shop_state, count, revisions, newest = row[width:]
+    channel.shop_state = shop_state  # type: ignore[attr-defined]
+    channel.blacklist_stamp = (count, revisions, newest)  # type: ignore[attr-defined]
     return channel
 
 
@@ -875,6 +905,28 @@ _SEEN = (
 )
 
 
+@compiled_read(channel_id=int, earliest=datetime, latest=datetime)
+def _orders_seen(
+    *,
+    channel_id: int,
+    phones: list[str],
+    accounts: list[str],
+    external_ids: list[str],
+    earliest: datetime,
+    latest: datetime,
+) -> QuerySet[Order]:
+    """The orders of a channel that are ``external_ids`` or, placed between ``earliest`` and
+    ``latest`` and not cancelled, went to one of ``phones`` or ``accounts``."""
+    same_buyer = Q(pk__in=[])
+    if phones:
+        same_buyer |= Q(receiver_phone__in=phones)
+    if accounts:
+        same_buyer |= Q(payload__buyer_account__in=accounts)
+    window = Q(placed_at__gte=earliest, placed_at__lte=latest) & ~Q(state=OrderState.CANCELLED)
+    wanted = (same_buyer & window) | Q(external_id__in=external_ids)
+    return Order.objects.filter(wanted, channel_id=channel_id).order_by().values_list(*_SEEN)
+
+
 class DuplicateFinder:
     """Possible duplicates of orders about to be accepted into ``channel`` (issue 20 §3):
     orders of the channel (not cancelled) placed within the duplicate window by the same
@@ -902,21 +954,19 @@ class DuplicateFinder:
         if placed is None or not (phones or buyer_accounts):
             phones, buyer_accounts, placed = set(), set(), (timezone.now(), timezone.now())
         self._earliest, self._latest = placed[0] - self.window, placed[1] + self.window
-        window = Q(placed_at__gte=self._earliest, placed_at__lte=self._latest) & ~Q(
-            state=OrderState.CANCELLED
-        )
         phone_list, account_list = sorted(phones), sorted(buyer_accounts)
         seen: dict[int, OrderSeen] = {}
         already_in: list[int] = []
         for start in range(0, max(len(phone_list), len(account_list), len(ids)), _IN_CHUNK):
             part = slice(start, start + _IN_CHUNK)
-            same_buyer = Q(pk__in=[])
-            if phone_list[part]:
-                same_buyer |= Q(receiver_phone__in=phone_list[part])
-            if account_list[part]:
-                same_buyer |= Q(payload__buyer_account__in=account_list[part])
-            wanted = (same_buyer & window) | Q(external_id__in=ids[part])
-            rows = Order.objects.filter(wanted, channel=channel).order_by().values_list(*_SEEN)
+            rows = _orders_seen.rows(
+                channel_id=channel.pk,
+                phones=phone_list[part],
+                accounts=account_list[part],
+                external_ids=ids[part],
+                earliest=self._earliest,
+                latest=self._latest,
+            )
             for row in rows:
                 order = OrderSeen.of_row(row)
                 if order.external_id in wanted_ids:

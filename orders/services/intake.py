@@ -34,11 +34,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ecomops.bounds import UNIT_PRICE_MAX, moment_window, validate_quantity
+from ecomops.compiled import compiled_read
 from ecomops.cutoffs import CutoffBatch, batch_for
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.money import to_money
@@ -51,7 +52,7 @@ from ecomops.validators import (
     validate_postcode,
     validate_resident_id,
 )
-from listings.models import Sku
+from listings.models import Sku, SkuPrice
 from listings.selectors import PriceBook
 
 from ..models import (
@@ -322,6 +323,42 @@ def _parse_time(errors: FieldErrorCollector, path: str, value: str | None) -> da
     return parsed
 
 
+_SKU_COLUMNS = [f.attname for f in Sku._meta.concrete_fields]
+_SKU_WIDTH = len(_SKU_COLUMNS)
+
+
+@compiled_read(channel_id=int)
+def _listed_for_channel(*, channel_id: int, codes: list[str]) -> QuerySet[SkuPrice]:
+    """The price rows of the listed SKUs that ``codes`` (as a channel sent them) name, by our
+    code or by the channel's mapping: the SKU's columns, then (kind, valid from, pk, valid
+    until, price), the code it was sent as when mapped, and whether our code is also an
+    outer id the channel maps elsewhere."""
+    mappings = ChannelSkuMapping.objects.filter(channel_id=channel_id)
+    return PriceBook.listed_rows(
+        Q(sku__code__in=codes) | Q(alias__outer_id__isnull=False),
+        alias=FilteredRelation(
+            "sku__channel_mappings",
+            condition=Q(
+                sku__channel_mappings__channel_id=channel_id,
+                sku__channel_mappings__outer_id__in=codes,
+            ),
+        ),
+        alias_of=F("alias__outer_id"),
+        # Our own code that is also an outer id the channel maps elsewhere is that other
+        # SKU, which may not be listed: looked up like an unknown code.
+        shadowed=Exists(mappings.filter(outer_id=OuterRef("sku__code"))),
+    ).values_list(
+        *(f"sku__{name}" for name in _SKU_COLUMNS),
+        "kind",
+        "valid_from",
+        "pk",
+        "valid_until",
+        "price",
+        "alias_of",
+        "shadowed",
+    )
+
+
 class SkuResolver:
     """Turns the codes a channel sends into orderable SKUs and their listed prices.
 
@@ -353,30 +390,18 @@ class SkuResolver:
         if not sent:
             return
         mappings = ChannelSkuMapping.objects.filter(channel=self.channel)
-        found = PriceBook.listed_rows(
-            Q(sku__code__in=sent) | Q(alias__outer_id__isnull=False),
-            alias=FilteredRelation(
-                "sku__channel_mappings",
-                condition=Q(
-                    sku__channel_mappings__channel=self.channel,
-                    sku__channel_mappings__outer_id__in=sent,
-                ),
-            ),
-            alias_of=F("alias__outer_id"),
-            # Our own code that is also an outer id the channel maps elsewhere is that other
-            # SKU, which may not be listed: looked up below like an unknown code.
-            shadowed=Exists(mappings.filter(outer_id=OuterRef("sku__code"))),
-        )
-        rows = list(found)
-        self._listed.update(self._book.take(rows))
-        for row in rows:
-            alias = getattr(row, "alias_of")  # noqa: B009 (an annotation)
+        using = _listed_for_channel.using
+        rows = [
+            (Sku.from_db(using, _SKU_COLUMNS, row[:_SKU_WIDTH]), *row[_SKU_WIDTH:])
+            for row in _listed_for_channel.rows(channel_id=self.channel.pk, codes=sorted(sent))
+        ]
+        self._listed.update(self._book.take_entries(row[:6] for row in rows))
+        for sku, *_price, alias, _shadowed in rows:
             if alias is not None:
-                self._internal[alias] = row.sku.code
-        for row in rows:
-            code = row.sku.code
-            if code in sent and not getattr(row, "shadowed"):  # noqa: B009
-                self._internal.setdefault(code, code)
+                self._internal[alias] = sku.code
+        for sku, *_price, _alias, shadowed in rows:
+            if sku.code in sent and not shadowed:
+                self._internal.setdefault(sku.code, sku.code)
         unresolved = sent - self._internal.keys()
         if unresolved:
             self._internal.update(

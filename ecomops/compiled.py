@@ -1,0 +1,251 @@
+"""Reads whose SQL the ORM builds once per process, for the hottest paths (issue 24 §1).
+
+A signed push runs a handful of fixed-shape reads (the channel, the orders it could
+duplicate, its SKUs and prices, the customers it could be). Building their SQL from
+querysets (filters, subqueries, joins) cost the worker more CPU than PostgreSQL spent
+running them. ``CompiledRead`` keeps the ORM as the one place each read is written: the
+queryset is built once with marker values in place of the caller's, compiled, and the
+markers' places in the parameters remembered; each call puts the real values in those
+places and runs the kept SQL, converting the columns as the ORM would.
+
+The queryset a builder returns must depend on nothing but its arguments (no clock, no
+setting read at build time), and must be a ``values_list`` (the caller makes objects with
+``Model.from_db`` when it needs them). A sequence argument is a set of values for an
+``IN (…)``, which has one placeholder a value: it is padded to the next power of two by
+repeating its last value, so a read is compiled at most once per such size. A marker the
+ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a lower-casing
+lookup) is refused at build time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+Value = str | int | datetime
+Argument = Value | Sequence[Value]
+
+_MARKER_EPOCH = datetime(1901, 1, 1, tzinfo=UTC)
+
+
+def _prepare_plain(value: Any) -> Any:
+    return value
+
+
+def _prepare_json_text(value: Any) -> Any:  # SQLite: a JSON key compared to json.dumps(value)
+    return json.dumps(value)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where one argument's value goes among the parameters, and how it is prepared."""
+
+    position: int
+    name: str
+    index: int | None  # the element of a sequence argument; None for a single value
+    prepare: Callable[[Any], Any]
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    params: list[Any]
+    slots: list[_Slot]
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+    order: list[int] | None  # the columns' order as the values_list asked for them
+
+
+class CompiledRead:
+    """A fixed-shape read compiled once per process, database and shape (see the module)."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], *, using: str = DEFAULT_DB_ALIAS):
+        self._build = build
+        self._using = using
+        self._kept: dict[tuple[Any, ...], _Compiled | None] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, **arguments: Argument) -> list[tuple[Any, ...]]:
+        """The rows of the read with these arguments, as ``values_list`` gives them."""
+        arguments = {
+            name: value if isinstance(value, Value) else _padded(value)
+            for name, value in arguments.items()
+        }
+        shape = tuple(
+            (name, None if isinstance(value, Value) else len(value))
+            for name, value in sorted(arguments.items())
+        )
+        key = (connections[self._using].vendor, shape)
+        if key not in self._kept:
+            with self._lock:
+                if key not in self._kept:
+                    self._kept[key] = self._compile(shape)
+        kept = self._kept[key]
+        if kept is None:  # a shape that selects nothing (an empty IN)
+            return []
+        return self._run(kept, arguments)
+
+    @property
+    def using(self) -> str:
+        return self._using
+
+    def forget(self) -> None:
+        """Compile again on the next call (a test changing the schema or the settings)."""
+        with self._lock:
+            self._kept.clear()
+
+    def _compile(self, shape: tuple[tuple[str, int | None], ...]) -> _Compiled | None:
+        connection = connections[self._using]
+        markers: dict[str, Any] = {}
+        counter = iter(range(1, 1_000_000))
+
+        def marker_for(name: str, index: int | None, kind: type) -> Any:
+            n = next(counter)
+            if kind is int:
+                return -(10**15 + n)
+            if kind is datetime:
+                return _MARKER_EPOCH + timedelta(microseconds=n)
+            return f"\x1e{name}.{'' if index is None else index}.{n}\x1e"
+
+        kinds = getattr(self._build, "argument_kinds", {})
+        places: dict[Any, tuple[str, int | None]] = {}
+        for name, length in shape:
+            kind = kinds.get(name, str)
+            if length is None:
+                markers[name] = marker_for(name, None, kind)
+                places[_key(markers[name])] = (name, None)
+            else:
+                markers[name] = [marker_for(name, i, kind) for i in range(length)]
+                for i, m in enumerate(markers[name]):
+                    places[_key(m)] = (name, i)
+        queryset = self._build(**markers)
+        query = queryset.query
+        compiler = query.get_compiler(using=self._using)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        slots: list[_Slot] = []
+        adapted = {
+            connection.ops.adapt_datetimefield_value(m): m
+            for m in _flatten(markers.values())
+            if isinstance(m, datetime)
+        }
+        for position, param in enumerate(params):
+            slot = _slot_of(position, param, places, adapted, connection)
+            if slot is not None:
+                slots.append(slot)
+        # A marker may be missing: the ORM drops a branch that cannot match (an empty IN).
+        # One it changed (wrapped in %, lower-cased, …) would be run as a constant.
+        placed = {s.position for s in slots}
+        changed = [
+            p
+            for position, p in enumerate(params)
+            if position not in placed and "\x1e" in str(getattr(p, "obj", p)).lower()
+        ]
+        if changed:
+            raise ImproperlyConfigured(
+                f"{self._build.__qualname__}: the ORM changed {changed!r} on its way to the "
+                "SQL; compile this read another way"
+            )
+        fields = [s[0] for s in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        wanted = list(getattr(queryset, "_fields", ()) or ())
+        order = None
+        if wanted:
+            wanted += [f for f in query.annotation_select if f not in wanted]
+            if wanted != names:
+                order = [names.index(f) for f in wanted]
+        return _Compiled(sql, list(params), slots, compiler, converters, order)
+
+    def _run(self, kept: _Compiled, arguments: dict[str, Argument]) -> list[tuple[Any, ...]]:
+        params = list(kept.params)
+        for slot in kept.slots:
+            value = arguments[slot.name]
+            if slot.index is not None:
+                value = value[slot.index]  # type: ignore[index]
+            params[slot.position] = slot.prepare(value)
+        connection = connections[self._using]
+        with connection.cursor() as cursor:
+            cursor.execute(kept.sql, params)
+            rows: list[Any] = cursor.fetchall()
+        if kept.converters:
+            compiler = copy.copy(kept.compiler)
+            compiler.connection = connection
+            rows = list(compiler.apply_converters(rows, kept.converters))
+        if kept.order is not None:
+            order = kept.order
+            return [tuple(row[i] for i in order) for row in rows]
+        return [tuple(row) for row in rows]
+
+
+def compiled_read(**kinds: type) -> Callable[[Callable[..., QuerySet[Any]]], CompiledRead]:
+    """Decorate a queryset builder as a ``CompiledRead``; ``kinds`` names the arguments
+    that are not text (``int`` or ``datetime``)."""
+
+    def decorate(build: Callable[..., QuerySet[Any]]) -> CompiledRead:
+        build.argument_kinds = kinds  # type: ignore[attr-defined]
+        return CompiledRead(build)
+
+    return decorate
+
+
+def _padded(values: Sequence[Value]) -> Sequence[Value]:
+    """``values`` with its last repeated up to the next power of two (an IN's set unchanged)."""
+    size = len(values)
+    if size <= 1:
+        return values
+    target = 1 << (size - 1).bit_length()
+    return [*values, *[values[-1]] * (target - size)]
+
+
+def _key(marker: Any) -> tuple[type, Any]:
+    return (type(marker), marker)
+
+
+def _flatten(values: Any) -> list[Any]:
+    flat: list[Any] = []
+    for value in values:
+        flat.extend(value if isinstance(value, list) else [value])
+    return flat
+
+
+def _slot_of(
+    position: int,
+    param: Any,
+    places: dict[Any, tuple[str, int | None]],
+    adapted: dict[Any, datetime],
+    connection: Any,
+) -> _Slot | None:
+    """The slot of a marker found as ``param``, or None for a parameter of the query's own."""
+    if isinstance(param, str | int | datetime) and _key(param) in places:
+        name, index = places[_key(param)]
+        return _Slot(position, name, index, _prepare_plain)
+    if isinstance(param, str) and param in adapted:  # SQLite keeps datetimes as text
+        name, index = places[_key(adapted[param])]
+        return _Slot(position, name, index, connection.ops.adapt_datetimefield_value)
+    inner = getattr(param, "obj", getattr(param, "adapted", None))  # PostgreSQL's Jsonb
+    if isinstance(inner, str) and _key(inner) in places:
+        name, index = places[_key(inner)]
+        wrapper = type(param)
+        return _Slot(position, name, index, wrapper)
+    if isinstance(param, str):
+        try:
+            decoded = json.loads(param)
+        except ValueError:
+            return None
+        if isinstance(decoded, str) and _key(decoded) in places:  # SQLite's JSON key lookups
+            name, index = places[_key(decoded)]
+            return _Slot(position, name, index, _prepare_json_text)
+    return None

@@ -1,0 +1,104 @@
+"""``ecomops.compiled``: a read compiled once answers what its queryset answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ecomops.compiled import CompiledRead, compiled_read
+from orders.models import Channel, Customer, Order
+from tests.orders.factories import listed_sku, make_channel, make_customer, order_data, push
+
+pytestmark = pytest.mark.django_db
+
+
+def _customers(*, phone: list[str], name: str) -> QuerySet[Customer]:
+    query = Q(name=name)
+    if phone:
+        query |= Q(phone__in=phone)
+    return Customer.objects.filter(query).order_by("pk").values_list("pk", "name", "phone")
+
+
+def test_a_compiled_read_answers_what_its_queryset_answers_for_any_values() -> None:
+    read = CompiledRead(_customers)
+    a = make_customer(name="张三", phone="13800000001")
+    b = make_customer(name="李四", phone="13800000002")
+    c = make_customer(name="王五", phone="13800000003")
+    cases = [
+        {"phone": ["13800000001"], "name": "王五"},
+        {"phone": ["13800000002", "13800000003"], "name": "nobody"},
+        {"phone": [], "name": "李四"},
+        {"phone": ["13800000001", "13800000002", "13800000003"], "name": "张三"},
+    ]
+    for arguments in cases:
+        assert read.rows(**arguments) == list(_customers(**arguments)), arguments
+    assert {row[0] for row in read.rows(phone=["13800000001"], name="王五")} == {a.pk, c.pk}
+    assert b.pk in {row[0] for row in read.rows(phone=[], name="李四")}
+
+
+def test_sets_are_padded_so_a_read_compiles_once_per_power_of_two() -> None:
+    read = CompiledRead(_customers)
+    make_customer(name="张三", phone="13800000001")
+    for size in range(1, 17):
+        phones = [f"1380000{n:04d}" for n in range(1, size + 1)]
+        assert read.rows(phone=phones, name="x") == list(_customers(phone=phones, name="x"))
+    assert len(read._kept) == 5
+
+
+def test_each_call_is_one_query_and_builds_nothing() -> None:
+    built: list[str] = []
+
+    def build(*, name: str) -> QuerySet[Channel]:
+        built.append(name)
+        return Channel.objects.filter(code=name).values_list("pk")
+
+    read = CompiledRead(build)
+    channel = make_channel(code="tmall-x")
+    assert read.rows(name="tmall-x") == [(channel.pk,)]
+    with CaptureQueriesContext(connection) as queries:
+        assert read.rows(name="nope") == []
+        assert read.rows(name="tmall-x") == [(channel.pk,)]
+    assert len(queries) == 2
+    assert len(built) == 1
+
+
+@compiled_read(channel_id=int, since=datetime)
+def _orders_of(*, channel_id: int, accounts: list[str], since: datetime) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(
+            channel_id=channel_id, payload__buyer_account__in=accounts, placed_at__gte=since
+        )
+        .order_by("pk")
+        .values_list("external_id", "payload", "placed_at")
+    )
+
+
+def test_integers_datetimes_and_json_keys_take_their_values(client: Client) -> None:
+    channel = make_channel(code="tmall-json", secret="s")
+    listed_sku("SKU-1", "99.00")
+    placed = timezone.now() - timedelta(hours=2)
+    for n, account in enumerate(["tb_alice", "tb_bob"]):
+        data = order_data(external_id=f"J-{n}", buyer_account=account)
+        data["placed_at"] = data["paid_at"] = placed.isoformat()
+        data["customer"]["phone"] = f"1390000000{n}"
+        assert push(client, channel, data).status_code == 201
+    arguments = {"channel_id": channel.pk, "accounts": ["tb_bob"], "since": placed}
+    rows = _orders_of.rows(**arguments)
+    assert rows == list(_orders_of._build(**arguments))
+    assert [row[0] for row in rows] == ["J-1"]
+    assert rows[0][1]["buyer_account"] == "tb_bob"  # the JSON column converted as the ORM does
+    assert _orders_of.rows(**{**arguments, "since": placed + timedelta(minutes=1)}) == []
+    assert _orders_of.rows(**{**arguments, "channel_id": channel.pk + 1000}) == []
+
+
+def test_a_lookup_that_changes_the_value_is_refused() -> None:
+    read = CompiledRead(lambda *, name: Channel.objects.filter(name__icontains=name).values_list())
+    with pytest.raises(ImproperlyConfigured, match="changed"):
+        read.rows(name="天猫")
