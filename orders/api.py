@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -32,6 +33,7 @@ from ecomops.errors import ApplicationError
 from . import services
 from .models import Channel, CustomerKind, ExceptionCode, InvoiceKind, Order
 from .selectors import channel_for_intake, open_reasons_of
+from .services.intake import REQUESTED_CARRIER_PATTERN
 
 
 class CustomerInSerializer(serializers.Serializer):
@@ -113,6 +115,29 @@ class OrderInSerializer(serializers.Serializer):
         allow_blank=True,
         max_length=100,
         help_text="The buyer's platform account (买家会员名), checked against the blacklist.",
+    )
+    requested_carrier = serializers.RegexField(
+        REQUESTED_CARRIER_PATTERN,
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        error_messages={
+            "invalid": _lazy("A carrier code: at most 20 letters, digits, - and _ (e.g. SF).")
+        },
+        help_text=(
+            "The carrier the buyer asked for (指定快递, e.g. paid extra for SF), as our carrier "
+            "code: `SF`, `ZTO`, …; compared without case. The warehouse's carrier rules "
+            "that name this carrier choose it for the delivery note. Empty or left out: no wish."
+        ),
+    )
+    cash_on_delivery = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "货到付款: the buyer pays the courier on delivery. `paid_at` may then be null "
+            "(the order is accepted when placed) and `paid_amount` defaults to 0. The "
+            "carrier rules for cash on delivery choose the carrier."
+        ),
     )
     shipping_fee = money_field(
         required=False,
@@ -403,6 +428,32 @@ class ChannelOrderIntake(SignedEndpoint):
                     "total_amount": "235.00",
                     "paid_amount": "225.00",
                     "needs_invoice": False,
+                },
+            ),
+            OpenApiExample(
+                "Cash on delivery, by SF as the buyer asked",
+                description=(
+                    "货到付款: not paid yet (`paid_at` null, `paid_amount` 0), accepted when "
+                    "placed; the buyer asked for SF (`requested_carrier`), which the "
+                    "warehouse's carrier rules use when the delivery note is issued."
+                ),
+                request_only=True,
+                value={
+                    "external_id": "JD230412345699",
+                    "placed_at": "2026-11-23T10:02:11+08:00",
+                    "paid_at": None,
+                    "customer": {
+                        "kind": "individual",
+                        "name": "王芳",
+                        "phone": "13900139000",
+                        "province": "广东省",
+                        "city": "深圳市",
+                        "district": "南山区",
+                        "street_address": "科技园路1号",
+                    },
+                    "lines": [{"sku": "SKU-0001", "quantity": 1, "unit_price": "99.00"}],
+                    "requested_carrier": "SF",
+                    "cash_on_delivery": True,
                 },
             ),
         ],

@@ -307,7 +307,7 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
         earlier = DuplicateFinder(channel=channel, phones=set(), buyer_accounts=set(), placed=None)
         for position, (item, number) in enumerate(zip(taken, numbers, strict=True)):
             payload = item.prepared.payload
-            if payload["paid_at"] is not None:
+            if payload["paid_at"] is not None or payload.get("cash_on_delivery"):
                 item.prepared.reasons += duplicate_reasons(earlier, payload, item.placed_at)
             earlier.add(order_seen(-len(taken) + position, number, payload, item.placed_at))
     for item, customer in zip(unparked, matches, strict=True):
@@ -384,6 +384,8 @@ def _order(
         invoice_kind=invoice.get("kind", ""),
         invoice_details=invoice,
         buyer_note=payload["buyer_note"],
+        requested_carrier=payload.get("requested_carrier", ""),
+        cash_on_delivery=payload.get("cash_on_delivery", False),
         payload=payload,
         payload_hash=prepared.payload_hash,
         created_by=actor,

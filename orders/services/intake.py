@@ -214,12 +214,23 @@ def canonical_payload(data: OrderPayload) -> OrderPayload:
     # 买家会员名: only when sent, so payloads without it keep the hash they were accepted with.
     if _text(data.get("buyer_account")):
         canonical["buyer_account"] = _text(data.get("buyer_account"))
+    # 指定快递 and 货到付款: only when asked for, for the same reason. Carrier codes are
+    # compared without case by the carrier rules: one spelling here.
+    if _text(data.get("requested_carrier")):
+        canonical["requested_carrier"] = _text(data.get("requested_carrier")).upper()
+    cash_on_delivery = data.get("cash_on_delivery") is True
+    if cash_on_delivery:
+        canonical["cash_on_delivery"] = True
     # Shipping, discount, paid and total, and the lines' discounts: only what differs from
     # their defaults, for the same reason (orders.services.order_money).
-    canonical.update(
-        canonical_money(data, canonical["lines"], paid=canonical["paid_at"] is not None)
-    )
+    canonical.update(canonical_money(data, canonical["lines"], paid=_paid(canonical)))
     return canonical
+
+
+def _paid(payload: OrderPayload) -> bool:
+    """Whether the buyer paid the platform: a cash-on-delivery order pays the courier, so
+    its paid amount is 0 unless stated, whatever its ``paid_at``."""
+    return payload["paid_at"] is not None and not payload.get("cash_on_delivery", False)
 
 
 def payload_hash(payload: OrderPayload) -> str:
@@ -510,6 +521,19 @@ def _check_shipping(errors: FieldErrorCollector, shipping: dict[str, str]) -> No
             errors.check("shipping_address.postcode", validate_postcode, shipping["postcode"])
 
 
+# Our carriers' codes (warehouse ``Carrier.code``): letters, digits, - and _.
+REQUESTED_CARRIER_PATTERN = r"^[A-Za-z0-9_-]{1,20}$"
+REQUESTED_CARRIER = re.compile(REQUESTED_CARRIER_PATTERN)
+
+
+def _check_requested_carrier(errors: FieldErrorCollector, code: str) -> None:
+    if code and not REQUESTED_CARRIER.match(code):
+        errors.add(
+            "requested_carrier",
+            _("A carrier code: at most 20 letters, digits, - and _ (e.g. SF)."),
+        )
+
+
 def _check_invoice(errors: FieldErrorCollector, invoice: dict[str, str]) -> None:
     kind = invoice["kind"]
     if kind not in InvoiceKind.values:
@@ -704,15 +728,23 @@ def prepare_order(
         errors.add("placed_at", _("This field is required."))
     placed_at = _parse_time(errors, "placed_at", payload["placed_at"])
     paid_at = _parse_time(errors, "paid_at", payload["paid_at"])
-    if paid_at is None and payload["paid_at"] is None and not channel.is_on_account:
+    cash_on_delivery = payload.get("cash_on_delivery", False)
+    if (
+        paid_at is None
+        and payload["paid_at"] is None
+        and not channel.is_on_account
+        and not cash_on_delivery
+    ):
         errors.add("paid_at", _("Orders of a prepaid channel are accepted when paid."))
+    _check_requested_carrier(errors, payload.get("requested_carrier", ""))
     check_customer(errors, payload["customer"])
     _check_shipping(errors, payload["shipping_address"])
     if payload["needs_invoice"]:
         _check_invoice(errors, payload["invoice"])
     skus, prices = _check_lines(errors, channel, context.resolver, payload["lines"], placed_at)
-    money = check_money(errors, payload, paid=payload["paid_at"] is not None)
-    park = park and paid_at is not None and not errors.structural
+    money = check_money(errors, payload, paid=_paid(payload))
+    # a cash-on-delivery order is accepted when placed: it may be parked like a paid one
+    park = park and (paid_at is not None or cash_on_delivery) and not errors.structural
     if park and placed_at is not None:
         _check_blacklist(errors, payload, context.blacklist)
         for reason in duplicate_reasons(

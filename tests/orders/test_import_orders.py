@@ -251,6 +251,51 @@ def test_jd_and_pinduoduo_exports(clock: Any, skus: Any, tmp_path: Path, path: P
     assert Order.objects.filter(channel=channel).count() == 1
 
 
+def _cells(external_id: str, rows: int, **values: str) -> Any:
+    """Set ``values`` (column → text) on the ``rows`` rows of one order."""
+
+    def change(position: dict[str, int], table: list[list[str]]) -> None:
+        for nth in range(rows):
+            for column, value in values.items():
+                set_cell(external_id, column, value, nth)(position, table)
+
+    return change
+
+
+def test_the_buyers_carrier_and_cash_on_delivery_reach_the_orders(
+    clock: Any, skus: Any, tmp_path: Path
+) -> None:
+    """Pinduoduo's 是否顺丰加价 = 是 asks for SF; 货到付款 in JD's and Douyin's 支付方式 is
+    cash on delivery, accepted unpaid (docs/warehouse.md, Carrier rules)."""
+    pdd = parking(make_channel(code="pdd-shop", kind="pinduoduo"))
+    sf = one_file_edited(PDD_2020, _cells("240612-512345678901234", 1, 是否顺丰加价="是"))
+    jd = parking(make_channel(code="jd-shop", kind="jd"))
+    jd_cod = one_file_edited(
+        JD_2018, _cells("230412345678", 2, 支付方式="货到付款", 付款确认时间="")
+    )
+    douyin = parking(make_channel(code="douyin-shop", kind="douyin"))
+    douyin_cod = one_file_edited(
+        DOUYIN, _cells("6921234567890123456", 2, 支付方式="货到付款", 支付完成时间="")
+    )
+
+    for folder in ("pdd", "jd", "douyin"):
+        (tmp_path / folder).mkdir()
+    assert "1 created" in run(pdd, write(tmp_path / "pdd", sf))
+    assert "1 created" in run(jd, write(tmp_path / "jd", jd_cod))
+    assert "1 parked" in run(douyin, write(tmp_path / "douyin", douyin_cod))  # receiver hidden
+
+    orders = {
+        o.channel.code: (o.requested_carrier, o.cash_on_delivery, o.paid_at, str(o.paid_amount))
+        for o in Order.objects.select_related("channel")
+    }
+    assert orders == {
+        "pdd-shop": ("SF", False, orders["pdd-shop"][2], orders["pdd-shop"][3]),
+        "jd-shop": ("", True, None, "0.00"),
+        "douyin-shop": ("", True, None, "0.00"),
+    }
+    assert orders["pdd-shop"][2] is not None
+
+
 def test_jd_2016_layout_with_codes_to_map(clock: Any, skus: Any, tmp_path: Path) -> None:
     channel = parking(make_channel(code="jd-shop", kind="jd"))
     paths = write(tmp_path, [(JD_2016.name, JD_2016.read_bytes())])

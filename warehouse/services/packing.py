@@ -3,7 +3,8 @@
 A scan that is not an item of the parcel (a wrong SKU) or one too many (an extra unit) is
 refused and recorded, and the packer sees why. Notes of one merged parcel are packed
 together: scanning any of them brings up all. Closing takes the waybill number (typed,
-or the next of the carrier's default e-waybill account, ``services.waybills``) and tells
+checked against the accounts' stock, or the next of the carrier's default e-waybill
+account, ``services.waybills``) and tells
 finance by ``parcel_packed``.
 
 A scanner that buffers a parcel's scans sends them at once (``pack_scans``): each code is
@@ -40,7 +41,14 @@ from ..models import (
     WaveState,
 )
 from ..signals import parcel_packed
-from .waybills import Taken, WaybillError, default_account, waybill_record, waybill_take
+from .waybills import (
+    Taken,
+    WaybillError,
+    default_account,
+    waybill_given,
+    waybill_record,
+    waybill_take,
+)
 
 
 class PackError(ApplicationError):
@@ -349,7 +357,16 @@ def pack_close(
             raise PackError(_("The parcel cannot be closed yet."), {"fields": errors})
         taken: Taken | None = None
         account = default_account(carrier.pk)
-        if not waybill_number and account is not None:
+        if waybill_number:
+            # given by hand: from an account's stock it is marked used (never twice), and
+            # the parcel belongs to that account; in no stock only for a carrier without one
+            try:
+                taken = waybill_given(carrier_id=carrier.pk, number=waybill_number)
+            except WaybillError as exc:
+                raise PackError(exc.message, exc.extra) from exc
+            if taken is not None:
+                waybill_number, account = taken.numbers[0], taken.account
+        elif account is not None:
             try:
                 taken = waybill_take(account=account, count=1)
             except WaybillError as exc:

@@ -133,6 +133,10 @@ def waybill_take(*, account: WaybillAccount, count: int = 1) -> Taken:
         got = _take_from_range(account.pk, want)
         if got is None:
             got = _take_rest_of_a_range(account.pk, want)
+        if got is not None:
+            got = _not_used_yet(account.carrier_id, got)
+            if not got:
+                continue  # every one of them was typed by hand before: the range moved on
         if got is None:
             attempts += 1
             if attempts > _RANGE_RETRIES or not _has_range_left(account.pk):
@@ -147,6 +151,17 @@ def waybill_take(*, account: WaybillAccount, count: int = 1) -> Taken:
         taken.numbers += got
     _warn_if_low(account, len(taken.numbers))
     return taken
+
+
+def _not_used_yet(carrier_id: int, numbers: list[str]) -> list[str]:
+    """``numbers`` just taken from a range, less those typed by hand at packing before the
+    range reached them (``waybill_given``): those have their row already."""
+    used = set(
+        WaybillNumber.objects.filter(carrier_id=carrier_id, number__in=numbers).values_list(
+            "number", flat=True
+        )
+    )
+    return [number for number in numbers if number not in used] if used else numbers
 
 
 def _range_sql(*, exact: bool) -> str:
@@ -247,6 +262,122 @@ def _stock_generation(account: WaybillAccount) -> str:
     newest_range = account.ranges.order_by("-pk").values_list("pk", flat=True).first()
     newest_number = account.numbers.order_by("-pk").values_list("pk", flat=True).first()
     return f"{newest_range or 0}.{newest_number or 0}"
+
+
+def waybill_given(*, carrier_id: int, number: str) -> Taken | None:
+    """A waybill number given rather than taken (typed or scanned at packing), checked
+    against the stock of the carrier's accounts in the caller's transaction.
+
+    - A number of an account's list: it must be available; it is marked used now and
+      ``waybill_record`` points it at its parcel.
+    - A number inside one of the account's ranges: it must not have been handed out (below
+      the range's next number, or used by hand before); ``waybill_record`` then records it
+      used, and the range passes over it when it gets there (``waybill_take``).
+    - A number in no stock: refused when the carrier has an active e-waybill account (its
+      numbers come from the carrier's system: load it first); accepted as it is for a
+      carrier without one (a paper waybill), returning None: only the parcel holds it.
+
+    A used or voided number is refused with the reason. Returns what to record, the number
+    spelled as the stock has it (``taken.numbers[0]``).
+    """
+    number = (number or "").strip()
+    if not _NUMBER.match(number):
+        raise WaybillError(
+            _("%(number)s is not a waybill number.") % {"number": number},
+            {"fields": {"waybill_number": [_("A waybill number is 6 to 40 letters and digits.")]}},
+        )
+    row = _number_row(carrier_id, number)
+    if row is not None:
+        return _given_from_list(row)
+    in_range = _given_range(carrier_id, number)
+    if in_range is not None:
+        range_, spelled = in_range
+        # typed by another packer who held the range before us, and committed
+        row = _number_row(carrier_id, spelled)
+        if row is not None:
+            return _given_from_list(row)
+        if int(spelled[len(range_.prefix) :]) < range_.next:
+            raise _used(
+                spelled, _("Already handed out from the range %(range)s.") % {"range": str(range_)}
+            )
+        taken = Taken(account=range_.account, numbers=[spelled])
+        _warn_if_low(range_.account, 1)
+        return taken
+    if WaybillAccount.objects.filter(carrier_id=carrier_id, active=True).exists():
+        carrier = Carrier.objects.only("name").get(pk=carrier_id)
+        raise WaybillError(
+            _(
+                "Waybill %(number)s is in no e-waybill account of %(carrier)s: load it into "
+                "an account's numbers first, or leave the field empty to take the next number."
+            )
+            % {"number": number, "carrier": carrier.name},
+            {"fields": {"waybill_number": [_("Not in the carrier's waybill stock.")]}},
+        )
+    return None
+
+
+def _number_row(carrier_id: int, number: str) -> WaybillNumber | None:
+    return (
+        WaybillNumber.objects.select_for_update(of=("self",))
+        .select_related("account__carrier", "parcel")
+        # as typed or upper-case (lists are loaded upper-case): the unique index finds it
+        .filter(carrier_id=carrier_id, number__in=sorted({number, number.upper()}))
+        .first()
+    )
+
+
+def _used(number: str, detail: str) -> WaybillError:
+    return WaybillError(
+        _("Waybill %(number)s was used before: %(detail)s") % {"number": number, "detail": detail},
+        {"fields": {"waybill_number": [_("Already used.")]}},
+    )
+
+
+def _given_from_list(row: WaybillNumber) -> Taken:
+    if row.state == WaybillNumberState.VOIDED:
+        raise WaybillError(
+            _("Waybill %(number)s was voided: it cannot be used.") % {"number": row.number},
+            {"fields": {"waybill_number": [_("Voided.")]}},
+        )
+    if row.state == WaybillNumberState.USED:
+        if row.parcel is not None:
+            # the words packers know from the parcels' own constraint
+            raise WaybillError(
+                _("Waybill %(number)s is already on another parcel (%(parcel)s).")
+                % {"number": row.number, "parcel": row.parcel.number},
+                {"fields": {"waybill_number": [_("Already used.")]}},
+            )
+        raise _used(row.number, _("taken on %(day)s.") % {"day": _day(row.used_at)})
+    WaybillNumber.objects.filter(pk=row.pk).update(
+        state=WaybillNumberState.USED, used_at=timezone.now()
+    )
+    _warn_if_low(row.account, 1)
+    return Taken(account=row.account, numbers=[row.number], from_list={row.number})
+
+
+def _day(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "?"
+
+
+def _given_range(carrier_id: int, number: str) -> tuple[WaybillRange, str] | None:
+    """The carrier's range holding ``number`` (locked, as ``waybill_take`` moves it on)
+    and the number as the range spells it, or None."""
+    upper = number.upper()
+    for pk, prefix, first, last in WaybillRange.objects.filter(
+        account__carrier_id=carrier_id
+    ).values_list("pk", "prefix", "first", "last"):
+        rest = upper[len(prefix) :]
+        if not upper.startswith(prefix.upper()) or not rest.isdigit():
+            continue
+        spelled = f"{prefix}{int(rest)}"
+        if spelled.upper() == upper and first <= int(rest) <= last:
+            locked = (
+                WaybillRange.objects.select_for_update(of=("self",))
+                .select_related("account__carrier")
+                .get(pk=pk)
+            )
+            return locked, spelled
+    return None
 
 
 def waybill_record(*, taken: Taken, parcels: Sequence[Parcel]) -> None:
@@ -458,6 +589,7 @@ __all__ = [
     "account_stock",
     "default_account",
     "parse_numbers",
+    "waybill_given",
     "waybill_numbers_load",
     "waybill_range_load",
     "waybill_record",

@@ -763,6 +763,12 @@ class RowReader:
             self.fail(column, _("“%(value)s” is not a date and time.") % {"value": text})
 
 
+# Our code of 顺丰 (warehouse ``Carrier.code``, as the demo and the platform carrier names
+# seed it): an export that says the buyer paid for SF asks for this carrier.
+SF_CARRIER_CODE = "SF"
+CASH_ON_DELIVERY = "货到付款"
+
+
 def order_payload(
     *,
     external_id: str,
@@ -780,14 +786,17 @@ def order_payload(
     invoice_kind: str = "ordinary",
     tax_id: str = "",
     buyer_note: str,
+    requested_carrier: str = "",
+    cash_on_delivery: bool = False,
 ) -> dict[str, Any]:
-    """The intake's payload (``orders.services.intake``), extended with the money of issue 20."""
+    """The intake's payload (``orders.services.intake``), extended with the money of issue 20
+    and, where the export says so, the carrier the buyer asked for and cash on delivery."""
     invoice: dict[str, str] = {}
     if invoice_title:
         invoice = {"kind": invoice_kind, "title": invoice_title}
         if tax_id:
             invoice["tax_id"] = tax_id
-    return {
+    payload: dict[str, Any] = {
         "external_id": external_id,
         "placed_at": placed_at,
         "paid_at": paid_at,
@@ -802,6 +811,12 @@ def order_payload(
         "invoice": invoice,
         "buyer_note": buyer_note,
     }
+    # only where the export says so, as the intake keeps them
+    if requested_carrier:
+        payload["requested_carrier"] = requested_carrier
+    if cash_on_delivery:
+        payload["cash_on_delivery"] = True
+    return payload
 
 
 def line_payload(

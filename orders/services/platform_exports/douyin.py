@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from .common import (
     AWAITING_SHIPMENT,
+    CASH_ON_DELIVERY,
     CLOSED,
     COMPLETED,
     OTHER,
@@ -94,6 +95,7 @@ class _Columns:
         self.paid_at = table.column("支付完成时间")
         self.after_sale = table.column("售后状态")
         self.cancel_reason = table.column("取消原因")
+        self.payment = table.column("支付方式")
 
 
 def read(platform: str, tables: list[Table]) -> ParsedExport:
@@ -157,6 +159,8 @@ def _read_order(
         return
     if placed_at is None:
         first.fail(c.placed_at, _("the date is empty."))
+    # 货到付款 (the API's pay_type 0): the buyer pays the courier, nothing is paid yet
+    cash_on_delivery = CASH_ON_DELIVERY in first.text(c.payment)
     payload = order_payload(
         external_id=external_id,
         placed_at=placed_at,
@@ -175,9 +179,10 @@ def _read_order(
         lines=lines,
         shipping_fee=freight,
         discount_amount=discount,
-        paid_amount=payable,
+        paid_amount=ZERO if cash_on_delivery else payable,
         invoice_title="",
         buyer_note=first.text(c.note),
+        cash_on_delivery=cash_on_delivery,
     )
     result.add(
         ExportedOrder(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from .common import (
     AWAITING_SHIPMENT,
+    CASH_ON_DELIVERY,
     CLOSED,
     COMPLETED,
     OTHER,
@@ -133,7 +134,7 @@ def _read_order(
             skipped(table, rows, external_id, platform_state, state, reason=_reason(platform_state))
         )
         return
-    cash_on_delivery = "货到付款" in first.text(c.payment)
+    cash_on_delivery = CASH_ON_DELIVERY in first.text(c.payment)
     address = split_address(unmasked(first.text(c.address)))
     postcode = first.text(c.postcode)
     if postcode and not address["postcode"]:
@@ -159,6 +160,7 @@ def _read_order(
         invoice_kind="special" if "专用" in invoice_kind_text else "ordinary",
         tax_id=first.text(c.tax_id),
         buyer_note=first.text(c.note),
+        cash_on_delivery=cash_on_delivery,
     )
     numbers = [number for number, _cells in rows]
     result.add(

@@ -14,6 +14,7 @@ from .common import (
     COMPLETED,
     OTHER,
     REFUNDING,
+    SF_CARRIER_CODE,
     SHIPPED,
     UNPAID,
     ZERO,
@@ -108,6 +109,8 @@ class _Columns:
         self.note = table.column("买家留言")
         self.after_sale = table.column("售后状态")
         self.cancel_reason = table.column("取消原因")
+        # 顺丰加价: the buyer paid the SF surcharge, so the parcel must go by SF
+        self.sf_surcharge = table.column("是否顺丰加价")
 
 
 def read(platform: str, tables: list[Table]) -> ParsedExport:
@@ -174,6 +177,7 @@ def _read_order(
         paid_amount=paid,
         invoice_title="",
         buyer_note=row.text(c.note),
+        requested_carrier=SF_CARRIER_CODE if row.text(c.sf_surcharge) == "是" else "",
     )
     result.add(
         ExportedOrder(
