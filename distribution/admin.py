@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
+from ecomops.bounds import TEXT_MAX_LENGTH
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from .models import (
@@ -52,6 +53,7 @@ class ScreeningInline(ReadOnlyInline, admin.TabularInline):
 
 class NoteForm(forms.Form):
     note = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         label=pgettext_lazy("remark", "note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -159,7 +161,10 @@ class DealDocumentInline(ReadOnlyInline, admin.TabularInline):
 
 class LessonsForm(forms.Form):
     lessons = forms.CharField(
-        label=_("remarks"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=TEXT_MAX_LENGTH,
+        label=_("remarks"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

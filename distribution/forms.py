@@ -18,6 +18,15 @@ from django.utils.translation import pgettext_lazy
 from ecomops.accounts.names import person_name
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import users_with_role
+from ecomops.bounds import (
+    TEXT_MAX_LENGTH,
+    form_count,
+    form_date,
+    form_moment,
+    form_money,
+    form_planned_moment,
+    form_quantity,
+)
 from listings.models import Brand, Sku, SkuState
 
 from .models import (
@@ -100,7 +109,10 @@ class PartnerForm(forms.Form):
     )
     owner = OwnerField(label=_("owner"), queryset=owner_choices())
     notes = forms.CharField(
-        label=_("notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
     )
 
     def __init__(self, *args: Any, partner: Partner | None = None, **kwargs: Any) -> None:
@@ -131,14 +143,14 @@ class PartnerContactForm(forms.Form):
 
 
 class ContactLogForm(forms.Form):
-    at = forms.DateTimeField(label=_("when"), widget=DATETIME)
+    at = form_moment(label=_("when"), widget=DATETIME)
     method = forms.ChoiceField(label=_("by"), choices=ContactMethod.choices)
     summary = forms.CharField(
         label=_("what was said"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
     outcome = forms.CharField(label=_("outcome"), max_length=300, required=False)
     next_step = forms.CharField(label=_("next step"), max_length=300, required=False)
-    next_step_due = forms.DateTimeField(label=_("next step due"), widget=DATETIME, required=False)
+    next_step_due = form_planned_moment(label=_("next step due"), widget=DATETIME, required=False)
 
     @classmethod
     def blank(cls, **kwargs: Any) -> ContactLogForm:
@@ -184,9 +196,9 @@ class ApplicationForm(forms.Form):
     shop_rating = forms.DecimalField(
         label=_("shop rating"), min_value=0, max_value=5, max_digits=3, decimal_places=2
     )
-    monthly_sales = forms.IntegerField(label=_("monthly sales (CNY)"), min_value=0)
+    monthly_sales = form_count(label=_("monthly sales (CNY)"))
     years_open = forms.DecimalField(
-        label=_("years open"), min_value=0, max_digits=4, decimal_places=1
+        label=_("years open"), min_value=0, max_value=100, max_digits=4, decimal_places=1
     )
 
 
@@ -211,8 +223,8 @@ class AuthorizationForm(forms.Form):
         required=False,
         help_text=_("Empty: no restriction."),
     )
-    valid_from = forms.DateField(label=_("valid from"), widget=DATE)
-    valid_until = forms.DateField(label=_("valid until"), widget=DATE)
+    valid_from = form_date(planned=True, label=_("valid from"), widget=DATE)
+    valid_until = form_date(planned=True, label=_("valid until"), widget=DATE)
 
 
 # --- Distributor programme ----------------------------------------------------------------
@@ -221,16 +233,20 @@ class AuthorizationForm(forms.Form):
 class ProgrammeForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     introduction = forms.CharField(
-        label=_("introduction"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("introduction"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TEXT_MAX_LENGTH,
     )
     benefits = forms.CharField(
         label=_("what distributors get"),
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=TEXT_MAX_LENGTH,
         help_text=_("One per line."),
     )
     rules = forms.CharField(
         label=_("programme rules"),
         widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=TEXT_MAX_LENGTH,
         help_text=_("One rule per line."),
     )
     discount_percent = forms.DecimalField(
@@ -288,17 +304,18 @@ class DealForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     owner = OwnerField(label=_("owner"), queryset=owner_choices())
     notes = forms.CharField(
-        label=_("notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
     )
 
 
 class DealLineForm(forms.Form):
     sku = SkuChoiceField(label=_("SKU"), queryset=listed_skus())
-    group_price = forms.DecimalField(
-        label=_("group price"), min_value=0, max_digits=12, decimal_places=2
-    )
-    min_quantity = forms.IntegerField(label=_("minimum quantity"), min_value=1)
-    estimated_quantity = forms.IntegerField(label=_("estimated quantity"), min_value=1)
+    group_price = form_money(label=_("group price"))
+    min_quantity = form_quantity(label=_("minimum quantity"))
+    estimated_quantity = form_count(label=_("estimated quantity"), min_value=1)
 
 
 class DocumentForm(forms.Form):
@@ -313,8 +330,8 @@ class DocumentForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    listing_date = forms.DateField(label=_("listing date"), widget=DATE)
-    end_date = forms.DateField(label=_("last day"), widget=DATE)
+    listing_date = form_date(planned=True, label=_("listing date"), widget=DATE)
+    end_date = form_date(planned=True, label=_("last day"), widget=DATE)
 
 
 class ContentForm(forms.Form):
@@ -327,10 +344,8 @@ class ContentForm(forms.Form):
 
 
 class RemittanceForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("amount expected"), min_value=0, max_digits=12, decimal_places=2
-    )
-    due = forms.DateField(label=_("due on"), widget=DATE)
+    amount = form_money(label=_("amount expected"))
+    due = form_date(planned=True, label=_("due on"), widget=DATE)
 
 
 class CloseForm(forms.Form):

@@ -10,7 +10,11 @@ integer of 2³¹; SQLite stores anything). docs/reliability.md "Input bounds" li
   (two decimal places) and finite. A line at the largest price and quantity still fits an
   amount column (``MoneyField``: 14 digits).
 - ``moment_window()``: a date and time sent to us lies between ``MOMENT_PAST`` before now
-  and ``MOMENT_FUTURE`` after it (year 8297 is a typo or an attack, never a payment).
+  and ``MOMENT_FUTURE`` after it (year 8297 is a typo or an attack, never a payment);
+  ``plan_window()``: one planned ahead, up to ``PLAN_FUTURE``.
+- ``COUNT_MAX``, ``ID_MAX``, ``SEARCH_MAX_LENGTH``, ``TEXT_MAX_LENGTH``: any other count, a
+  row's id, a search box, a free text; the ``form_*`` helpers and ``bounded_formfield`` (for
+  a ``ModelForm``) declare them, ``BoundedFileField`` an upload's size.
 - ``JSON_MAX_DEPTH``: nesting of a JSON body; ``API_MAX_BODY_BYTES`` and
   ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (settings): the size of one signed request and of a page.
 - ``strip_nul``: what a search box does with a NUL character (drops it).
@@ -19,7 +23,7 @@ integer of 2³¹; SQLite stores anything). docs/reliability.md "Input bounds" li
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -28,6 +32,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -47,13 +52,26 @@ UNIT_PRICE_MAX_DIGITS = 9
 
 MOMENT_PAST = timedelta(days=5 * 366)
 MOMENT_FUTURE = timedelta(days=1)
+# A day or a time planned ahead (a campaign, an authorization's end, a document's expiry, a
+# callback): a Chinese ID card or a trademark runs 10 to 20 years, nothing we plan runs longer.
+PLAN_FUTURE = timedelta(days=20 * 366)
+
+# Other counts typed in a form (a month's sales in units, a target): far above any real one,
+# far below a 32-bit column.
+COUNT_MAX = 99_999_999
+# A row's id sent back by a form (a hidden field): the id column is a 64-bit integer.
+ID_MAX = 2**63 - 1
+# What a search box, a filter, takes.
+SEARCH_MAX_LENGTH = 100
 
 JSON_MAX_DEPTH = 16
 # Items one request may carry in any list (lines of an order; pages have their own cap).
 LIST_MAX_ITEMS = 500
 
-# A text field without its own limit (free notes) is cut off here.
+# A text field without its own limit (free notes, a reason) is refused beyond this; a long
+# text (a detail page, a programme's rules) beyond ``LONG_TEXT_MAX_LENGTH``.
 TEXT_MAX_LENGTH = 2000
+LONG_TEXT_MAX_LENGTH = 20_000
 
 
 # --- Quantities, money, moments ------------------------------------------------------
@@ -81,9 +99,14 @@ def moment_window(now: datetime | None = None) -> tuple[datetime, datetime]:
     return now - MOMENT_PAST, now + MOMENT_FUTURE
 
 
-def validate_moment(value: datetime) -> None:
-    """A date and time within ``moment_window()``: not years ago, not in the future."""
-    earliest, latest = moment_window()
+def plan_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The earliest and latest moment a plan may name: from ``MOMENT_PAST`` before ``now``
+    (a plan typed late) to ``PLAN_FUTURE`` after it."""
+    now = now or timezone.now()
+    return now - MOMENT_PAST, now + PLAN_FUTURE
+
+
+def _refuse_outside(value: datetime, earliest: datetime, latest: datetime) -> None:
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     if value < earliest or value > latest:
@@ -95,6 +118,37 @@ def validate_moment(value: datetime) -> None:
                 "latest": timezone.localtime(latest).strftime("%Y-%m-%d"),
             },
         )
+
+
+def validate_moment(value: datetime) -> None:
+    """A date and time within ``moment_window()``: not years ago, not in the future."""
+    _refuse_outside(value, *moment_window())
+
+
+def validate_planned_moment(value: datetime) -> None:
+    """A date and time within ``plan_window()``."""
+    _refuse_outside(value, *plan_window())
+
+
+def _refuse_day_outside(value: date, earliest: datetime, latest: datetime) -> None:
+    first, last = timezone.localdate(earliest), timezone.localdate(latest)
+    if not first <= value <= last:
+        raise ValidationError(
+            _("The date must lie between %(earliest)s and %(latest)s."),
+            code="date_range",
+            params={"earliest": first.isoformat(), "latest": last.isoformat()},
+        )
+
+
+def validate_day(value: date) -> None:
+    """A day that has happened (an issue date, a day to reconcile, a search from-to):
+    within ``moment_window()``."""
+    _refuse_day_outside(value, *moment_window())
+
+
+def validate_planned_day(value: date) -> None:
+    """A day planned or valid until (a listing date, an expiry): within ``plan_window()``."""
+    _refuse_day_outside(value, *plan_window())
 
 
 def validate_no_nul(value: object) -> None:
@@ -255,3 +309,91 @@ def form_moment(**kwargs: Any) -> forms.DateTimeField:
     """A date and time typed in a form, within ``moment_window()``."""
     validators = [*kwargs.pop("validators", []), validate_moment]
     return forms.DateTimeField(validators=validators, **kwargs)
+
+
+def form_planned_moment(**kwargs: Any) -> forms.DateTimeField:
+    """A date and time a plan names (a campaign's window, a callback), within
+    ``plan_window()``."""
+    validators = [*kwargs.pop("validators", []), validate_planned_moment]
+    return forms.DateTimeField(validators=validators, **kwargs)
+
+
+def form_date(*, planned: bool = False, **kwargs: Any) -> forms.DateField:
+    """A day typed in a form: one that happened (``moment_window()``), or with ``planned``
+    one planned ahead (``plan_window()``). Year 8297 is refused on the field, before any
+    business check or date arithmetic could fail on it."""
+    check = validate_planned_day if planned else validate_day
+    validators = [*kwargs.pop("validators", []), check]
+    return forms.DateField(validators=validators, **kwargs)
+
+
+def form_count(
+    *, min_value: int = 0, max_value: int = COUNT_MAX, **kwargs: Any
+) -> forms.IntegerField:
+    """A count that is no line's quantity (a month's sales, a target): up to ``COUNT_MAX``."""
+    return forms.IntegerField(min_value=min_value, max_value=max_value, **kwargs)
+
+
+def form_id(**kwargs: Any) -> forms.IntegerField:
+    """A row's id a page sends back (a hidden field, a picked customer)."""
+    kwargs.setdefault("widget", forms.HiddenInput)
+    return forms.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+def form_text(
+    *, max_length: int = TEXT_MAX_LENGTH, rows: int = 3, **kwargs: Any
+) -> forms.CharField:
+    """A free text typed in a box (a note, a reason), at most ``max_length`` characters."""
+    kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+    return forms.CharField(max_length=max_length, **kwargs)
+
+
+def form_search(**kwargs: Any) -> forms.CharField:
+    """A search box: optional, at most ``SEARCH_MAX_LENGTH`` characters."""
+    kwargs.setdefault("required", False)
+    return forms.CharField(max_length=SEARCH_MAX_LENGTH, **kwargs)
+
+
+class BoundedFileField(forms.FileField):
+    """An uploaded file of at most ``max_bytes``, refused on the field by its size before
+    anything reads it."""
+
+    def __init__(self, *args: Any, max_bytes: int, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        size = getattr(upload, "size", None)
+        if size is not None and size > self.max_bytes:
+            raise ValidationError(
+                _("The file is %(size)s; at most %(limit)s is accepted."),
+                code="file_size",
+                params={"size": filesizeformat(size), "limit": filesizeformat(self.max_bytes)},
+            )
+        return upload
+
+
+def bounded_formfield(db_field: Any, **kwargs: Any) -> forms.Field | None:
+    """A ``ModelForm``'s ``Meta.formfield_callback`` giving the model's unbounded fields
+    their bounds in the form: a ``TextField`` without a ``max_length`` of its own takes
+    ``TEXT_MAX_LENGTH``, a count ``COUNT_MAX``, a decimal the largest value its digits hold
+    (the column refuses more, as a 500 on PostgreSQL), a date or a time ``plan_window()``."""
+    from django.db import models
+
+    if isinstance(db_field, models.TextField) and db_field.max_length is None:
+        kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
+    elif isinstance(db_field, models.DateTimeField):
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_planned_moment]
+    elif isinstance(db_field, models.DateField):
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_planned_day]
+    elif isinstance(db_field, models.DecimalField):
+        whole = db_field.max_digits - db_field.decimal_places
+        kwargs.setdefault(
+            "max_value", Decimal(10) ** whole - Decimal(10) ** -db_field.decimal_places
+        )
+    elif isinstance(db_field, models.IntegerField) and not isinstance(
+        db_field, models.AutoField | models.BigAutoField | models.SmallAutoField
+    ):
+        kwargs.setdefault("max_value", COUNT_MAX)
+    return db_field.formfield(**kwargs)

@@ -28,13 +28,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm.admin import FSMAdminMixin
 
+from ecomops.bounds import TEXT_MAX_LENGTH
 from ecomops.errors import ApplicationError
 
 TransitionService = Callable[[Any, HttpRequest, Mapping[str, Any]], Any]
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ServiceTransitionAdmin(FSMAdminMixin):

@@ -135,7 +135,9 @@ MAX_BATCH = 500
 
 
 class PaymentPageInSerializer(serializers.Serializer):
-    payments = PaymentInSerializer(many=True, help_text=f"1 to {MAX_BATCH} payments.")
+    payments = PaymentInSerializer(
+        many=True, min_length=1, max_length=MAX_BATCH, help_text=f"1 to {MAX_BATCH} payments."
+    )
 
 
 class PaymentPageItemOutSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ecomops.bounds import MONEY_MAX, form_moment, form_money
+from ecomops.bounds import LONG_TEXT_MAX_LENGTH, MONEY_MAX, form_date, form_moment, form_money
 from orders.models import InvoiceKind, Order
 
 from .models import DeliveryMethod, MismatchKind, RedLetterReason, RemittanceDifferenceKind
@@ -107,6 +107,7 @@ class MatchForm(forms.Form):
 
     lines = forms.CharField(
         label=_("orders and amounts"),
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SO20261123000001 1200.00"}),
         help_text=_("One order per line: its number, a space, the amount to match."),
     )
@@ -203,8 +204,8 @@ class RemittanceDifferenceForm(forms.Form):
 class StatementPeriodForm(forms.Form):
     """The period of a customer statement: both days included."""
 
-    period_start = forms.DateField(label=_("from"), widget=DATE)
-    period_end = forms.DateField(label=_("to"), widget=DATE)
+    period_start = form_date(label=_("from"), widget=DATE)
+    period_end = form_date(label=_("to"), widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -218,7 +219,7 @@ class StatementPeriodForm(forms.Form):
 
 
 class RunForm(forms.Form):
-    day = forms.DateField(label=_("day"), widget=DATE)
+    day = form_date(label=_("day"), widget=DATE)
 
     def clean_day(self) -> Any:
         day = self.cleaned_data["day"]
@@ -235,8 +236,8 @@ class MismatchFilterForm(forms.Form):
 
 
 class SettlementForm(forms.Form):
-    period_start = forms.DateField(label=_("from"), widget=DATE)
-    period_end = forms.DateField(label=_("to"), widget=DATE)
+    period_start = form_date(label=_("from"), widget=DATE)
+    period_end = form_date(label=_("to"), widget=DATE)
 
 
 class SearchForm(forms.Form):

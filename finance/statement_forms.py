@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from ecomops.bounds import BoundedFileField, form_id
 
 from .models import PaymentAccount, StatementLineKind
 
@@ -38,15 +41,16 @@ class StatementUploadForm(forms.Form):
         queryset=PaymentAccount.objects.filter(active=True),
         to_field_name="code",
     )
-    file = forms.FileField(
+    file = BoundedFileField(
+        max_bytes=settings.FINANCE_IMPORT_MAX_BYTES,
         label=_("statement file"),
         required=False,
         help_text=_(
             "As downloaded: Alipay 账务明细 CSV, WeChat Pay 交易账单 CSV, or the bank's CSV/xlsx."
         ),
     )
-    pending = forms.CharField(widget=forms.HiddenInput, required=False)
-    pending_name = forms.CharField(widget=forms.HiddenInput, required=False)
+    pending = forms.CharField(widget=forms.HiddenInput, max_length=32, required=False)
+    pending_name = forms.CharField(widget=forms.HiddenInput, max_length=255, required=False)
 
     def __init__(self, *args: Any, columns: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,7 +108,7 @@ class StatementFilterForm(forms.Form):
 
 
 class AcceptMatchForm(forms.Form):
-    order = forms.IntegerField(widget=forms.HiddenInput)
+    order = form_id()
     reason = forms.CharField(label=_("note"), max_length=300, required=False)
 
 

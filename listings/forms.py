@@ -5,14 +5,26 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.bounds import (
+    LONG_TEXT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    bounded_formfield,
+    form_count,
+    form_money,
+    form_search,
+)
+
 from .models import Brand, Category, ListingApplication, SkuImage
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
+# A parcel's weight and sides: a tonne, ten metres.
+WEIGHT_MAX_GRAMS = 1_000_000
+SIDE_MAX_MM = 10_000
 
 
 class ApplicationForm(forms.ModelForm[ListingApplication]):
     class Meta:
         model = ListingApplication
+        formfield_callback = bounded_formfield
         fields = [
             "brand",
             "category",
@@ -39,6 +51,7 @@ class ApplicationForm(forms.ModelForm[ListingApplication]):
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for rejecting"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The applicant sees this and revises the application."),
     )
@@ -52,14 +65,24 @@ class BaseInfoForm(forms.Form):
     name = forms.CharField(label=_("SKU name"), max_length=200)
     specification = forms.CharField(label=_("specification"), max_length=200, required=False)
     unit = forms.CharField(label=_("unit"), max_length=20, initial="件")
-    weight_grams = forms.IntegerField(label=_("weight (g)"), min_value=1)
-    length_mm = forms.IntegerField(label=_("length (mm)"), min_value=0, required=False)
-    width_mm = forms.IntegerField(label=_("width (mm)"), min_value=0, required=False)
-    height_mm = forms.IntegerField(label=_("height (mm)"), min_value=0, required=False)
+    weight_grams = forms.IntegerField(
+        label=_("weight (g)"), min_value=1, max_value=WEIGHT_MAX_GRAMS
+    )
+    length_mm = forms.IntegerField(
+        label=_("length (mm)"), min_value=0, max_value=SIDE_MAX_MM, required=False
+    )
+    width_mm = forms.IntegerField(
+        label=_("width (mm)"), min_value=0, max_value=SIDE_MAX_MM, required=False
+    )
+    height_mm = forms.IntegerField(
+        label=_("height (mm)"), min_value=0, max_value=SIDE_MAX_MM, required=False
+    )
     tax_rate = forms.DecimalField(
         label=_("VAT rate"),
         max_digits=4,
         decimal_places=2,
+        min_value=Decimal("0.00"),
+        max_value=Decimal("1.00"),
         initial=Decimal("0.13"),
         help_text=_("0.13 for 13%."),
     )
@@ -95,17 +118,24 @@ class DesignForm(forms.Form):
     headline = forms.CharField(label=_("headline"), max_length=100)
     selling_points = forms.CharField(
         label=_("selling points, one per line"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
     )
-    body = forms.CharField(label=_("detail page text"), widget=forms.Textarea(attrs={"rows": 8}))
+    body = forms.CharField(
+        label=_("detail page text"),
+        max_length=LONG_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
 
 
 class PricingForm(forms.Form):
-    price = forms.DecimalField(label=_("online price (CNY)"), **MONEY)  # type: ignore[arg-type]
-    monthly_sales_target = forms.IntegerField(label=_("monthly sales target (units)"), min_value=1)
+    price = form_money(label=_("online price (CNY)"), min_value=Decimal("0.01"))
+    monthly_sales_target = form_count(label=_("monthly sales target (units)"), min_value=1)
     promotion_plan = forms.CharField(
-        label=_("promotion plan"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("promotion plan"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     reason = forms.CharField(label=_("why this price"), max_length=300, required=False)
     below_subsidy_reason = forms.CharField(
@@ -117,7 +147,7 @@ class PricingForm(forms.Form):
 
 
 class PriceChangeForm(forms.Form):
-    price = forms.DecimalField(label=_("new online price (CNY)"), **MONEY)  # type: ignore[arg-type]
+    price = form_money(label=_("new online price (CNY)"), min_value=Decimal("0.01"))
     reason = forms.CharField(label=_("reason"), max_length=300)
     below_subsidy_reason = forms.CharField(
         label=_("reason for pricing below the base subsidy price"), max_length=300, required=False
@@ -129,7 +159,7 @@ class DelistForm(forms.Form):
 
 
 class CatalogSearchForm(forms.Form):
-    q = forms.CharField(label=_("code, barcode, name or brand"), required=False)
+    q = form_search(label=_("code, barcode, name or brand"))
     brand = forms.ModelChoiceField(label=_("brand"), queryset=Brand.objects.all(), required=False)
     category = forms.ModelChoiceField(
         label=_("category"), queryset=Category.objects.all(), required=False

@@ -163,42 +163,61 @@ def _post_form(
     return True
 
 
+def _form_messages(request: HttpRequest, form: Any) -> None:
+    for error in form.errors.values():
+        for message in error:
+            messages.error(request, message)
+
+
+def _sku_price(request: HttpRequest, sku: Sku) -> None:
+    form = PriceChangeForm(request.POST)
+    if not _post_form(
+        request,
+        form,
+        lambda d: services.sku_price_change(sku_id=sku.pk, by=request.user, **d),
+        _("The new price is recorded."),
+    ):
+        _form_messages(request, form)
+
+
+def _sku_delist(request: HttpRequest, sku: Sku) -> None:
+    form = DelistForm(request.POST)
+    if not _post_form(
+        request,
+        form,
+        lambda d: services.sku_delist(sku_id=sku.pk, by=request.user, reason=d["reason"]),
+        _("%(sku)s is delisted.") % {"sku": sku},
+    ):
+        _form_messages(request, form)
+
+
+def _sku_list(request: HttpRequest, sku: Sku) -> None:
+    try:
+        services.sku_list_online(sku_id=sku.pk, by=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(sku)s is listed.") % {"sku": sku})
+
+
+# The steps posted to ``sku_action``, by name.
+SKU_ACTIONS: dict[str, Callable[[HttpRequest, Sku], None]] = {
+    "price": _sku_price,
+    "delist": _sku_delist,
+    "list": _sku_list,
+}
+
+
 @login_required
 @permission_required("listings.list_sku", raise_exception=True)
 def sku_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     sku = get_object_or_404(Sku, pk=pk)
     if request.method != "POST":
         return redirect(sku)
-    if action == "price":
-        form: Any = PriceChangeForm(request.POST)
-        ok = _post_form(
-            request,
-            form,
-            lambda d: services.sku_price_change(sku_id=sku.pk, by=request.user, **d),
-            _("The new price is recorded."),
-        )
-    elif action == "delist":
-        form = DelistForm(request.POST)
-        ok = _post_form(
-            request,
-            form,
-            lambda d: services.sku_delist(sku_id=sku.pk, by=request.user, reason=d["reason"]),
-            _("%(sku)s is delisted.") % {"sku": sku},
-        )
-    elif action == "list":
-        try:
-            services.sku_list_online(sku_id=sku.pk, by=request.user)
-            messages.success(request, _("%(sku)s is listed.") % {"sku": sku})
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        return redirect(sku)
-    else:
+    step = SKU_ACTIONS.get(action)
+    if step is None:
         raise Http404
-    if ok:
-        return redirect(sku)
-    for error in form.errors.values():
-        for message in error:
-            messages.error(request, message)
+    step(request, sku)
     return redirect(sku)
 
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
+from ecomops.bounds import TEXT_MAX_LENGTH
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services
@@ -32,7 +33,11 @@ class CampaignTaskInline(ReadOnlyInline, admin.TabularInline):
 
 
 class LessonsForm(forms.Form):
-    lessons = forms.CharField(label=_("lessons learned"), widget=forms.Textarea(attrs={"rows": 5}))
+    lessons = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
+        label=_("lessons learned"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
 
 
 @admin.register(Campaign)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ecomops.accounts.names import person_name
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import users_with_role
+from ecomops.bounds import form_count, form_date, form_id, form_money, form_planned_moment
 
 from .models import CampaignPlan, CampaignState
 
@@ -23,8 +24,8 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 def money_field(label: Any) -> forms.DecimalField:
-    """An amount in yuan, to the fen."""
-    return forms.DecimalField(label=label, min_value=0, max_digits=14, decimal_places=2)
+    """An amount in yuan, to the fen, within the kernel's bounds."""
+    return form_money(label=label)
 
 
 def owner_choices(include: int | None = None) -> QuerySet[Any]:
@@ -60,8 +61,8 @@ class CampaignForm(forms.Form):
         max_length=4000,
         help_text=_("What the campaign should achieve, e.g. clear the spring stock."),
     )
-    live_from = forms.DateTimeField(label=_("window starts"), widget=DATETIME)
-    live_until = forms.DateTimeField(label=_("window ends"), widget=DATETIME)
+    live_from = form_planned_moment(label=_("window starts"), widget=DATETIME)
+    live_until = form_planned_moment(label=_("window ends"), widget=DATETIME)
     owner = OwnerField(label=_("owner"), queryset=owner_choices())
 
     def __init__(
@@ -78,7 +79,7 @@ class CampaignForm(forms.Form):
 class PlanForm(forms.Form):
     """A promotion plan; ``plan_id`` names the plan changed (empty: a new plan)."""
 
-    plan_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    plan_id = form_id(required=False)
     name = forms.CharField(label=_("name"), max_length=100)
     mechanics = forms.CharField(
         label=_("mechanics"),
@@ -96,10 +97,10 @@ class PlanForm(forms.Form):
 class PlanLineForm(forms.Form):
     """One SKU of a plan (``plan``): adding a SKU already in the plan changes its line."""
 
-    plan = forms.IntegerField(widget=forms.HiddenInput)
+    plan = form_id()
     sku = forms.CharField(label=_("SKU code"), max_length=64)
     campaign_price = money_field(_("campaign price"))
-    target_units = forms.IntegerField(label=_("target units"), min_value=0)
+    target_units = form_count(label=_("target units"))
     below_subsidy_reason = forms.CharField(
         label=_("reason for pricing below the base subsidy price"),
         max_length=300,
@@ -126,8 +127,9 @@ class PlanChoiceForm(forms.Form):
 
 
 class PreheatForm(forms.Form):
-    preheat_from = forms.DateField(label=_("pre-heat starts"), widget=DATE)
-    preheat_until = forms.DateField(
+    preheat_from = form_date(planned=True, label=_("pre-heat starts"), widget=DATE)
+    preheat_until = form_date(
+        planned=True,
         label=_("pre-heat ends"),
         widget=DATE,
         help_text=_("At the latest the day the window opens."),

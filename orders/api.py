@@ -543,7 +543,9 @@ class PageItemOutSerializer(serializers.Serializer):
 
 
 class PageInSerializer(serializers.Serializer):
-    orders = OrderInSerializer(many=True, help_text=f"1 to {MAX_BATCH} orders.")
+    orders = OrderInSerializer(
+        many=True, min_length=1, max_length=MAX_BATCH, help_text=f"1 to {MAX_BATCH} orders."
+    )
 
 
 class PageOutSerializer(serializers.Serializer):

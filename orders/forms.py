@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ecomops.bounds import form_moment, form_money
+from ecomops.bounds import (
+    LONG_TEXT_MAX_LENGTH,
+    SEARCH_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    form_date,
+    form_id,
+    form_moment,
+    form_money,
+)
 
 from .models import (
     CUSTOMER_FIELDS,
@@ -32,6 +40,7 @@ class OrderSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
+        max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={"placeholder": _("Order number, channel order number, phone or name")}
         ),
@@ -42,8 +51,8 @@ class OrderSearchForm(forms.Form):
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("Any state")), *OrderState.choices], required=False
     )
-    date_from = forms.DateField(label=_("Accepted from"), required=False, widget=DATE)
-    date_to = forms.DateField(label=_("Accepted until"), required=False, widget=DATE)
+    date_from = form_date(label=_("Accepted from"), required=False, widget=DATE)
+    date_to = form_date(label=_("Accepted until"), required=False, widget=DATE)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -57,6 +66,7 @@ class CustomerSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
+        max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(attrs={"placeholder": _("Name, phone, ID number or credit code")}),
     )
     kind = forms.ChoiceField(
@@ -74,7 +84,9 @@ class ReasonForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label=_("Note"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class BulkForm(forms.Form):
@@ -217,6 +229,7 @@ class ManualOrderForm(forms.Form):
     customer_street_address = forms.CharField(label=_("Street address"), max_length=300)
     lines = forms.CharField(
         label=_("Lines"),
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "SKU-0001, 2, 99.00"}),
         help_text=_("One line per SKU: code, quantity, unit price."),
     )
@@ -244,7 +257,10 @@ class ManualOrderForm(forms.Form):
         label=_("Bank and account"), max_length=300, required=False
     )
     buyer_note = forms.CharField(
-        label=_("Buyer note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Buyer note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
     )
 
     # Intake reports errors by payload path; these are the form fields they belong to.
@@ -387,17 +403,17 @@ class ShopOpeningForm(forms.Form):
 class ShopStepForm(forms.Form):
     """Mark one step done (the step is posted with it)."""
 
-    step = forms.IntegerField(widget=forms.HiddenInput)
+    step = form_id()
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
 class ShopDocumentForm(forms.Form):
     """Upload one document of the type posted with it."""
 
-    document_type = forms.IntegerField(widget=forms.HiddenInput)
+    document_type = form_id()
     file = forms.FileField(label=_("File"))
     licence_number = forms.CharField(label=_("Licence number"), max_length=100, required=False)
-    expires_on = forms.DateField(label=_("Expires on"), widget=SHOP_DATE, required=False)
+    expires_on = form_date(planned=True, label=_("Expires on"), widget=SHOP_DATE, required=False)
     long_term = forms.BooleanField(
         label=_("Long-term"),
         required=False,
@@ -416,7 +432,7 @@ class ShopActionForm(forms.Form):
 
 
 class ShopReviewPassForm(forms.Form):
-    step = forms.IntegerField(widget=forms.HiddenInput)
+    step = form_id()
     note = forms.CharField(
         label=_("Note"),
         max_length=500,
@@ -426,7 +442,7 @@ class ShopReviewPassForm(forms.Form):
 
 
 class ShopReviewRejectForm(forms.Form):
-    step = forms.IntegerField(widget=forms.HiddenInput)
+    step = form_id()
     reason = forms.CharField(
         label=_("The platform's reason"),
         max_length=2000,

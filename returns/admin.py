@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
+from ecomops.bounds import TEXT_MAX_LENGTH, bounded_formfield
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from .models import (
@@ -65,7 +66,9 @@ class ReturnPhotoInline(ReadOnlyInline, admin.TabularInline):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, label=_("note"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 @admin.register(ReturnRequest)
@@ -125,8 +128,12 @@ class PhotoLinkAdmin(ServiceWrittenAdmin):
 
 
 class ResolveForm(forms.Form):
-    cause = forms.CharField(label=_("cause"), widget=forms.Textarea(attrs={"rows": 2}))
-    resolution = forms.CharField(label=_("resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+    cause = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, label=_("cause"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    resolution = forms.CharField(
+        max_length=TEXT_MAX_LENGTH, label=_("resolution"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CallbackInline(ReadOnlyInline, admin.TabularInline):
@@ -289,6 +296,7 @@ class QuizAttemptAdmin(ServiceWrittenAdmin):
 class SharingSessionAdminForm(forms.ModelForm):
     class Meta:
         model = SharingSession
+        formfield_callback = bounded_formfield
         fields = ["held_on", "topic", "presenter", "attendees", "notes"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.bounds import TEXT_MAX_LENGTH
 from warehouse.models import Location
 
 from .models import ReturnKind, ReturnLine, ReturnReason
@@ -27,7 +28,10 @@ class ReturnOpenForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=ReturnKind.choices)
     reason = forms.ChoiceField(label=_("reason"), choices=ReturnReason.choices)
     reason_detail = forms.CharField(
-        label=_("in the customer's words"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("in the customer's words"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
     )
     window_override_reason = forms.CharField(
         label=_("why accepted after the return window"),

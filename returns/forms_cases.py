@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ecomops.accounts.names import person_name
+from ecomops.bounds import TEXT_MAX_LENGTH, form_date, form_id, form_planned_moment
 from orders.models import Customer, Order
 
 from .models import (
@@ -42,7 +43,7 @@ class OwnerField(forms.ModelChoiceField):
 class CustomerLookupForm(forms.Form):
     """Names the customer by an order number, a phone number, or (from a link) their id."""
 
-    customer = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    customer = form_id(required=False)
     order = forms.CharField(
         label=_("order number"),
         max_length=30,
@@ -98,7 +99,7 @@ class CustomerLookupForm(forms.Form):
 
 
 class CaseForm(CustomerLookupForm):
-    return_request = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    return_request = form_id(required=False)
     category = forms.ChoiceField(
         label=pgettext_lazy("classification", "category"), choices=CaseCategory.choices
     )
@@ -165,9 +166,9 @@ class CaseFilterForm(forms.Form):
 
 
 class CallbackForm(CustomerLookupForm):
-    case = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    case = form_id(required=False)
     purpose = forms.CharField(label=_("purpose"), max_length=300)
-    scheduled_at = forms.DateTimeField(label=_("call at"), widget=DATETIME)
+    scheduled_at = form_planned_moment(label=_("call at"), widget=DATETIME)
     owner = OwnerField(label=_("owner"), required=False, help_text=_("You, when left empty."))
 
     def clean(self) -> dict[str, Any]:
@@ -195,7 +196,7 @@ class OutcomeForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    scheduled_at = forms.DateTimeField(label=_("new time"), widget=DATETIME)
+    scheduled_at = form_planned_moment(label=_("new time"), widget=DATETIME)
 
 
 # --- Reply scripts -----------------------------------------------------------------------
@@ -209,7 +210,9 @@ class ScriptForm(forms.Form):
         label=_("for"), choices=ScriptAudience.choices, initial=ScriptAudience.BOTH
     )
     question = forms.CharField(label=_("question"), max_length=300)
-    answer = forms.CharField(label=_("answer"), widget=forms.Textarea(attrs={"rows": 6}))
+    answer = forms.CharField(
+        label=_("answer"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 6})
+    )
 
 
 class ScriptEditForm(ScriptForm):
@@ -241,4 +244,4 @@ class ScriptSearchForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(label=_("day"), widget=DATE)
+    day = form_date(planned=True, label=_("day"), widget=DATE)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ecomops.accounts.names import person_name
+from ecomops.bounds import TEXT_MAX_LENGTH, form_date
 
 from .models import QuizAttempt
 from .selectors.training import mentor_candidates, session_staff, trainee_candidates
@@ -50,7 +51,8 @@ class StartTrainingForm(forms.Form):
         required=False,
         help_text=_("Optional: the colleague who answers the trainee's questions."),
     )
-    started_on = forms.DateField(
+    started_on = form_date(
+        planned=True,
         label=_("starts on"),
         widget=DATE,
         help_text=_("Day 1 of reading the products."),
@@ -102,7 +104,7 @@ class QuizForm(forms.Form):
 
 
 class SharingSessionForm(forms.Form):
-    held_on = forms.DateField(label=_("held on"), widget=DATE)
+    held_on = form_date(planned=True, label=_("held on"), widget=DATE)
     topic = forms.CharField(label=_("topic"), max_length=200)
     presenter = PersonField(label=_("presenter"), queryset=session_staff(), required=False)
     attendees = PeopleField(
@@ -112,7 +114,10 @@ class SharingSessionForm(forms.Form):
         help_text=_("Hold Ctrl (⌘ on a Mac) to choose several."),
     )
     notes = forms.CharField(
-        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX_LENGTH,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ecomops.bounds import QUANTITY_MAX, form_quantity
+from ecomops.bounds import QUANTITY_MAX, BoundedFileField, form_date, form_quantity, form_search
 from ecomops.cutoffs import known_slots
 from listings.models import Sku
 
 from .models import Carrier, Location, NoteState
+from .services.waybills import MAX_RANGE
+
+# The largest waybill number a range may name: 18 digits (carriers' run 12 to 15), within
+# the range's 64-bit columns.
+WAYBILL_NUMBER_MAX = 10**18 - 1
 
 
 class SkuField(forms.CharField):
@@ -61,8 +67,8 @@ class AdjustForm(forms.Form):
 
 
 class StockSearchForm(forms.Form):
-    q = forms.CharField(label=_("SKU, name or barcode"), required=False)
-    location = forms.CharField(label=_("Location"), required=False)
+    q = form_search(label=_("SKU, name or barcode"))
+    location = form_search(label=_("Location"))
     available = forms.BooleanField(label=_("Only with stock available"), required=False)
 
 
@@ -83,8 +89,8 @@ def _cut_choices() -> list[tuple[int, str]]:
 
 
 class ReleaseForm(forms.Form):
-    batch_date = forms.DateField(
-        label=_("Batch date"), widget=forms.DateInput(attrs={"type": "date"})
+    batch_date = form_date(
+        planned=True, label=_("Batch date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     # A callable: the cut hours are data (ecomops.cutoffs), read when the form is shown.
     slot = forms.TypedChoiceField(label=_("Cut"), coerce=int, choices=_cut_choices)
@@ -121,7 +127,7 @@ class SignManifestForm(forms.Form):
 
 
 class NoteSearchForm(forms.Form):
-    q = forms.CharField(label=_("Delivery note or order number"), required=False)
+    q = form_search(label=_("Delivery note or order number"))
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *NoteState.choices], required=False
     )
@@ -143,8 +149,20 @@ class WaybillRangeForm(forms.Form):
     """号段: a range of waybill numbers the carrier gave the account."""
 
     number_prefix = forms.CharField(label=_("prefix"), max_length=10, required=False)
-    first = forms.IntegerField(label=_("first number"), min_value=0)
-    last = forms.IntegerField(label=_("last number"), min_value=0)
+    first = forms.IntegerField(label=_("first number"), min_value=0, max_value=WAYBILL_NUMBER_MAX)
+    last = forms.IntegerField(label=_("last number"), min_value=0, max_value=WAYBILL_NUMBER_MAX)
+
+    def clean(self) -> dict[str, Any]:
+        """A range of more than ``MAX_RANGE`` numbers is refused here, by its two ends: nothing
+        ever counts or lists its numbers."""
+        data = super().clean() or {}
+        first, last = data.get("first"), data.get("last")
+        if first is not None and last is not None and last - first + 1 > MAX_RANGE:
+            self.add_error(
+                "last",
+                _("At most %(max)s numbers at once.") % {"max": f"{MAX_RANGE:,}"},
+            )
+        return data
 
 
 class WaybillNumbersForm(forms.Form):
@@ -153,11 +171,13 @@ class WaybillNumbersForm(forms.Form):
 
     numbers = forms.CharField(
         label=_("waybill numbers"),
+        max_length=settings.WAYBILL_LIST_MAX_BYTES,
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
         help_text=_("One number a line."),
     )
-    file = forms.FileField(
+    file = BoundedFileField(
+        max_bytes=settings.WAYBILL_LIST_MAX_BYTES,
         label=_("or a file of numbers"),
         required=False,
         help_text=_("Text or CSV, UTF-8: one number a line, or the first column."),

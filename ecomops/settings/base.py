@@ -391,6 +391,10 @@ API_SIGNATURE_MAX_SKEW = 300
 # other request's form fields, at most DATA_UPLOAD_MAX_MEMORY_SIZE (Django's ceiling).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# Files finance imports (a bank's, Alipay's or WeChat Pay's statement; the 数电票 platform's
+# result file and issued files), each at most this size; and a list of waybill numbers.
+FINANCE_IMPORT_MAX_BYTES = env.int("FINANCE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+WAYBILL_LIST_MAX_BYTES = env.int("WAYBILL_LIST_MAX_BYTES", default=2 * 1024 * 1024)
 # Path to a TrueType CJK font (.ttf/.ttc) for PDFs; empty means "find an installed one".
 PDF_CJK_FONT_PATH = env.str("PDF_CJK_FONT_PATH", default="")
 PDF_CJK_FONT_SUBFONT_INDEX = env.int("PDF_CJK_FONT_SUBFONT_INDEX", default=0)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ecomops.accounts.roles import ROLES, Department
+from ecomops.bounds import TEXT_MAX_LENGTH, form_date
 
 from .models import MAX_HEADCOUNT, Candidate, CandidateOutcome, CandidateSource, StaffingState
 
@@ -52,8 +53,10 @@ class RequestForm(forms.Form):
         help_text=_("The portal role the people hired will hold, if any."),
     )
     headcount = forms.IntegerField(label=_("headcount"), min_value=1, max_value=MAX_HEADCOUNT)
-    wanted_by = forms.DateField(label=_("wanted by"), widget=DATE)
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 4}))
+    wanted_by = form_date(planned=True, label=_("wanted by"), widget=DATE)
+    reason = forms.CharField(
+        label=_("reason"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(self, *args: Any, departments: Iterable[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +78,7 @@ class RequestForm(forms.Form):
 class ApproveForm(forms.Form):
     note = forms.CharField(
         label=_("approval note"),
+        max_length=TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -84,7 +88,7 @@ class CandidateForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=100)
     phone = forms.CharField(label=_("mobile"), max_length=20)
     source = forms.ChoiceField(label=_("source"), choices=CandidateSource.choices)
-    supplied_at = forms.DateField(label=_("supplied on"), widget=DATE, required=False)
+    supplied_at = form_date(label=_("supplied on"), widget=DATE, required=False)
 
 
 class CandidateChoiceField(forms.ModelChoiceField):
@@ -98,14 +102,18 @@ class OutcomeForm(forms.Form):
         label=_("outcome"),
         choices=[c for c in CandidateOutcome.choices if c[0] != CandidateOutcome.SUPPLIED],
     )
-    start_date = forms.DateField(
+    start_date = form_date(
+        planned=True,
         label=_("start date"),
         widget=DATE,
         required=False,
         help_text=_("For a hire: the first working day."),
     )
     note = forms.CharField(
-        label=_("outcome note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("outcome note"),
+        max_length=TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
@@ -114,4 +122,6 @@ class OutcomeForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("reason"), max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )

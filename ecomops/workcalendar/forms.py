@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ecomops.bounds import LONG_TEXT_MAX_LENGTH, bounded_formfield
+
 from .models import CutSchedule
 
 
@@ -13,6 +15,7 @@ class NoticeForm(forms.Form):
 
     text = forms.CharField(
         label=_("Text of the notice"),
+        max_length=LONG_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 18, "cols": 100}),
         help_text=_(
             "Paste the whole notice (国务院办公厅关于…年部分节假日安排的通知), title included."
@@ -58,6 +61,7 @@ class CutScheduleForm(forms.ModelForm[CutSchedule]):
 
     class Meta:
         model = CutSchedule
+        formfield_callback = bounded_formfield
         fields = ["effective_from", "invoice_cut", "reason"]
         widgets = {"reason": forms.TextInput(attrs={"size": 80})}
 

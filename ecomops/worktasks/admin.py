@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from ecomops.admin_inlines import ReadOnlyInline, StateLogInline
+from ecomops.bounds import TEXT_MAX_LENGTH
 from ecomops.fsm_admin import ReasonForm, ServiceTransitionAdmin, ServiceWrittenAdmin
 
 from . import services
@@ -26,7 +27,10 @@ class TaskAttachmentInline(ReadOnlyInline, admin.TabularInline):
 
 class CompletionForm(forms.Form):
     note = forms.CharField(
-        label=_("completion note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=TEXT_MAX_LENGTH,
+        label=_("completion note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

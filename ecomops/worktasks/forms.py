@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from ecomops.accounts.roles import ROLES, Department
 from ecomops.accounts.selectors import user_departments
+from ecomops.bounds import form_planned_moment
 
 from .models import TaskState, is_manager
 
@@ -61,8 +62,10 @@ class DispatchForm(forms.Form):
         help_text=_("Optional: only this role of the receiving department works on it."),
     )
     title = forms.CharField(label=_("title"), max_length=200)
-    details = forms.CharField(label=_("details"), widget=forms.Textarea(attrs={"rows": 6}))
-    due_at = forms.DateTimeField(label=_("due"), widget=DATETIME)
+    details = forms.CharField(
+        label=_("details"), max_length=10000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    due_at = form_planned_moment(label=_("due"), widget=DATETIME)
     attachments = AttachmentsField(label=_("attachments"))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -18,7 +18,12 @@ from django.utils.translation import gettext as _
 
 from ecomops.audit.services import note_add
 from ecomops.cutoffs import CutoffBatch
-from ecomops.errors import ApplicationError, ConflictError, PermissionDeniedError
+from ecomops.errors import (
+    ApplicationError,
+    ConflictError,
+    PermissionDeniedError,
+    require_permission,
+)
 from ecomops.fsm import bulk_transition_rows, transition
 from ecomops.fsm import cannot_message as refusal_of
 
@@ -273,6 +278,9 @@ order_complete = _warehouse_step("complete", OrderState.COMPLETED, "completed_at
 
 
 def order_note_add(*, order_id: int, by: Any, text: str) -> None:
+    """A note on the order's timeline, by whoever may see the order (the role matrix found
+    any signed-in colleague could write one, a picker or HR included)."""
+    require_permission(by, "orders.view_order")
     text = (text or "").strip()
     if not text:
         raise OrderError(_("Write the note first."), {"fields": {"text": [_("Empty note.")]}})

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from ecomops.bounds import LIST_MAX_ITEMS
 from ecomops.errors import ApplicationError
 from ecomops.sla.models import SlaPolicy
 
@@ -74,7 +75,7 @@ class AddressForm(forms.Form):
 
 
 class MapForm(forms.Form):
-    line = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    line = forms.IntegerField(min_value=0, max_value=LIST_MAX_ITEMS, widget=forms.HiddenInput)
     sku_code = forms.CharField(label=gettext_lazy("Our SKU code"), max_length=64)
 
 

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from ecomops.errors import ApplicationError
@@ -153,55 +154,73 @@ def _act(request: HttpRequest, call: Callable[[], Any], done: str) -> None:
         messages.success(request, done)
 
 
+# The steps posted to ``order_action``: the service call (from the request and the order)
+# and what to say when it is done. The transitions and services check who may.
+OrderStep = tuple[Callable[[HttpRequest, Order], Any], str]
+
+
+def _with_reason(service: Callable[..., Any]) -> Callable[[HttpRequest, Order], Any]:
+    """A step whose service takes the order and the reason typed with it."""
+    return lambda request, order: service(
+        order_id=order.pk, by=request.user, reason=request.POST.get("reason", "")
+    )
+
+
+ORDER_ACTIONS: dict[str, OrderStep] = {
+    "identify": (
+        lambda request, order: services.order_identify(
+            order_id=order.pk, customer_id=_int(request.POST.get("customer", "")), by=request.user
+        ),
+        gettext_noop("The customer is identified."),
+    ),
+    "identify-new": (
+        lambda request, order: services.order_identify_new_customer(
+            order_id=order.pk, by=request.user
+        ),
+        gettext_noop("A new customer was created from the order."),
+    ),
+    "confirm": (
+        lambda request, order: services.order_confirm(order_id=order.pk, by=request.user),
+        gettext_noop("Order %(number)s is confirmed."),
+    ),
+    "hold": (
+        lambda request, order: services.order_hold(
+            order_id=order.pk,
+            by=request.user,
+            kind=request.POST.get("kind", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        gettext_noop("Order %(number)s is on hold."),
+    ),
+    "release-hold": (
+        _with_reason(services.order_release_hold),
+        gettext_noop("Order %(number)s is released from hold."),
+    ),
+    "cancel": (
+        _with_reason(services.order_cancel),
+        gettext_noop("Order %(number)s is cancelled."),
+    ),
+    "request-cancellation": (
+        _with_reason(services.order_cancellation_request),
+        gettext_noop("The warehouse is asked to stop order %(number)s."),
+    ),
+    "note": (
+        lambda request, order: services.order_note_add(
+            order_id=order.pk, by=request.user, text=request.POST.get("text", "")
+        ),
+        gettext_noop("Note added."),
+    ),
+}
+
+
 @login_required
 @require_POST
 def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     order = get_object_or_404(Order, pk=pk)
-    user = request.user
-    post = request.POST
-    reason = post.get("reason", "")
-    actions: dict[str, tuple[Callable[[], Any], str]] = {
-        "identify": (
-            lambda: services.order_identify(
-                order_id=pk, customer_id=_int(post.get("customer", "")), by=user
-            ),
-            _("The customer is identified."),
-        ),
-        "identify-new": (
-            lambda: services.order_identify_new_customer(order_id=pk, by=user),
-            _("A new customer was created from the order."),
-        ),
-        "confirm": (
-            lambda: services.order_confirm(order_id=pk, by=user),
-            _("Order %(number)s is confirmed.") % {"number": order.number},
-        ),
-        "hold": (
-            lambda: services.order_hold(
-                order_id=pk, by=user, kind=post.get("kind", ""), reason=reason
-            ),
-            _("Order %(number)s is on hold.") % {"number": order.number},
-        ),
-        "release-hold": (
-            lambda: services.order_release_hold(order_id=pk, by=user, reason=reason),
-            _("Order %(number)s is released from hold.") % {"number": order.number},
-        ),
-        "cancel": (
-            lambda: services.order_cancel(order_id=pk, by=user, reason=reason),
-            _("Order %(number)s is cancelled.") % {"number": order.number},
-        ),
-        "request-cancellation": (
-            lambda: services.order_cancellation_request(order_id=pk, by=user, reason=reason),
-            _("The warehouse is asked to stop order %(number)s.") % {"number": order.number},
-        ),
-        "note": (
-            lambda: services.order_note_add(order_id=pk, by=user, text=post.get("text", "")),
-            _("Note added."),
-        ),
-    }
-    if action not in actions:
+    if action not in ORDER_ACTIONS:
         raise Http404
-    call, done = actions[action]
-    _act(request, call, done)
+    run, done = ORDER_ACTIONS[action]
+    _act(request, lambda: run(request, order), _(done) % {"number": order.number})
     return redirect(order)
 
 

@@ -19,9 +19,17 @@ A rule is one of:
   trainee of a training, the department head of a staffing request, the action named in
   the address); with no such object every role is answered 403 or 404, never 5xx. Their
   own tests hold each object-level rule.
+
+``ACTIONS`` goes one level further for the views that take an action's name in the address
+(one URL, many steps of a state machine): each name such a view accepts, with its own rule
+(who may take that step), the state the test puts the object in so the step is offered, and
+what it posts. ``test_role_matrix.py`` posts every name for every role against a real object.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 SIGNED_IN = "signed_in"
 MANAGERS = "managers"
@@ -266,4 +274,95 @@ PAGES: dict[str, str | tuple[str, str]] = {
     "marketing:refresh": "marketing.view_campaign",
     "marketing:close": "marketing.view_campaign",
     "marketing:cancel": "marketing.view_campaign",
+}
+
+
+@dataclass(frozen=True)
+class Act:
+    """One action name of an action view: ``rule`` as in ``PAGES`` (who may take the step),
+    the ``state`` the object is put in so the step is offered (empty: as made), and the
+    ``data`` posted with it."""
+
+    rule: str
+    state: str = ""
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+_REASON = {"reason": "角色矩阵测试"}
+
+ACTIONS: dict[str, dict[str, Act]] = {
+    "listings:sku_action": {
+        "price": Act("listings.list_sku", "listed", {"price": "88.00", "reason": "调价"}),
+        "delist": Act("listings.list_sku", "listed", _REASON),
+        "list": Act("listings.list_sku", "delisted"),
+    },
+    # Submit, withdraw and completing the information: the applicant's own (the test's
+    # application is the bu_applicant's); a manager holds the permission but is not the
+    # applicant, so the view decides.
+    "listings:application_action": {
+        "submit": Act(IN_VIEW, "draft"),
+        "withdraw": Act(IN_VIEW, "draft"),
+        "info_complete": Act(IN_VIEW, "approved"),
+        "approve": Act("listings.review_listingapplication", "submitted"),
+        "reject": Act("listings.review_listingapplication", "submitted", _REASON),
+        "design_finish": Act("listings.design_listingapplication", "info_complete"),
+        "publish": Act("listings.list_sku", "priced"),
+    },
+    "orders:order_action": {
+        "identify": Act("orders.identify_customer", "received", {"customer": "0"}),
+        "identify-new": Act("orders.identify_customer", "received"),
+        "confirm": Act("orders.confirm_order", "identified"),
+        "hold": Act("orders.confirm_order", "identified", {"kind": "price", **_REASON}),
+        "release-hold": Act("orders.confirm_order", "on_hold", _REASON),
+        "cancel": Act("orders.confirm_order", "identified", _REASON),
+        "request-cancellation": Act("orders.confirm_order", "released", _REASON),
+        "note": Act("orders.view_order", "", {"text": "角色矩阵测试"}),
+    },
+    "orders:shop_action": {
+        "step": Act("orders.run_shop_opening", "preparing"),
+        "upload": Act("orders.run_shop_opening", "documents"),
+        "submit": Act("orders.run_shop_opening", "documents"),
+        "pass": Act("orders.run_shop_opening", "in_review"),
+        "reject": Act("orders.run_shop_opening", "in_review"),
+        "open": Act("orders.run_shop_opening", "setting_up"),
+        "abandon": Act("orders.run_shop_opening", "preparing"),
+    },
+    "returns:request_action": {
+        "approve": Act("returns.approve_return", "in_review"),
+        "confirm": Act("returns.confirm_return", "approved"),
+        "receive": Act("returns.receive_return", "awaiting_goods"),
+    },
+    "distribution:partner_action": {
+        "contact": Act("distribution.handle_partner", "prospect", {"contact-note": "推荐"}),
+        "agree": Act("distribution.handle_partner", "contacted"),
+        "first_order": Act("distribution.handle_partner", "agreed"),
+        "first_order_paid": Act("distribution.handle_partner", "first_order_placed"),
+        "activate": Act("distribution.handle_partner", "authorized"),
+        "apply": Act("distribution.handle_partner", "prospect"),
+        "suspend": Act("distribution.end_partner", "active", {"suspend-reason": "测试"}),
+        "reinstate": Act("distribution.end_partner", "suspended"),
+        "terminate": Act("distribution.end_partner", "active", {"terminate-reason": "测试"}),
+    },
+    "distribution:deal_action": {
+        "quote_sheet": Act("distribution.handle_deal", "contacted"),
+        "propose": Act("distribution.handle_deal", "contacted"),
+        "schedule": Act("distribution.handle_deal", "proposed"),
+        "stock_request": Act("distribution.handle_deal", "scheduled"),
+        "stock_confirm": Act("distribution.prepare_deal_stock", "scheduled"),
+        "content_ready": Act("distribution.handle_deal", "scheduled", {"content_ready-note": "图"}),
+        "go_live": Act("distribution.handle_deal", "prepared"),
+        "all_shipped": Act("distribution.handle_deal", "live"),
+        "expect_remittance": Act("distribution.handle_deal", "shipped"),
+        "close": Act("distribution.handle_deal", "remitted"),
+        "cancel": Act("distribution.handle_deal", "contacted", {"cancel-reason": "测试"}),
+    },
+    # Tasks go by department, not permission: the receiving department's staff accept,
+    # report, complete or decline; the sending one cancels; managers see all.
+    "worktasks:action": {
+        "accept": Act(IN_VIEW, "dispatched"),
+        "report": Act(IN_VIEW, "accepted", {"report-text": "进展"}),
+        "complete": Act(IN_VIEW, "accepted"),
+        "decline": Act(IN_VIEW, "dispatched", {"decline-reason": "测试"}),
+        "cancel": Act(IN_VIEW, "dispatched", {"cancel-reason": "测试"}),
+    },
 }

@@ -5,22 +5,30 @@ each may do. A URL pattern without a rule fails ``test_every_portal_page_has_a_r
 Pages that need an object are asked for one that does not exist (pk 999999): a role allowed
 in is answered 404 (or a page), a role that is not is refused before anything is looked up.
 No request may answer 5xx.
+
+Views that take an action's name in the address are asked once more for every name they
+accept (``role_matrix.ACTIONS``), against a real object put in the state that offers the
+step: a role the action's rule lets in is never refused for permission, a role it keeps out
+never gets the step done.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.db import models, transaction
 from django.shortcuts import resolve_url
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ecomops.accounts.roles import ROLES, RoleCode
-from tests.ecomops.role_matrix import IN_VIEW, MANAGERS, PAGES, PUBLIC, SIGNED_IN
+from ecomops.errors import PermissionDeniedError
+from tests.ecomops.role_matrix import ACTIONS, IN_VIEW, MANAGERS, PAGES, PUBLIC, SIGNED_IN, Act
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +152,143 @@ def test_every_role_may_do_what_the_matrix_says_and_nothing_else() -> None:
     assert wrong == [], f"{len(errors)} 5xx, {len(mismatches)} mismatches:\n" + "\n".join(
         wrong[:400]
     )
+
+
+# --- Every action name of the action views ------------------------------------------------
+
+_ACTION_ROUTE = re.compile(r"<(?:str|slug):action>")
+
+
+def _accepted_names() -> dict[str, Callable[[], set[str]]]:
+    """Where each action view keeps the names it accepts (its table of steps), so a step
+    added to a view without a rule here fails ``test_every_action_name_has_a_rule``."""
+    from distribution.views import deals, partners
+    from ecomops.worktasks import views as worktasks
+    from listings import views as listings
+    from orders.views import sales, shops
+    from returns.views import requests
+
+    return {
+        "listings:sku_action": lambda: set(listings.SKU_ACTIONS),
+        "listings:application_action": lambda: {"reject", *listings._SIMPLE_ACTIONS},
+        "orders:order_action": lambda: set(sales.ORDER_ACTIONS),
+        "orders:shop_action": lambda: set(shops.ACTIONS),
+        "returns:request_action": lambda: set(requests.BUTTONS),
+        "distribution:partner_action": lambda: set(partners.STEPS),
+        "distribution:deal_action": lambda: set(deals.STEPS),
+        "worktasks:action": lambda: set(worktasks.STEPS),
+    }
+
+
+def test_every_action_view_has_its_actions_ruled() -> None:
+    """Every URL taking an action's name is in ``ACTIONS`` and has a page rule too."""
+    routes: set[str] = set()
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or ""
+                full = f"{namespace}:{inner}" if namespace and inner else (inner or namespace)
+                walk(pattern.url_patterns, route, full)
+            elif _ACTION_ROUTE.search(route) and not route.startswith(NOT_PORTAL):
+                routes.add(f"{namespace}:{pattern.name}" if namespace else str(pattern.name))
+
+    walk(get_resolver().url_patterns, "", "")
+    assert routes == set(ACTIONS)
+    assert set(_accepted_names()) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("view", sorted(ACTIONS))
+def test_every_action_name_has_a_rule(view: str) -> None:
+    assert set(ACTIONS[view]) == _accepted_names()[view]()
+
+
+def _action_objects(users: dict[str, Any]) -> dict[str, models.Model]:
+    """One real object per action view, made through the services."""
+    from tests.distribution.factories import deal_with_lines, make_partner
+    from tests.finance.factories import priced_order
+    from tests.listings.factories import application_at
+    from tests.orders.factories import listed_sku, start_opening
+    from tests.returns.factories import delivered_order, open_return
+    from tests.worktasks.factories import WorkTaskFactory
+
+    sku = listed_sku("RM-1", "99.00")
+    specialist = users["distribution_specialist"]
+    task: Any = WorkTaskFactory(from_department="warehouse", to_department="ecommerce")
+    return {
+        "listings:sku_action": sku,
+        "listings:application_action": application_at("draft", users),
+        "orders:order_action": priced_order([(sku, 1, "99.00")]),
+        "orders:shop_action": start_opening(users["manager"]),
+        "returns:request_action": open_return(
+            delivered_order([(sku, 1, "99.00")]), users["aftersales_service"]
+        ),
+        "distribution:partner_action": make_partner(specialist),
+        "distribution:deal_action": deal_with_lines(specialist, sku),
+        "worktasks:action": task,
+    }
+
+
+def _state_field(obj: models.Model) -> str:
+    from django_fsm import FSMFieldMixin
+
+    return next(f.attname for f in obj._meta.concrete_fields if isinstance(f, FSMFieldMixin))
+
+
+def _post_action(client: Client, obj: models.Model, view: str, name: str, act: Act) -> Any:
+    """POST ``name`` on ``obj`` put in ``act.state``; everything it changed is rolled back,
+    so every role finds the object as the rule's state has it."""
+    with transaction.atomic():
+        if act.state:
+            type(obj)._default_manager.filter(pk=obj.pk).update(**{_state_field(obj): act.state})
+        response = client.post(reverse(view, args=[obj.pk, name]), dict(act.data))
+        transaction.set_rollback(True)
+    return response
+
+
+def _done(response: Any) -> bool:
+    """The step was taken: the view said so (a success message of this request)."""
+    storage = getattr(response.wsgi_request, "_messages", None)
+    queued = getattr(storage, "_queued_messages", [])
+    return any(m.level == messages.SUCCESS for m in queued)
+
+
+def test_every_role_may_take_each_action_the_matrix_says_and_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    users: dict[str | None, Any] = {None: None}
+    for code in ROLES:
+        users[code] = UserFactory(username=code, roles=[code])
+    objects = _action_objects({k: v for k, v in users.items() if k is not None})
+    denials: list[PermissionDeniedError] = []
+    original = PermissionDeniedError.__init__
+
+    def recording(self: PermissionDeniedError, *args: Any, **kwargs: Any) -> None:
+        denials.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PermissionDeniedError, "__init__", recording)
+    mismatches: list[str] = []
+    asked = 0
+    for role, user in users.items():
+        client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            client.force_login(user)
+        who = role or "visitor"
+        for view, actions in sorted(ACTIONS.items()):
+            for name, act in sorted(actions.items()):
+                expected = _expected(act.rule, role, user)
+                denials.clear()
+                response = _post_action(client, objects[view], view, name, act)
+                asked += 1
+                refused = _refused(response, "", act.rule) or bool(denials)
+                where = f"{who} POST {view} {name!r} ({act.rule})"
+                if response.status_code >= 500:
+                    mismatches.append(f"{where}: {response.status_code}")
+                elif expected == "in" and (refused or response.status_code == 404):
+                    mismatches.append(f"{where}: refused ({response.status_code})")
+                elif expected == "out" and _done(response):
+                    mismatches.append(f"{where}: done")
+    print(f"\naction matrix: {asked} requests, {len(users)} users")
+    assert mismatches == [], f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches[:400])

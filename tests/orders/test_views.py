@@ -154,6 +154,22 @@ def test_refused_action_is_a_message_not_an_error(
     assert "cannot confirm" in response.content.decode()
 
 
+def test_only_who_may_see_an_order_writes_a_note_on_it(
+    client: Any, make_user: Any, channel: Any, sku: Any
+) -> None:
+    """The role matrix found a picker could write on any order's timeline."""
+    from ecomops.audit.models import Note
+
+    make_orders(channel, 1)
+    order = Order.objects.get()
+    client.force_login(make_user("picker"))
+    client.post(f"/orders/{order.pk}/note/", {"text": "不该写进来"})
+    assert not Note.objects.exists()
+    client.force_login(make_user("sales_rep"))
+    client.post(f"/orders/{order.pk}/note/", {"text": "客户要求周末送"})
+    assert list(Note.objects.values_list("text", flat=True)) == ["客户要求周末送"]
+
+
 @pytest.mark.clock(at(2026, 11, 23, 10))  # just after the typed order was placed
 def test_manual_entry_keeps_what_was_typed(
     client: Any, make_user: Any, channel: Any, sku: Any

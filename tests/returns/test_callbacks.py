@@ -231,7 +231,11 @@ def test_recording_and_moving_on_the_callback_page(client, service, make_user):
     client.force_login(service)
     response = client.post(
         callback.get_absolute_url(),
-        {"action": "reschedule", "scheduled_at": "2020-01-01T10:00"},
+        # In the past, yet within the input window (ecomops.bounds.plan_window).
+        {
+            "action": "reschedule",
+            "scheduled_at": timezone.localtime(from_now(days=-30)).strftime("%Y-%m-%dT%H:%M"),
+        },
     )
     assert response.status_code == 200
     assert "in the past" in response.content.decode()
