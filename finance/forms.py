@@ -184,6 +184,7 @@ class RemittanceReceiveForm(forms.Form):
         label=_("reason"),
         max_length=300,
         required=False,
+        # xgettext:no-python-format
         help_text=_("e.g. the site's 5 % commission per the deal's contract"),
     )
 
