@@ -62,6 +62,9 @@ class ChannelAdmin(admin.ModelAdmin[Channel]):
     list_filter = ["kind", "payment_terms", "intake_policy", "active"]
     search_fields = ["code", "name"]
     inlines = [ChannelSkuMappingInline]
+    # A callback URL typed without a scheme is https (Django 6's default; saying so now
+    # keeps Django 5.2 from warning on every form).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 class CustomerChangeInline(ReadOnlyInline, admin.TabularInline[CustomerChange, Customer]):
