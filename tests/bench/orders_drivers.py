@@ -37,6 +37,7 @@ class Figure:
     seconds: float
     floor_seconds: float | None = None
     statuses: dict[int, int] | None = None
+    cpu_seconds: float | None = None  # this process's CPU, when the server ran in it
 
     @property
     def rate(self) -> float:
@@ -57,6 +58,8 @@ class Figure:
                 f"; plain SQL {self.floor_seconds:.2f} s = {floor_rate:,.0f}/s; "
                 f"{self.ratio:.1f}× the floor"
             )
+        if self.cpu_seconds is not None and self.count:
+            text += f"; CPU {self.cpu_seconds / self.count * 1000:.2f} ms an order"
         if self.statuses:
             text += f"; answers {dict(sorted(self.statuses.items()))}"
         return text
@@ -109,6 +112,25 @@ def run_single_pushes(
     path = f"/api/v1/channels/{channel.code}/orders"
     seconds, statuses = _send(post_factory, channel, path, bodies, threads=threads)
     return Figure("single pushes", count, seconds, statuses=statuses)
+
+
+def run_pushes_in_process(post_factory: Callable[[], Post], channel: Channel, count: int) -> Figure:
+    """``count`` single pushes through Django's handler in this process, one after the other
+    (``post_factory`` gives Django's test client): the CPU a worker spends on a push, which
+    bounds what two workers on two cores can take. The first tenth warms the process and is
+    not counted."""
+    warm = max(count // 10, 1)
+    bodies = [
+        json.dumps(payload(n, channel.code), ensure_ascii=False).encode()
+        for n in range(count + warm)
+    ]
+    path = f"/api/v1/channels/{channel.code}/orders"
+    _send(post_factory, channel, path, bodies[:warm], threads=1)
+    cpu = time.process_time()
+    seconds, statuses = _send(post_factory, channel, path, bodies[warm:], threads=1)
+    figure = Figure("single pushes in-process", count, seconds, statuses=statuses)
+    figure.cpu_seconds = time.process_time() - cpu
+    return figure
 
 
 def run_pages(

@@ -1,5 +1,7 @@
 """Order intake figures (printed, never asserted): run with `make bench` on PostgreSQL.
 
+- the worker's CPU per single push, through Django's handler in the bench's own process,
+  beside plain SQL inserting the same rows;
 - single signed pushes through gunicorn with 2 workers, BENCH_API_ORDERS orders (default
   10,000) from 4 client threads, beside plain SQL inserting the same rows one transaction
   per order;
@@ -30,6 +32,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from tests.bench.measure import stamp
 from tests.bench.orders_drivers import (
@@ -38,6 +41,7 @@ from tests.bench.orders_drivers import (
     plain_sql_floor,
     run_import,
     run_pages,
+    run_pushes_in_process,
     run_single_pushes,
 )
 
@@ -109,6 +113,26 @@ def test_single_pushes_through_gunicorn(gunicorn: int) -> None:
     channel = intake_channel("bench-single")
     figure = run_single_pushes(lambda: _http(gunicorn), channel, API_ORDERS, threads=CLIENT_THREADS)
     figure.floor_seconds = plain_sql_floor(channel, API_ORDERS, per_transaction=1)
+    print(f"\n[{stamp()}] {figure.line()}")
+
+
+def _in_process() -> Post:
+    client = Client()
+
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        signed = {k: v for k, v in headers.items() if k != "Content-Type"}
+        response = client.post(path, data=body, content_type="application/json", headers=signed)
+        return response.status_code, json.loads(response.content)
+
+    return post
+
+
+def test_worker_cpu_per_push() -> None:
+    """What a push costs the worker's CPU (gunicorn's two workers share two cores with
+    PostgreSQL and the clients: 300/s needs well under 6 ms)."""
+    channel = intake_channel("bench-cpu")
+    figure = run_pushes_in_process(_in_process, channel, min(API_ORDERS, 2000))
+    figure.floor_seconds = plain_sql_floor(channel, figure.count, per_transaction=1)
     print(f"\n[{stamp()}] {figure.line()}")
 
 

@@ -17,6 +17,7 @@ from tests.bench.orders_drivers import (
     plain_sql_floor,
     run_import,
     run_pages,
+    run_pushes_in_process,
     run_single_pushes,
 )
 
@@ -45,6 +46,15 @@ def test_single_pushes_and_their_floor() -> None:
     assert floor_order.lines.count() == 1
     assert figure.ratio is not None
     assert "plain SQL" in figure.line()
+
+
+def test_pushes_in_process_count_the_cpu() -> None:
+    channel = intake_channel("tiny-cpu")
+    figure = run_pushes_in_process(_client, channel, 5)
+    assert figure.statuses == {201: 5}
+    assert Order.objects.filter(channel=channel).count() == 6  # one warming push
+    assert figure.cpu_seconds is not None
+    assert "ms an order" in figure.line()
 
 
 def test_pages_and_their_floor() -> None:
