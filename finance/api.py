@@ -137,7 +137,7 @@ MAX_BATCH = 500
 class PaymentPageInSerializer(serializers.Serializer):
     payments = PaymentInSerializer(
         many=True, min_length=1, max_length=MAX_BATCH, help_text=f"1 to {MAX_BATCH} payments."
-    )
+    )  # type: ignore[call-arg]
 
 
 class PaymentPageItemOutSerializer(serializers.Serializer):

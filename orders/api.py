@@ -545,7 +545,7 @@ class PageItemOutSerializer(serializers.Serializer):
 class PageInSerializer(serializers.Serializer):
     orders = OrderInSerializer(
         many=True, min_length=1, max_length=MAX_BATCH, help_text=f"1 to {MAX_BATCH} orders."
-    )
+    )  # type: ignore[call-arg]
 
 
 class PageOutSerializer(serializers.Serializer):

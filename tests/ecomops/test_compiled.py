@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -19,7 +20,7 @@ from tests.orders.factories import listed_sku, make_channel, make_customer, orde
 pytestmark = pytest.mark.django_db
 
 
-def _customers(*, phone: list[str], name: str) -> QuerySet[Customer]:
+def _customers(*, phone: list[str], name: str) -> QuerySet[Customer, Any]:
     query = Q(name=name)
     if phone:
         query |= Q(phone__in=phone)
@@ -31,7 +32,7 @@ def test_a_compiled_read_answers_what_its_queryset_answers_for_any_values() -> N
     a = make_customer(name="张三", phone="13800000001")
     b = make_customer(name="李四", phone="13800000002")
     c = make_customer(name="王五", phone="13800000003")
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"phone": ["13800000001"], "name": "王五"},
         {"phone": ["13800000002", "13800000003"], "name": "nobody"},
         {"phone": [], "name": "李四"},
@@ -55,7 +56,7 @@ def test_sets_are_padded_so_a_read_compiles_once_per_power_of_two() -> None:
 def test_each_call_is_one_query_and_builds_nothing() -> None:
     built: list[str] = []
 
-    def build(*, name: str) -> QuerySet[Channel]:
+    def build(*, name: str) -> QuerySet[Channel, Any]:
         built.append(name)
         return Channel.objects.filter(code=name).values_list("pk")
 
@@ -70,7 +71,7 @@ def test_each_call_is_one_query_and_builds_nothing() -> None:
 
 
 @compiled_read(channel_id=int, since=datetime)
-def _orders_of(*, channel_id: int, accounts: list[str], since: datetime) -> QuerySet[Order]:
+def _orders_of(*, channel_id: int, accounts: list[str], since: datetime) -> QuerySet[Order, Any]:
     return (
         Order.objects.filter(
             channel_id=channel_id, payload__buyer_account__in=accounts, placed_at__gte=since
@@ -89,7 +90,7 @@ def test_integers_datetimes_and_json_keys_take_their_values(client: Client) -> N
         data["placed_at"] = data["paid_at"] = placed.isoformat()
         data["customer"]["phone"] = f"1390000000{n}"
         assert push(client, channel, data).status_code == 201
-    arguments = {"channel_id": channel.pk, "accounts": ["tb_bob"], "since": placed}
+    arguments: dict[str, Any] = {"channel_id": channel.pk, "accounts": ["tb_bob"], "since": placed}
     rows = _orders_of.rows(**arguments)
     assert rows == list(_orders_of._build(**arguments))
     assert [row[0] for row in rows] == ["J-1"]
