@@ -115,7 +115,7 @@ def update_rows(
         field.get_db_prep_save(values[name], connection)
         for field, name in zip(_fields(model, names), names, strict=True)
     ]
-    params += [model._meta.pk.get_db_prep_value(pk, connection) for pk in pks]  # type: ignore[union-attr]
+    params += [model._meta.pk.get_db_prep_value(pk, connection) for pk in pks]
     params += [
         field.get_db_prep_value(guard[name], connection)
         for field, name in zip(_fields(model, guards), guards, strict=True)
@@ -153,6 +153,6 @@ def _update_sql(
 ) -> str:
     quote = connections[using].ops.quote_name
     sets = ", ".join(f"{quote(field.column)} = %s" for field in _fields(model, fields))
-    where = [f"{quote(str(model._meta.pk.column))} IN ({', '.join(['%s'] * count)})"]  # type: ignore[union-attr]
+    where = [f"{quote(str(model._meta.pk.column))} IN ({', '.join(['%s'] * count)})"]
     where += [f"{quote(field.column)} = %s" for field in _fields(model, guards)]
     return f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE {' AND '.join(where)}"  # noqa: S608

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from ecomops import rows
 from ecomops.accounts.selectors import acting_user
+from ecomops.bulk import insert_rows, update_column
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.fsm import bulk_transition, transition
 from ecomops.numbering.services import next_number
@@ -223,25 +224,32 @@ def pack_scans(*, note_id: int, codes: list[str], by: Any) -> list[ScanResult]:
             if counted is not None:
                 changed[counted.pk] = counted
             results.append(result)
-        if len(changed) == 1:  # the usual parcel: one line counted, a plain UPDATE
-            (line,) = changed.values()
-            DeliveryNoteLine.objects.filter(pk=line.pk).update(packed_quantity=line.packed_quantity)
-        elif changed:
-            DeliveryNoteLine.objects.bulk_update(list(changed.values()), ["packed_quantity"])
-        PackScan.objects.bulk_create(
-            [
-                PackScan(
-                    note=notes[0],
-                    code=code[:64],
-                    sku=skus.get(code) if code else None,
-                    accepted=result.accepted,
-                    message=result.message,
-                    scanned_by=actor,
-                )
-                for code, result in zip(codes, results, strict=True)
-            ],
-            batch_size=500,
-        )
+        if changed:
+            update_column(
+                DeliveryNoteLine,
+                "packed_quantity",
+                {pk: line.packed_quantity for pk, line in changed.items()},
+            )
+        scanned_at = timezone.now()
+        scans = [
+            (
+                notes[0].pk,
+                code[:64],
+                sku.pk if (sku := skus.get(code) if code else None) else None,
+                result.accepted,
+                result.message,
+                actor.pk if actor else None,
+                scanned_at,
+            )
+            for code, result in zip(codes, results, strict=True)
+        ]
+        if len(scans) <= _FEW_SCANS:  # a parcel's scans: SQL kept per row count
+            insert_rows(PackScan, _SCAN_FIELDS, scans)
+        else:
+            PackScan.objects.bulk_create(
+                [PackScan(**dict(zip(_SCAN_FIELDS, scan, strict=True))) for scan in scans],
+                batch_size=500,
+            )
     for result in results:
         result.lines = lines
     return results
@@ -289,6 +297,10 @@ def _lock_of(alias: str) -> str:
     return " " + connection.ops.for_update_sql(
         of=(alias,) if features.has_select_for_update_of else ()
     )
+
+
+_FEW_SCANS = 20
+_SCAN_FIELDS = ("note_id", "code", "sku_id", "accepted", "message", "scanned_by_id", "scanned_at")
 
 
 def _notes_of(lines: list[DeliveryNoteLine]) -> list[DeliveryNote]:
@@ -453,7 +465,7 @@ def _group_notes(note_id: int) -> list[DeliveryNote]:
         note = rows.instance(DeliveryNote, row, 0)
         rows.relate(note, "order", rows.instance(Order, row, order_at))
         rows.relate(note, "carrier", rows.instance(Carrier, row, carrier_at))
-        note.unscanned = bool(row[unscanned_at])  # type: ignore[attr-defined]
+        note.unscanned = bool(row[unscanned_at])
         notes.append(note)
     return notes
 
