@@ -289,14 +289,14 @@ def _group_lines_sql() -> str:
     )
 
 
-def _lock_of(alias: str) -> str:
-    """`` FOR UPDATE OF alias`` where the database locks rows (SQLite: nothing)."""
+def _lock_of(alias: str = "") -> str:
+    """`` FOR UPDATE`` (``OF alias`` when given) where the database locks rows (SQLite:
+    nothing)."""
     features = connection.features
     if not features.has_select_for_update:
         return ""
-    return " " + connection.ops.for_update_sql(
-        of=(alias,) if features.has_select_for_update_of else ()
-    )
+    of = (alias,) if alias and features.has_select_for_update_of else ()
+    return " " + connection.ops.for_update_sql(of=of)
 
 
 _FEW_SCANS = 20
@@ -524,7 +524,7 @@ def _wave_done(wave_id: int | None) -> None:
 def _wave_sql() -> tuple[str, str]:
     quote = connection.ops.quote_name
     wave, note = Wave._meta, DeliveryNote._meta
-    lock = _lock_of("w").replace(" OF w", "")
+    lock = _lock_of()
     return (
         f"SELECT w.{quote(wave.get_field('state').column)} FROM {quote(wave.db_table)} w "  # noqa: S608
         f"WHERE w.{quote(wave.pk.column)} = %s{lock}",
