@@ -17,6 +17,7 @@ from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 from django_fsm_log.helpers import FSMLogDescriptor
 
 from ecomops.accounts.selectors import acting_user
+from ecomops.bulk import insert_rows, update_rows
 from ecomops.errors import ConflictError, PermissionDeniedError
 
 
@@ -156,12 +157,37 @@ def bulk_transition(
         )
     manager = model._default_manager
     for (source, *new_values), pks in groups.items():
+        changes = dict(zip(fields, new_values, strict=True))
+        if len(pks) <= _FEW:  # a parcel's notes, on every parcel closed: SQL written once
+            update_rows(model, pks, changes, **{state_field: source})
+            continue
         for start in range(0, len(pks), 5000):
             manager.filter(pk__in=pks[start : start + 5000], **{state_field: source}).update(
-                **dict(zip(fields, new_values, strict=True))
+                **changes
             )
-    StateLog.objects.bulk_create(logs, batch_size=2000)
+    if len(logs) <= _FEW:
+        insert_rows(
+            StateLog,
+            _LOG_FIELDS,
+            [[getattr(log, name) for name in _LOG_FIELDS] for log in logs],
+        )
+    else:
+        StateLog.objects.bulk_create(logs, batch_size=2000)
     return moved
+
+
+# Up to this many objects, ``bulk_transition`` writes by SQL it keeps per row count.
+_FEW = 20
+_LOG_FIELDS = (
+    "timestamp",
+    "by_id",
+    "source_state",
+    "state",
+    "transition",
+    "content_type_id",
+    "object_id",
+    "description",
+)
 
 
 def bulk_transition_rows(

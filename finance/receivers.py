@@ -27,10 +27,10 @@ def parcel_inserts(orders: Sequence[Order]) -> list[ParcelInsert]:
     """The pack station's question: which invoices go into this parcel?"""
     return [
         ParcelInsert(
-            order_number=invoice.order.number,
+            order_number=order.number,
             label=str(invoice.get_kind_display()),
             number=invoice.number,
             url=invoice.get_pdf_url(),
         )
-        for invoice in selectors.invoices_for_parcel(orders)
+        for order, invoice in selectors.parcel_invoices(orders)
     ]

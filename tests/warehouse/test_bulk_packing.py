@@ -214,3 +214,46 @@ def test_closing_costs_the_same_for_one_note_or_a_merged_parcel_of_four(
     assert close_queries(merged[0], 4) == close_queries(single, 2)
     assert Parcel.objects.count() == 3
     assert DeliveryNote.objects.filter(state=NoteState.PACKED).count() == 6
+
+
+def test_closing_a_parcel_costs_a_fixed_list_of_statements(
+    warehouse: Any, sku: Any, parts_admin: Any, picker: Any, packer: Any
+) -> None:
+    """Issue 24 §7: the close was 17 statements on a day's 10,000th parcel (the account's
+    stock built through the ORM, a savepoint around the waybill's record, the wave loaded
+    as an object to lock it). Pinned here, each named, so none comes back unnoticed."""
+    put_stock(sku, 10)
+    first = allocated([(sku, 1)], parts_admin)  # starts the day's parcel number series
+    second = allocated([(sku, 2)], parts_admin)
+    allocated([(sku, 1)], parts_admin)  # stays open: the wave is checked, not finished
+    release_and_sort(picker)
+    for order, units in ((first, 1), (second, 2)):
+        assert all(
+            r.accepted
+            for r in pack_scans(note_id=note_of(order).pk, codes=[sku.barcode] * units, by=packer)
+        )
+    services.pack_close(note_id=note_of(first).pk, weight_grams=500, by=packer)
+    packer.has_perm("warehouse.pack_parcel")  # the packer's permissions read once a request
+
+    note = note_of(second)
+    with CaptureQueriesContext(connection) as captured:
+        parcel = services.pack_close(note_id=note.pk, weight_grams=500, by=packer)
+
+    statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    assert statements == [
+        "SAVEPOINT",  # the close's transaction (a savepoint inside the test's)
+        "SELECT",  # the group's notes locked, with orders, carrier and what is unscanned
+        "SELECT",  # finance: the invoices to put in the parcel
+        "SELECT",  # the carrier's default e-waybill account with its stock
+        "UPDATE",  # the waybill number taken from the range
+        "UPDATE",  # the parcel number
+        "INSERT",  # the parcel
+        "INSERT",  # the waybill number recorded as used on it
+        "UPDATE",  # the notes packed
+        "INSERT",  # their django-fsm-log rows
+        "SELECT",  # the wave locked
+        "SELECT",  # its notes still open
+        "RELEASE",
+    ]
+    assert note_of(second).parcel_id == parcel.pk
+    assert Wave.objects.get().state == "sorted"

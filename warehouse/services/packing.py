@@ -18,16 +18,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops import rows
 from ecomops.accounts.selectors import acting_user
+from ecomops.bulk import insert_rows, update_column
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.fsm import bulk_transition, transition
 from ecomops.numbering.services import next_number
 from listings.models import Sku
+from orders.models import Order
 
 from ..extensions import parcel_inserts
 from ..models import (
@@ -135,7 +138,11 @@ def _group_ids(note_id: int) -> RawSQL:
     close reads the note once instead of once for itself and once for its group; each arm
     is served by an index (the primary key; the wave's notes). Written as SQL because the
     ORM's two correlated subqueries for it cost more to build on every scan than to run."""
-    return RawSQL(_group_sql(), [note_id, note_id, NoteState.PICKED])  # noqa: S611 (bound)
+    return RawSQL(_group_sql(), _group_params(note_id))  # noqa: S611 (bound)
+
+
+def _group_params(note_id: int) -> list[Any]:
+    return [note_id, note_id, NoteState.PICKED]
 
 
 @functools.cache
@@ -212,12 +219,7 @@ def pack_scans(*, note_id: int, codes: list[str], by: Any) -> list[ScanResult]:
     codes = [(code or "").strip() for code in codes]
     actor = acting_user(by)
     with transaction.atomic():
-        lines = list(
-            DeliveryNoteLine.objects.select_for_update(of=("self",))
-            .filter(note_id__in=_group_ids(note_id))
-            .select_related("sku", "note")
-            .order_by("note_id", "pk")
-        )
+        lines = _group_lines(note_id)
         notes = _group_checked(_notes_of(lines), note_id)
         if len(notes) < len({line.note_id for line in lines}):
             wanted = {note.pk for note in notes}
@@ -230,28 +232,83 @@ def pack_scans(*, note_id: int, codes: list[str], by: Any) -> list[ScanResult]:
             if counted is not None:
                 changed[counted.pk] = counted
             results.append(result)
-        if len(changed) == 1:  # the usual parcel: one line counted, a plain UPDATE
-            (line,) = changed.values()
-            DeliveryNoteLine.objects.filter(pk=line.pk).update(packed_quantity=line.packed_quantity)
-        elif changed:
-            DeliveryNoteLine.objects.bulk_update(list(changed.values()), ["packed_quantity"])
-        PackScan.objects.bulk_create(
-            [
-                PackScan(
-                    note=notes[0],
-                    code=code[:64],
-                    sku=skus.get(code) if code else None,
-                    accepted=result.accepted,
-                    message=result.message,
-                    scanned_by=actor,
-                )
-                for code, result in zip(codes, results, strict=True)
-            ],
-            batch_size=500,
-        )
+        if changed:
+            update_column(
+                DeliveryNoteLine,
+                "packed_quantity",
+                {pk: line.packed_quantity for pk, line in changed.items()},
+            )
+        scanned_at = timezone.now()
+        scans = [
+            (
+                notes[0].pk,
+                code[:64],
+                sku.pk if (sku := skus.get(code) if code else None) else None,
+                result.accepted,
+                result.message,
+                actor.pk if actor else None,
+                scanned_at,
+            )
+            for code, result in zip(codes, results, strict=True)
+        ]
+        if len(scans) <= _FEW_SCANS:  # a parcel's scans: SQL kept per row count
+            insert_rows(PackScan, _SCAN_FIELDS, scans)
+        else:
+            PackScan.objects.bulk_create(
+                [PackScan(**dict(zip(_SCAN_FIELDS, scan, strict=True))) for scan in scans],
+                batch_size=500,
+            )
     for result in results:
         result.lines = lines
     return results
+
+
+def _group_lines(note_id: int) -> list[DeliveryNoteLine]:
+    """The lines of ``note_id``'s parcel group locked, each with its SKU and note, in note
+    and line order: ``select_related("sku", "note")`` with ``select_for_update(of=self)``,
+    as one statement written once (``_group_lines_sql``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_group_lines_sql(), _group_params(note_id))
+        fetched = cursor.fetchall()
+    sku_at = rows.width(DeliveryNoteLine)
+    note_at = sku_at + rows.width(Sku)
+    lines = []
+    for row in fetched:
+        line = rows.instance(DeliveryNoteLine, row, 0)
+        rows.relate(line, "sku", rows.instance(Sku, row, sku_at))
+        rows.relate(line, "note", rows.instance(DeliveryNote, row, note_at))
+        lines.append(line)
+    return lines
+
+
+@functools.cache
+def _group_lines_sql() -> str:
+    quote = connection.ops.quote_name
+    line, note, sku = DeliveryNoteLine._meta, DeliveryNote._meta, Sku._meta
+    line_note = quote(line.get_field("note").column)
+    return (
+        f"SELECT {rows.columns(DeliveryNoteLine, 'l')}, {rows.columns(Sku, 's')}, "  # noqa: S608
+        f"{rows.columns(DeliveryNote, 'd')} FROM {quote(line.db_table)} l "
+        f"JOIN {quote(sku.db_table)} s "
+        f"ON s.{quote(sku.pk.column)} = l.{quote(line.get_field('sku').column)} "
+        f"JOIN {quote(note.db_table)} d ON d.{quote(note.pk.column)} = l.{line_note} "
+        f"WHERE l.{line_note} IN ({_group_sql()}) "
+        f"ORDER BY l.{line_note}, l.{quote(line.pk.column)}{_lock_of('l')}"
+    )
+
+
+def _lock_of(alias: str = "") -> str:
+    """`` FOR UPDATE`` (``OF alias`` when given) where the database locks rows (SQLite:
+    nothing)."""
+    features = connection.features
+    if not features.has_select_for_update:
+        return ""
+    of = (alias,) if alias and features.has_select_for_update_of else ()
+    return " " + connection.ops.for_update_sql(of=of)
+
+
+_FEW_SCANS = 20
+_SCAN_FIELDS = ("note_id", "code", "sku_id", "accepted", "message", "scanned_by_id", "scanned_at")
 
 
 def _notes_of(lines: list[DeliveryNoteLine]) -> list[DeliveryNote]:
@@ -317,30 +374,18 @@ def pack_close(
 ) -> Parcel:
     """Close the parcel: every item scanned, weighed, with a waybill number.
 
-    The group's notes are read and locked by one statement with their orders and carrier,
-    the e-waybill account is read with its stock in one query, the waybill number taken
-    by one ``UPDATE … RETURNING`` (and recorded by one INSERT), the parcel number by one
-    ``UPDATE … RETURNING``, and
-    the notes are packed by one UPDATE and one INSERT of their log rows, however many
-    notes the parcel merges.
+    A fixed number of statements however many notes the parcel merges: the group's notes
+    read and locked by one statement with their orders and carrier (written once as SQL,
+    like the account's read), the invoices to put in asked of finance, the e-waybill account
+    read with its stock in one query, the waybill number taken by one ``UPDATE … RETURNING``
+    (and recorded by one INSERT), the parcel number by one ``UPDATE … RETURNING``, the
+    parcel inserted, the notes packed by one UPDATE and one INSERT of their log rows, and
+    the wave locked and checked by two (``_wave_done``). The numbers are taken as late as
+    they can be: their rows stay locked until the commit.
     """
     waybill_number = (waybill_number or "").strip()
     with transaction.atomic():
-        # The order and carrier come with the locked notes, and whether any item is still
-        # to scan: the lines are read only to say which.
-        unscanned = DeliveryNoteLine.objects.filter(
-            note_id=OuterRef("pk"), packed_quantity__lt=F("quantity") - F("short_quantity")
-        )
-        notes = _group_checked(
-            list(
-                DeliveryNote.objects.select_for_update(of=("self",))
-                .select_related("order", "carrier")
-                .filter(pk__in=_group_ids(note_id))
-                .annotate(unscanned=Exists(unscanned))
-                .order_by("pk")
-            ),
-            note_id,
-        )
+        notes = _group_checked(_group_notes(note_id), note_id)
         errors: dict[str, list[str]] = {}
         if any(getattr(note, "unscanned", True) for note in notes):
             missing = [
@@ -355,6 +400,10 @@ def pack_close(
         carrier = notes[0].carrier
         if errors or weight_grams is None:
             raise PackError(_("The parcel cannot be closed yet."), {"fields": errors})
+        orders = [note.order for note in notes]
+        # Asked before any number is taken: the waybill range's and the parcel series' rows
+        # stay locked from their taking to the commit, and other packers queue on them.
+        inserts = [insert.as_dict() for insert in parcel_inserts(orders)]
         taken: Taken | None = None
         account = default_account(carrier.pk)
         if waybill_number:
@@ -380,8 +429,6 @@ def pack_close(
                 % {"carrier": carrier.name},
                 {"fields": {"waybill_number": [_("This field is required.")]}},
             )
-        orders = [note.order for note in notes]
-        inserts = [insert.as_dict() for insert in parcel_inserts(orders)]
         try:
             # No savepoint of its own: a taken waybill ends the whole close, and leaving
             # this block by the exception rolls it back.
@@ -401,7 +448,8 @@ def pack_close(
             ) from exc
         if taken is not None:
             try:
-                waybill_record(taken=taken, parcels=[parcel])
+                # a number used before ends the whole close: no savepoint of its own
+                waybill_record(taken=taken, parcels=[parcel], savepoint=False)
             except WaybillError as exc:
                 raise PackError(exc.message) from exc
         bulk_transition(
@@ -419,12 +467,85 @@ def pack_close(
     return parcel
 
 
+def _group_notes(note_id: int) -> list[DeliveryNote]:
+    """The notes of ``note_id``'s parcel group locked, in pk order, each with its order and
+    carrier and whether any item is still to scan (``unscanned``: the lines are read only
+    to say which): one statement, written once (``_group_notes_sql``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_group_notes_sql(), _group_params(note_id))
+        fetched = cursor.fetchall()
+    order_at = rows.width(DeliveryNote)
+    carrier_at = order_at + rows.width(Order)
+    unscanned_at = carrier_at + rows.width(Carrier)
+    notes = []
+    for row in fetched:
+        note = rows.instance(DeliveryNote, row, 0)
+        rows.relate(note, "order", rows.instance(Order, row, order_at))
+        rows.relate(note, "carrier", rows.instance(Carrier, row, carrier_at))
+        note.unscanned = bool(row[unscanned_at])
+        notes.append(note)
+    return notes
+
+
+@functools.cache
+def _group_notes_sql() -> str:
+    quote = connection.ops.quote_name
+    note, order, carrier, line = (
+        DeliveryNote._meta,
+        Order._meta,
+        Carrier._meta,
+        DeliveryNoteLine._meta,
+    )
+
+    def column(meta: Any, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    note_pk = f"d.{quote(note.pk.column)}"
+    unscanned = (
+        f"EXISTS(SELECT 1 FROM {quote(line.db_table)} l "  # noqa: S608 (names from the models)
+        f"WHERE l.{column(line, 'note')} = {note_pk} "
+        f"AND l.{column(line, 'packed_quantity')} < "
+        f"l.{column(line, 'quantity')} - l.{column(line, 'short_quantity')})"
+    )
+    return (
+        f"SELECT {rows.columns(DeliveryNote, 'd')}, {rows.columns(Order, 'o')}, "  # noqa: S608
+        f"{rows.columns(Carrier, 'c')}, {unscanned} FROM {quote(note.db_table)} d "
+        f"JOIN {quote(order.db_table)} o ON o.{quote(order.pk.column)} = d.{column(note, 'order')} "
+        f"JOIN {quote(carrier.db_table)} c "
+        f"ON c.{quote(carrier.pk.column)} = d.{column(note, 'carrier')} "
+        f"WHERE {note_pk} IN ({_group_sql()}) ORDER BY {note_pk}{_lock_of('d')}"
+    )
+
+
 def _wave_done(wave_id: int | None) -> None:
+    """Finish the wave when this close packed its last open notes. The wave's row is locked
+    first and the open notes counted by a later statement: in READ COMMITTED that statement
+    sees what a packer who held the lock before committed, so of two parcels closing the
+    wave's last notes at once, the second finishes it, exactly once."""
     if wave_id is None:
         return
-    wave = Wave.objects.select_for_update().get(pk=wave_id)
-    if wave.state != WaveState.SORTED:
-        return
-    if wave.notes.filter(state__in=(NoteState.RELEASED, NoteState.PICKED)).exists():
-        return
+    wave_sql, open_sql = _wave_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(wave_sql, [wave_id])
+        row = cursor.fetchone()
+        if row is None or row[0] != WaveState.SORTED:
+            return
+        cursor.execute(open_sql, [wave_id, NoteState.RELEASED, NoteState.PICKED])
+        if cursor.fetchone() is not None:
+            return
+    wave = Wave.objects.get(pk=wave_id)
     transition(wave, "finish", by=None, update_fields=["done_at"], at=timezone.now())
+
+
+@functools.cache
+def _wave_sql() -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    wave, note = Wave._meta, DeliveryNote._meta
+    lock = _lock_of()
+    return (
+        f"SELECT w.{quote(wave.get_field('state').column)} FROM {quote(wave.db_table)} w "  # noqa: S608
+        f"WHERE w.{quote(wave.pk.column)} = %s{lock}",
+        f"SELECT 1 FROM {quote(note.db_table)} d "  # noqa: S608
+        f"WHERE d.{quote(note.get_field('wave').column)} = %s "
+        f"AND d.{quote(note.get_field('state').column)} IN (%s, %s) LIMIT 1",
+    )
