@@ -246,6 +246,7 @@ def test_closing_a_parcel_costs_a_fixed_list_of_statements(
         "SELECT",  # finance: the invoices to put in the parcel
         "SELECT",  # the carrier's default e-waybill account with its stock
         "UPDATE",  # the waybill number taken from the range
+        "SELECT",  # not typed by hand at packing before the range reached it
         "UPDATE",  # the parcel number
         "INSERT",  # the parcel
         "INSERT",  # the waybill number recorded as used on it
