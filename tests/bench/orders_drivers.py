@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.test import Client
 
 from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from orders import services
@@ -112,6 +113,18 @@ def run_single_pushes(
     path = f"/api/v1/channels/{channel.code}/orders"
     seconds, statuses = _send(post_factory, channel, path, bodies, threads=threads)
     return Figure("single pushes", count, seconds, statuses=statuses)
+
+
+def in_process_post() -> Post:
+    """A ``Post`` through Django's test client: the server is this process."""
+    client = Client()
+
+    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        signed = {k: v for k, v in headers.items() if k != "Content-Type"}
+        response = client.post(path, data=body, content_type="application/json", headers=signed)
+        return response.status_code, json.loads(response.content)
+
+    return post
 
 
 def run_pushes_in_process(post_factory: Callable[[], Post], channel: Channel, count: int) -> Figure:

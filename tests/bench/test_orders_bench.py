@@ -32,11 +32,11 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 
 from tests.bench.measure import stamp
 from tests.bench.orders_drivers import (
     Post,
+    in_process_post,
     intake_channel,
     plain_sql_floor,
     run_import,
@@ -116,22 +116,11 @@ def test_single_pushes_through_gunicorn(gunicorn: int) -> None:
     print(f"\n[{stamp()}] {figure.line()}")
 
 
-def _in_process() -> Post:
-    client = Client()
-
-    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        signed = {k: v for k, v in headers.items() if k != "Content-Type"}
-        response = client.post(path, data=body, content_type="application/json", headers=signed)
-        return response.status_code, json.loads(response.content)
-
-    return post
-
-
 def test_worker_cpu_per_push() -> None:
     """What a push costs the worker's CPU (gunicorn's two workers share two cores with
     PostgreSQL and the clients: 300/s needs well under 6 ms)."""
     channel = intake_channel("bench-cpu")
-    figure = run_pushes_in_process(_in_process, channel, min(API_ORDERS, 2000))
+    figure = run_pushes_in_process(in_process_post, channel, min(API_ORDERS, 2000))
     figure.floor_seconds = plain_sql_floor(channel, figure.count, per_transaction=1)
     print(f"\n[{stamp()}] {figure.line()}")
 

@@ -4,15 +4,11 @@ check what the drivers did, never how fast."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from django.test import Client
 
 from orders.models import Order
 from tests.bench.orders_drivers import (
-    Post,
+    in_process_post,
     intake_channel,
     plain_sql_floor,
     run_import,
@@ -24,20 +20,9 @@ from tests.bench.orders_drivers import (
 pytestmark = pytest.mark.django_db
 
 
-def _client() -> Post:
-    client = Client()
-
-    def post(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-        signed = {k: v for k, v in headers.items() if k != "Content-Type"}
-        response = client.post(path, data=body, content_type="application/json", headers=signed)
-        return response.status_code, json.loads(response.content)
-
-    return post
-
-
 def test_single_pushes_and_their_floor() -> None:
     channel = intake_channel("tiny-single")
-    figure = run_single_pushes(_client, channel, 6, threads=1)
+    figure = run_single_pushes(in_process_post, channel, 6, threads=1)
     assert figure.statuses == {201: 6}
     assert Order.objects.filter(channel=channel).count() == 6
     figure.floor_seconds = plain_sql_floor(channel, 6, per_transaction=1)
@@ -50,7 +35,7 @@ def test_single_pushes_and_their_floor() -> None:
 
 def test_pushes_in_process_count_the_cpu() -> None:
     channel = intake_channel("tiny-cpu")
-    figure = run_pushes_in_process(_client, channel, 5)
+    figure = run_pushes_in_process(in_process_post, channel, 5)
     assert figure.statuses == {201: 5}
     assert Order.objects.filter(channel=channel).count() == 6  # one warming push
     assert figure.cpu_seconds is not None
@@ -59,7 +44,7 @@ def test_pushes_in_process_count_the_cpu() -> None:
 
 def test_pages_and_their_floor() -> None:
     channel = intake_channel("tiny-pages")
-    figure = run_pages(_client, channel, 7, page=3, threads=1)
+    figure = run_pages(in_process_post, channel, 7, page=3, threads=1)
     assert figure.statuses == {201: 7}
     assert Order.objects.filter(channel=channel).count() == 7
 
