@@ -138,7 +138,7 @@ def _insert_sql(model: type[models.Model], fields: tuple[str, ...], count: int, 
     columns = ", ".join(quote(field.column) for field in _fields(model, fields))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names, placeholders)
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (model names; values are parameters)
         f"VALUES {', '.join([row] * count)}"
     )
 

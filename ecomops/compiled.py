@@ -11,7 +11,7 @@ places and runs the kept SQL, converting the columns as the ORM would.
 The queryset a builder returns must depend on nothing but its arguments (no clock, no
 setting read at build time), and must be a ``values_list`` (the caller makes objects with
 ``Model.from_db`` when it needs them). A sequence argument is a set of values for an
-``IN (…)``, which has one placeholder a value: it is padded to the next power of two by
+SQL ``IN`` list, which has one placeholder a value: it is padded to the next power of two by
 repeating its last value, so a read is compiled at most once per such size. A marker the
 ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a lower-casing
 lookup) is refused at build time.
