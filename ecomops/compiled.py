@@ -20,7 +20,9 @@ lookup) is refused at build time.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -64,6 +67,8 @@ class _Compiled:
     compiler: SQLCompiler
     converters: dict[int, Any]
     order: list[int] | None  # the columns' order as the values_list asked for them
+    statement: str | None = None  # PostgreSQL: the name it is prepared under, per connection
+    numbered: str | None = None  # the SQL with $1, $2, … for PREPARE
 
 
 class CompiledRead:
@@ -167,7 +172,11 @@ class CompiledRead:
             wanted += [f for f in query.annotation_select if f not in wanted]
             if wanted != names:
                 order = [names.index(f) for f in wanted]
-        return _Compiled(sql, list(params), slots, compiler, converters, order)
+        kept = _Compiled(sql, list(params), slots, compiler, converters, order)
+        if connection.vendor == "postgresql":
+            kept.numbered = _numbered(sql)
+            kept.statement = f"ecomops_read_{next(_statement_names)}"
+        return kept
 
     def _run(self, kept: _Compiled, arguments: dict[str, Argument]) -> list[tuple[Any, ...]]:
         params = list(kept.params)
@@ -178,7 +187,16 @@ class CompiledRead:
             params[slot.position] = slot.prepare(value)
         connection = connections[self._using]
         with connection.cursor() as cursor:
-            cursor.execute(kept.sql, params)
+            if kept.statement is not None and _prepared(connection, cursor, kept):
+                placeholders = ", ".join(["%s"] * len(params))
+                cursor.execute(
+                    f"EXECUTE {kept.statement}({placeholders})"
+                    if params
+                    else f"EXECUTE {kept.statement}",
+                    params,
+                )
+            else:
+                cursor.execute(kept.sql, params)
             rows: list[Any] = cursor.fetchall()
         if kept.converters:
             compiler = copy.copy(kept.compiler)
@@ -188,6 +206,49 @@ class CompiledRead:
             order = kept.order
             return [tuple(row[i] for i in order) for row in rows]
         return [tuple(row) for row in rows]
+
+
+_statement_names = itertools.count(1)
+
+
+def _numbered(sql: str) -> str:
+    """Django's ``%s`` placeholders as PostgreSQL's ``$1``, ``$2``, … (``%%`` is a ``%``)."""
+    count = itertools.count(1)
+    return re.sub(r"%%|%s", lambda m: "%" if m.group() == "%%" else f"${next(count)}", sql)
+
+
+# Runs of one read on one connection before it is prepared there: a read run once or twice
+# (a page's odd-sized IN list, a test) is not worth a PREPARE of its own.
+PREPARE_AFTER = 2
+
+
+def _prepared(connection: Any, cursor: Any, kept: _Compiled) -> bool:
+    """Whether ``kept`` is prepared on this connection, preparing it on its third run
+    there: from then on PostgreSQL parses and plans it once per connection instead of once
+    per call. A read PostgreSQL cannot prepare (a parameter whose type it cannot tell) goes
+    on as plain SQL; the failed PREPARE is undone by its own savepoint."""
+    known: dict[str | None, int | bool] = connection.__dict__.setdefault("_ecomops_prepared", {})
+    state = known.get(kept.statement, 0)
+    if state is True or state is False:
+        return state
+    if state < PREPARE_AFTER:
+        known[kept.statement] = state + 1
+        return False
+    try:
+        with transaction.atomic(using=connection.alias, savepoint=connection.in_atomic_block):
+            cursor.execute(f"PREPARE {kept.statement} AS {kept.numbered}")
+        known[kept.statement] = True
+    except DatabaseError:
+        known[kept.statement] = False
+    return known[kept.statement] is True
+
+
+def _forget_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """A new connection has no prepared statements."""
+    connection.__dict__.pop("_ecomops_prepared", None)
+
+
+connection_created.connect(_forget_prepared)
 
 
 def compiled_read(**kinds: type) -> Callable[[Callable[..., QuerySet[Any]]], CompiledRead]:

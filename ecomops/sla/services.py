@@ -18,6 +18,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ecomops import rows
 from ecomops.accounts.roles import ROLES, RoleCode, role_label
 from ecomops.accounts.selectors import department_head, users_with_role
 from ecomops.calendar import add_working_time, working_time_between
@@ -228,7 +229,7 @@ def sla_clocks_start_all(*, model: type[models.Model], starts: list[ClockStart])
         )
     if not clocks:
         return 0
-    SlaClock.objects.bulk_create(clocks, batch_size=2000)
+    rows.insert(clocks, batch_size=2000)
     for clock in clocks:
         if clock.breached_at is not None:
             sla_breached.send(sender=SlaClock, clock=clock)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
+from ecomops import rows
 from ecomops.accounts.selectors import acting_user
 from ecomops.errors import ApplicationError, PermissionDeniedError
 from ecomops.fsm import transition
@@ -318,8 +319,8 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
     for item, number in zip(taken, numbers, strict=True):
         item.order = _order(channel, item, number=number, source=source, actor=actor, now=now)
     orders = [item.order for item in taken if item.order is not None]
-    Order.objects.bulk_create(orders, batch_size=_CHUNK)
-    OrderPush.objects.bulk_create(
+    rows.insert(orders, batch_size=_CHUNK)
+    rows.insert(
         [
             OrderPush(
                 order=order,
@@ -396,7 +397,7 @@ def _order(
 
 def _park_all(parked: list[_New], now: datetime) -> list[ClockStart]:
     """异常订单: kept with every reason found; returns their exception queue clocks."""
-    OrderException.objects.bulk_create(
+    rows.insert(
         [
             OrderException(
                 order=item.order,
@@ -418,7 +419,7 @@ def _park_all(parked: list[_New], now: datetime) -> list[ClockStart]:
 
 
 def _lines_all(flowing: list[_New]) -> None:
-    OrderLine.objects.bulk_create(
+    rows.insert(
         [line for item in flowing if item.order for line in _lines(item.order, item.prepared)],
         batch_size=_CHUNK,
     )
@@ -442,7 +443,7 @@ def _clocks_all(flowing: list[_New], now: datetime) -> list[ClockStart]:
     if not identified:
         return clocks
     content_type = ContentType.objects.get_for_model(Order)
-    StateLog.objects.bulk_create(
+    rows.insert(
         [
             StateLog(
                 timestamp=now,

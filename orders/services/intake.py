@@ -400,7 +400,6 @@ class SkuResolver:
         sent = {code for code in codes if code} - self._internal.keys()
         if not sent:
             return
-        mappings = ChannelSkuMapping.objects.filter(channel=self.channel)
         using = _listed_for_channel.using
         rows = [
             (Sku.from_db(using, _SKU_COLUMNS, row[:_SKU_WIDTH]), *row[_SKU_WIDTH:])
@@ -416,7 +415,9 @@ class SkuResolver:
         unresolved = sent - self._internal.keys()
         if unresolved:
             self._internal.update(
-                mappings.filter(outer_id__in=unresolved).values_list("outer_id", "sku__code")
+                ChannelSkuMapping.objects.filter(
+                    channel=self.channel, outer_id__in=unresolved
+                ).values_list("outer_id", "sku__code")
             )
             for code in unresolved - self._internal.keys():
                 self._internal[code] = code

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ecomops.compiled import CompiledRead, compiled_read
+from ecomops.compiled import PREPARE_AFTER, CompiledRead, compiled_read
 from orders.models import Channel, Customer, Order
 from tests.orders.factories import listed_sku, make_channel, make_customer, order_data, push
 
@@ -62,12 +62,53 @@ def test_each_call_is_one_query_and_builds_nothing() -> None:
 
     read = CompiledRead(build)
     channel = make_channel(code="tmall-x")
-    assert read.rows(name="tmall-x") == [(channel.pk,)]
+    for _run in range(PREPARE_AFTER + 1):  # prepared by now on PostgreSQL
+        assert read.rows(name="tmall-x") == [(channel.pk,)]
     with CaptureQueriesContext(connection) as queries:
         assert read.rows(name="nope") == []
         assert read.rows(name="tmall-x") == [(channel.pk,)]
     assert len(queries) == 2
     assert len(built) == 1
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_plans_a_read_once_per_connection_from_its_third_run() -> None:
+    read = CompiledRead(lambda *, name: Channel.objects.filter(code=name).values_list("pk"))
+    channel = make_channel(code="tmall-p")
+    with CaptureQueriesContext(connection) as queries:
+        answers = [read.rows(name=name) for name in ("tmall-p", "nope", "tmall-p", "nope")]
+    assert answers == [[(channel.pk,)], [], [(channel.pk,)], []]
+    sql = [query["sql"] for query in queries]
+    assert [s.split()[0] for s in sql[:2]] == ["SELECT", "SELECT"]  # run twice as plain SQL
+    prepared = [s for s in sql if s.startswith("PREPARE")]
+    assert len(prepared) == 1 and "$1" in prepared[0]
+    assert [s.split()[0] for s in sql[-2:]] == ["EXECUTE", "EXECUTE"]
+    # a new connection has no prepared statements: the read starts over there
+    connection.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert read.rows(name="tmall-p") == [(channel.pk,)]
+    assert queries[-1]["sql"].startswith("SELECT")
+
+
+@postgresql_only
+def test_a_read_postgresql_cannot_prepare_runs_as_plain_sql_in_the_same_transaction() -> None:
+    read = CompiledRead(lambda *, name: Channel.objects.filter(code=name).values_list("pk"))
+    channel = make_channel(code="tmall-q")
+    for _run in range(PREPARE_AFTER):
+        read.rows(name="tmall-q")
+    kept = next(iter(read._kept.values()))
+    assert kept is not None
+    kept.numbered = "SELECT FROM nowhere WHERE $1"  # what PREPARE refuses
+    with transaction.atomic():
+        assert read.rows(name="tmall-q") == [(channel.pk,)]
+        assert read.rows(name="tmall-q") == [(channel.pk,)]
+        assert Channel.objects.filter(code="tmall-q").exists()  # the transaction goes on
 
 
 @compiled_read(channel_id=int, since=datetime)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ecomops import rows
-from orders.models import Order
+from orders.models import Order, OrderPush
 from tests.orders.factories import listed_sku
 from tests.warehouse.factories import make_order
 
@@ -44,3 +45,34 @@ def test_an_order_read_by_sql_equals_the_orm_s() -> None:
     assert values(read) == values(Order.objects.get(pk=order.pk))
     assert read.invoice_details == {"title": "李四", "kind": "ordinary"}
     assert not read._state.adding
+
+
+def test_insert_writes_new_objects_as_bulk_create_would() -> None:
+    sku = listed_sku("SKU-1")
+    orders = [make_order([(sku, 1)]) for _n in range(2)]
+    # built before their order is known to them by id: the key comes from the object
+    pushes = [
+        OrderPush(order=order, source="api", outcome="created", payload_hash=f"h{n}")
+        for n, order in enumerate([*orders, *orders, orders[0]])
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert(pushes, batch_size=2)
+    assert len(queries) == 3  # five objects, two a statement
+    assert all(push.pk is not None and not push._state.adding for push in pushes)
+    assert len({push.pk for push in pushes}) == 5
+    for push in pushes:
+        stored = OrderPush.objects.get(pk=push.pk)
+        assert values(stored) == values(push)  # received_at stamped as auto_now_add does
+        assert stored.received_at is not None
+        assert stored.differing_fields == []
+
+
+def test_insert_refuses_saved_objects_and_mixed_models() -> None:
+    order = make_order([(listed_sku("SKU-1"), 1)])
+    with pytest.raises(ValueError, match="new objects of one model"):
+        rows.insert([order])
+    push = OrderPush(order=order, source="api", outcome="created", payload_hash="h")
+    with pytest.raises(ValueError, match="new objects of one model"):
+        rows.insert([push, order])
+    assert not OrderPush.objects.exists()
+    rows.insert([])
