@@ -87,7 +87,8 @@ def test_postgresql_plans_a_read_once_per_connection_from_its_third_run() -> Non
     sql = [query["sql"] for query in queries]
     assert [s.split()[0] for s in sql[:2]] == ["SELECT", "SELECT"]  # run twice as plain SQL
     prepared = [s for s in sql if s.startswith("PREPARE")]
-    assert len(prepared) == 1 and "$1" in prepared[0]
+    assert len(prepared) == 1
+    assert "$1" in prepared[0]
     assert [s.split()[0] for s in sql[-2:]] == ["EXECUTE", "EXECUTE"]
     # a new connection has no prepared statements: the read starts over there
     connection.close()
