@@ -91,6 +91,7 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", batch_size: 
     model = type(objs[0])
     connection = connections[using]
     fields, head, returning = _insert_sql(model, using)
+    plan = _insert_plan(model)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     batch = max(min(batch_size, connection.ops.bulk_batch_size(fields, objs)), 1)
     for start in range(0, len(objs), batch):
@@ -100,9 +101,11 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", batch_size: 
             if type(obj) is not model or obj.pk is not None:
                 raise ValueError("insert takes new objects of one model")
             obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-            params.extend(
-                field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields
-            )
+            for field, attname, stamped, passes in plan:
+                value = field.pre_save(obj, True) if stamped else getattr(obj, attname)
+                if type(value) not in passes:
+                    value = field.get_db_prep_save(value, connection)
+                params.append(value)
         with connection.cursor() as cursor:
             cursor.execute(f"{head}{', '.join([row] * len(chunk))}{returning}", params)
             keys = cursor.fetchall()
@@ -110,6 +113,41 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", batch_size: 
             obj.pk = key[0]
             obj._state.adding = False
             obj._state.db = using
+
+
+# Values the database driver takes as they are for fields of these exact classes (their
+# get_db_prep_save gives them back unchanged); any other value goes through the field.
+_NONE = type(None)
+_PASSES: dict[type[models.Field[Any, Any]], frozenset[type]] = {
+    **dict.fromkeys((models.CharField, models.TextField), frozenset({str, _NONE})),
+    **dict.fromkeys(
+        (
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+            models.PositiveSmallIntegerField,
+            models.ForeignKey,
+        ),
+        frozenset({int, _NONE}),
+    ),
+    models.BooleanField: frozenset({bool}),
+}
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model]) -> list[tuple[Any, str, bool, frozenset[type]]]:
+    """Per field an INSERT writes: the field, its attribute, whether its ``pre_save`` does
+    anything (a date stamped ``auto_now``/``auto_now_add``, a file saved) and the value
+    types that need no preparing."""
+    plan = []
+    for field in _insert_sql(model, "default")[0]:
+        stamped = type(field).pre_save is not models.Field.pre_save and not (
+            isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
+        )
+        plan.append((field, field.attname, stamped, _PASSES.get(type(field), frozenset())))
+    return plan
 
 
 @functools.cache
