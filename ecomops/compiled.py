@@ -20,6 +20,7 @@ lookup) is refused at build time.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 import re
@@ -29,8 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
@@ -67,8 +69,6 @@ class _Compiled:
     compiler: SQLCompiler
     converters: dict[int, Any]
     order: list[int] | None  # the columns' order as the values_list asked for them
-    statement: str | None = None  # PostgreSQL: the name it is prepared under, per connection
-    numbered: str | None = None  # the SQL with $1, $2, … for PREPARE
 
 
 class CompiledRead:
@@ -172,11 +172,7 @@ class CompiledRead:
             wanted += [f for f in query.annotation_select if f not in wanted]
             if wanted != names:
                 order = [names.index(f) for f in wanted]
-        kept = _Compiled(sql, list(params), slots, compiler, converters, order)
-        if connection.vendor == "postgresql":
-            kept.numbered = _numbered(sql)
-            kept.statement = f"ecomops_read_{next(_statement_names)}"
-        return kept
+        return _Compiled(sql, list(params), slots, compiler, converters, order)
 
     def _run(self, kept: _Compiled, arguments: dict[str, Argument]) -> list[tuple[Any, ...]]:
         params = list(kept.params)
@@ -187,16 +183,7 @@ class CompiledRead:
             params[slot.position] = slot.prepare(value)
         connection = connections[self._using]
         with connection.cursor() as cursor:
-            if kept.statement is not None and _prepared(connection, cursor, kept):
-                placeholders = ", ".join(["%s"] * len(params))
-                cursor.execute(
-                    f"EXECUTE {kept.statement}({placeholders})"
-                    if params
-                    else f"EXECUTE {kept.statement}",
-                    params,
-                )
-            else:
-                cursor.execute(kept.sql, params)
+            execute(cursor, kept.sql, params)
             rows: list[Any] = cursor.fetchall()
         if kept.converters:
             compiler = copy.copy(kept.compiler)
@@ -208,39 +195,108 @@ class CompiledRead:
         return [tuple(row) for row in rows]
 
 
-_statement_names = itertools.count(1)
-
-
-def _numbered(sql: str) -> str:
-    """Django's ``%s`` placeholders as PostgreSQL's ``$1``, ``$2``, … (``%%`` is a ``%``)."""
-    count = itertools.count(1)
-    return re.sub(r"%%|%s", lambda m: "%" if m.group() == "%%" else f"${next(count)}", sql)
-
-
-# Runs of one read on one connection before it is prepared there: a read run once or twice
-# (a page's odd-sized IN list, a test) is not worth a PREPARE of its own.
+# Runs of one statement on one connection before it is prepared there: a statement run
+# once or twice (a page's odd-sized IN list, a test) is not worth a PREPARE of its own.
 PREPARE_AFTER = 2
 
+_names: dict[str, str] = {}  # statement text -> the name it is prepared under
+_names_lock = threading.Lock()
 
-def _prepared(connection: Any, cursor: Any, kept: _Compiled) -> bool:
-    """Whether ``kept`` is prepared on this connection, preparing it on its third run
-    there: from then on PostgreSQL parses and plans it once per connection instead of once
-    per call. A read PostgreSQL cannot prepare (a parameter whose type it cannot tell) goes
-    on as plain SQL; the failed PREPARE is undone by its own savepoint."""
-    known: dict[str | None, int | bool] = connection.__dict__.setdefault("_ecomops_prepared", {})
-    state = known.get(kept.statement, 0)
-    if state is True or state is False:
-        return state
-    if state < PREPARE_AFTER:
-        known[kept.statement] = state + 1
-        return False
+
+@dataclass(frozen=True)
+class _Statement:
+    name: str
+    numbered: str  # the text with PostgreSQL's $1, $2, …
+    order: tuple[str, ...] | None  # for named parameters: the name of $1, $2, …
+
+
+def execute(cursor: Any, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+    """``cursor.execute(sql, params)``, prepared on PostgreSQL once the statement has run
+    ``PREPARE_AFTER`` times on the cursor's connection: from then on PostgreSQL parses and
+    plans it once per connection instead of once per call (a fixed-shape statement of the
+    hottest paths: the push's reads, the pack station's). ``sql`` takes ``%s`` with a list
+    or ``%(name)s`` with a dict, as Django's cursors do. A statement PostgreSQL cannot
+    prepare (a parameter whose type it cannot tell) goes on as plain SQL.
+    ``DB_PREPARED_STATEMENTS = False`` turns it off (a pooler in transaction mode)."""
+    connection = cursor.db
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        cursor.execute(sql, params)
+        return
+    statement = _statement(sql)
+    known: dict[str, int | bool] = connection.__dict__.setdefault("_ecomops_prepared", {})
+    state = known.get(statement.name, 0)
+    if state is not True:
+        if state is False or state < PREPARE_AFTER:
+            if state is not False:
+                known[statement.name] = state + 1
+            cursor.execute(sql, params)
+            return
+        if not _prepare(connection, cursor, statement):
+            known[statement.name] = False
+            cursor.execute(sql, params)
+            return
+        known[statement.name] = True
+    if statement.order is not None:
+        named = params if isinstance(params, dict) else {}
+        values: Sequence[Any] = [named[name] for name in statement.order]
+    else:
+        values = list(params)
+    if values:
+        cursor.execute(f"EXECUTE {statement.name}({', '.join(['%s'] * len(values))})", values)
+    else:
+        cursor.execute(f"EXECUTE {statement.name}")
+
+
+def _prepare(connection: Any, cursor: Any, statement: _Statement) -> bool:
+    """PREPARE ``statement`` on the connection; False if PostgreSQL refuses it. Run on the
+    driver's own cursor, inside a savepoint of its own when a transaction is open, so that
+    a refusal leaves the caller's transaction as it was; and kept out of Django's query log,
+    where it would count as one of the caller's statements."""
+    raw = cursor.cursor
+    in_transaction = not connection.get_autocommit()
     try:
-        with transaction.atomic(using=connection.alias, savepoint=connection.in_atomic_block):
-            cursor.execute(f"PREPARE {kept.statement} AS {kept.numbered}")
-        known[kept.statement] = True
-    except DatabaseError:
-        known[kept.statement] = False
-    return known[kept.statement] is True
+        if in_transaction:
+            raw.execute("SAVEPOINT ecomops_prepare")
+        raw.execute(f"PREPARE {statement.name} AS {statement.numbered}")
+    except connection.Database.Error:  # the driver's own error: its cursor is not wrapped
+        if in_transaction:
+            raw.execute("ROLLBACK TO SAVEPOINT ecomops_prepare")
+            raw.execute("RELEASE SAVEPOINT ecomops_prepare")
+        return False
+    if in_transaction:
+        raw.execute("RELEASE SAVEPOINT ecomops_prepare")
+    return True
+
+
+def _statement(sql: str) -> _Statement:
+    name = _names.get(sql)
+    if name is None:
+        with _names_lock:
+            name = _names.setdefault(sql, f"ecomops_{len(_names) + 1}")
+    return _numbered(sql, name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _numbered(sql: str, name: str) -> _Statement:
+    """Django's ``%s`` or ``%(name)s`` placeholders as PostgreSQL's ``$1``, ``$2``, …
+    (``%%`` is a ``%``); a name used twice is one parameter."""
+    order: list[str] = []
+    count = itertools.count(1)
+    named = False
+
+    def place(match: re.Match[str]) -> str:
+        nonlocal named
+        if match.group() == "%%":
+            return "%"
+        if match.group(1) is None:
+            return f"${next(count)}"
+        named = True
+        if match.group(1) not in order:
+            order.append(match.group(1))
+        return f"${order.index(match.group(1)) + 1}"
+
+    numbered = re.sub(r"%%|%\((\w+)\)s|%s", place, sql)
+    return _Statement(name, numbered, tuple(order) if named else None)
 
 
 def _forget_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:

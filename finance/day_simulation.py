@@ -21,6 +21,7 @@ the services are fast enough for the day's deadlines, not a schedule written in 
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import random
 import resource
 import threading
@@ -407,13 +408,20 @@ def _chunks(ids: list[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield ids[start : start + size]
 
 
-def side_by_side(jobs: list[Callable[[], None]]) -> None:
-    """Run ``jobs`` at once, each in its own thread with its own database connection (staff
-    at several stations); the first failure is raised once all have stopped. One job runs
-    in this thread."""
+def side_by_side(jobs: list[Callable[[], None]], *, processes: bool = False) -> None:
+    """Run ``jobs`` at once, each with its own database connection (staff at several
+    stations); the first failure is raised once all have stopped.
+
+    Threads by default; with ``processes`` on PostgreSQL, each job in a process of its own,
+    forked from this one, as each station's requests would run in a web worker of its own:
+    threads of one process take turns on its interpreter and use one core whatever their
+    number. One job runs in this thread."""
     if len(jobs) <= 1:
         for job in jobs:
             job()
+        return
+    if processes and connection.vendor == "postgresql" and "fork" in mp.get_all_start_methods():
+        _in_processes(jobs)
         return
     failures: list[BaseException] = []
 
@@ -432,6 +440,35 @@ def side_by_side(jobs: list[Callable[[], None]]) -> None:
         thread.join()
     if failures:
         raise failures[0]
+
+
+def _in_processes(jobs: list[Callable[[], None]]) -> None:
+    """Each job in a forked process. The parent's connections are closed first so that no
+    child writes on a socket another process uses; a child's failure comes back as its
+    message (an ``ApplicationError`` in the parent), or its exit code."""
+    context = mp.get_context("fork")
+    failures = context.SimpleQueue()
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # reported to the parent, which raises it
+            failures.put(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            connections.close_all()
+
+    connections.close_all()
+    children = [context.Process(target=run, args=(job,)) for job in jobs]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    if not failures.empty():
+        raise ApplicationError(failures.get())
+    crashed = [child.exitcode for child in children if child.exitcode]
+    if crashed:
+        raise ApplicationError(f"a station's process ended with exit code {crashed[0]}")
 
 
 def _ids(queryset: Any) -> list[int]:
@@ -992,7 +1029,7 @@ class DaySimulation:
                     for group in wave_parcels
                 )
             scans += sum(len(codes) for station in stations for _group, codes in station)
-            side_by_side([partial(self.pack_at_station, s) for s in stations if s])
+            side_by_side([partial(self.pack_at_station, s) for s in stations if s], processes=True)
 
         self.timed("packing (scan per unit)", len(notes), work)
         self.report.counts["pack_scans"] = self.report.counts.get("pack_scans", 0) + scans

@@ -16,7 +16,7 @@ class ReturnsConfig(AppConfig):
         from ecomops.portal.registry import NavItem, Queue, register_nav, register_queue
         from finance.signals import refund_paid, refund_rejected
         from orders.extensions import register_returned_units
-        from warehouse.signals import parcel_shipped
+        from warehouse.signals import parcels_shipped
 
         from . import receivers
         from .demo import seed_returns
@@ -29,7 +29,9 @@ class ReturnsConfig(AppConfig):
         refund_rejected.connect(
             receivers.on_refund_rejected, dispatch_uid="returns.refund_rejected"
         )
-        parcel_shipped.connect(receivers.on_parcel_shipped, dispatch_uid="returns.parcel_shipped")
+        parcels_shipped.connect(
+            receivers.on_parcels_shipped, dispatch_uid="returns.parcels_shipped"
+        )
         register_returned_units("returns", selectors.returned_units_by_sku)
 
         see_returns = {"returns.view_returnrequest", "returns.view_returnphoto"}

@@ -26,5 +26,7 @@ def on_refund_rejected(sender: Any, refund: Refund, **kwargs: Any) -> None:
         )
 
 
-def on_parcel_shipped(sender: Any, orders: list[Order], **kwargs: Any) -> None:
+def on_parcels_shipped(sender: Any, orders: list[Order], **kwargs: Any) -> None:
+    """Parcels went out (up to a thousand at once): one query for the exchanges among
+    their orders."""
     services.returns_replacement_shipped(order_ids=[order.pk for order in orders])

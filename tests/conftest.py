@@ -63,6 +63,13 @@ def make_user(db: None) -> Callable[..., Any]:
     return _make
 
 
+@pytest.fixture
+def plain_statements(settings: Any) -> None:
+    """Statements run as written, never as prepared ones (``ecomops.compiled.execute``):
+    for tests that pin the statements a service runs."""
+    settings.DB_PREPARED_STATEMENTS = False
+
+
 @pytest.fixture(autouse=True)
 def _joins_allowed() -> None:
     """Celery keeps "joining a result would block here" in one process-wide flag, which an

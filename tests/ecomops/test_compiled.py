@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ecomops import compiled
 from ecomops.compiled import PREPARE_AFTER, CompiledRead, compiled_read
 from orders.models import Channel, Customer, Order
 from tests.orders.factories import listed_sku, make_channel, make_customer, order_data, push
@@ -79,37 +80,67 @@ postgresql_only = pytest.mark.skipif(
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_plans_a_read_once_per_connection_from_its_third_run() -> None:
-    read = CompiledRead(lambda *, name: Channel.objects.filter(code=name).values_list("pk"))
+    # a shape no other test reads: what a connection prepared is kept with the connection
+    read = CompiledRead(
+        lambda *, name: Channel.objects.filter(code=name).values_list("pk", "secret")
+    )
     channel = make_channel(code="tmall-p")
     with CaptureQueriesContext(connection) as queries:
         answers = [read.rows(name=name) for name in ("tmall-p", "nope", "tmall-p", "nope")]
-    assert answers == [[(channel.pk,)], [], [(channel.pk,)], []]
-    sql = [query["sql"] for query in queries]
-    assert [s.split()[0] for s in sql[:2]] == ["SELECT", "SELECT"]  # run twice as plain SQL
-    prepared = [s for s in sql if s.startswith("PREPARE")]
-    assert len(prepared) == 1
-    assert "$1" in prepared[0]
-    assert [s.split()[0] for s in sql[-2:]] == ["EXECUTE", "EXECUTE"]
+    found = [(channel.pk, channel.secret)]
+    assert answers == [found, [], found, []]
+    # run twice as plain SQL, then prepared (the PREPARE is not one of the read's queries)
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "SELECT", "EXECUTE", "EXECUTE"]
+    name = queries[-1]["sql"].split()[1].split("(")[0]
+    assert "$1" in _prepared_on_this_connection()[name]
     # a new connection has no prepared statements: the read starts over there
     connection.close()
     with CaptureQueriesContext(connection) as queries:
-        assert read.rows(name="tmall-p") == [(channel.pk,)]
+        assert read.rows(name="tmall-p") == found
     assert queries[-1]["sql"].startswith("SELECT")
 
 
 @postgresql_only
-def test_a_read_postgresql_cannot_prepare_runs_as_plain_sql_in_the_same_transaction() -> None:
-    read = CompiledRead(lambda *, name: Channel.objects.filter(code=name).values_list("pk"))
+def test_a_read_postgresql_cannot_prepare_runs_as_plain_sql_in_the_same_transaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read = CompiledRead(lambda *, name: Channel.objects.filter(code=name).values_list("pk", "name"))
     channel = make_channel(code="tmall-q")
-    for _run in range(PREPARE_AFTER):
-        read.rows(name="tmall-q")
-    kept = next(iter(read._kept.values()))
-    assert kept is not None
-    kept.numbered = "SELECT FROM nowhere WHERE $1"  # what PREPARE refuses
+    monkeypatch.setattr(
+        compiled,
+        "_numbered",
+        lambda sql, name: compiled._Statement(name, "SELECT FROM nowhere WHERE $1", None),
+    )
     with transaction.atomic():
-        assert read.rows(name="tmall-q") == [(channel.pk,)]
-        assert read.rows(name="tmall-q") == [(channel.pk,)]
+        for _run in range(PREPARE_AFTER + 2):
+            assert read.rows(name="tmall-q") == [(channel.pk, channel.name)]
         assert Channel.objects.filter(code="tmall-q").exists()  # the transaction goes on
+
+
+@postgresql_only
+def test_hand_written_sql_with_named_parameters_is_prepared_too() -> None:
+    channel = make_channel(code="tmall-n")
+    sql = (
+        f"SELECT {connection.ops.quote_name('id')} FROM {Channel._meta.db_table} "  # noqa: S608
+        "WHERE code = %(code)s OR (code = %(other)s AND code <> %(code)s) AND '%%' = '%%'"
+    )
+    with CaptureQueriesContext(connection) as queries, connection.cursor() as cursor:
+        answers = []
+        for _run in range(PREPARE_AFTER + 2):
+            compiled.execute(cursor, sql, {"code": "tmall-n", "other": "x"})
+            answers.append(cursor.fetchall())
+    assert answers == [[(channel.pk,)]] * (PREPARE_AFTER + 2)
+    assert len(queries) == PREPARE_AFTER + 2
+    assert queries[-1]["sql"].startswith("EXECUTE")
+    name = queries[-1]["sql"].split()[1].split("(")[0]
+    prepared = _prepared_on_this_connection()[name]
+    assert "code = $1 OR (code = $2 AND code <> $1) AND '%' = '%'" in prepared
+
+
+def _prepared_on_this_connection() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, statement FROM pg_prepared_statements")
+        return dict(cursor.fetchall())
 
 
 @compiled_read(channel_id=int, since=datetime)

@@ -147,14 +147,14 @@ def test_exchange_closes_when_the_replacement_ships(
     service: Any, shop_manager: Any, keeper: Any, sku: Any
 ) -> None:
     from warehouse.models import Parcel
-    from warehouse.signals import parcel_shipped
+    from warehouse.signals import parcels_shipped
 
     order = delivered_order([(sku, 1, "99.00")])
     request = open_return(order, service, kind="exchange")
     received(request, service, shop_manager, keeper)
     restock_all(request, keeper, location("A-01").pk)
     request.refresh_from_db()
-    parcel_shipped.send(sender=Parcel, parcel=None, orders=[request.replacement_order])
+    parcels_shipped.send(sender=Parcel, parcels=[], orders=[request.replacement_order])
     request.refresh_from_db()
     assert request.state == ReturnState.CLOSED
 

@@ -188,6 +188,7 @@ def test_buffered_scans_cost_the_same_for_five_units_or_fifty(
     assert small <= 5
 
 
+@pytest.mark.usefixtures("plain_statements")
 def test_closing_costs_the_same_for_one_note_or_a_merged_parcel_of_four(
     warehouse: Any, sku: Any, parts_admin: Any, picker: Any, packer: Any
 ) -> None:
@@ -216,6 +217,7 @@ def test_closing_costs_the_same_for_one_note_or_a_merged_parcel_of_four(
     assert DeliveryNote.objects.filter(state=NoteState.PACKED).count() == 6
 
 
+@pytest.mark.usefixtures("plain_statements")
 def test_closing_a_parcel_costs_a_fixed_list_of_statements(
     warehouse: Any, sku: Any, parts_admin: Any, picker: Any, packer: Any
 ) -> None:

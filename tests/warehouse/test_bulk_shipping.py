@@ -39,7 +39,7 @@ from warehouse.services.shipping import (
     ShippingError,
     carrier_events_record_many,
 )
-from warehouse.signals import parcel_shipped
+from warehouse.signals import parcel_shipped, parcels_shipped
 
 pytestmark = [
     pytest.mark.django_db,
@@ -121,12 +121,21 @@ def test_signing_ships_parcels_notes_orders_and_closes_the_batch(
     def on_shipped(sender: Any, parcel: Parcel, orders: list[Order], **kwargs: Any) -> None:
         announced.append((parcel.number, sorted(order.number for order in orders)))
 
+    together: list[tuple[list[str], list[str]]] = []
+
+    def on_many(sender: Any, parcels: list[Parcel], orders: list[Order], **kwargs: Any) -> None:
+        together.append(
+            (sorted(p.number for p in parcels), sorted(order.number for order in orders))
+        )
+
     parcel_shipped.connect(on_shipped)
+    parcels_shipped.connect(on_many)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             hand_over(parcels, keeper)
     finally:
         parcel_shipped.disconnect(on_shipped)
+        parcels_shipped.disconnect(on_many)
 
     manifest = Manifest.objects.get()
     reason = f"Hand-over {manifest.number} signed by the courier 王师傅."
@@ -151,6 +160,8 @@ def test_signing_ships_parcels_notes_orders_and_closes_the_batch(
         for number, p in by_parcel.items()
     )
     assert sorted(len(orders) for _number, orders in announced) == [1, 1, 1, 2]
+    # once for the parcels signed for together, with every order on them
+    assert together == [(sorted(by_parcel), sorted(order.number for order in Order.objects.all()))]
     # signing again changes nothing
     services.manifest_sign(manifest_id=manifest.pk, courier_name="王师傅", counted=4, by=keeper)
     assert [len(moves(parcel)) for parcel in parcels] == [1, 1, 1, 1]

@@ -115,6 +115,7 @@ def test_the_database_refuses_a_number_twice_for_one_carrier(warehouse: Any) -> 
         waybill_record(taken=twice, parcels=[])
 
 
+@pytest.mark.usefixtures("plain_statements")
 def test_many_numbers_are_taken_by_one_statement_and_across_ranges(warehouse: Any) -> None:
     carrier = warehouse.default_carrier
     account = make_waybill_account(carrier, code="big", first=100, last=104, prefix="ZT")

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from ecomops import rows
 from ecomops.accounts.selectors import acting_user
 from ecomops.bulk import insert_rows, update_column
+from ecomops.compiled import execute
 from ecomops.errors import ApplicationError, ConflictError
 from ecomops.fsm import bulk_transition, transition
 from ecomops.numbering.services import next_number
@@ -268,7 +269,7 @@ def _group_lines(note_id: int) -> list[DeliveryNoteLine]:
     and line order: ``select_related("sku", "note")`` with ``select_for_update(of=self)``,
     as one statement written once (``_group_lines_sql``)."""
     with connection.cursor() as cursor:
-        cursor.execute(_group_lines_sql(), _group_params(note_id))
+        execute(cursor, _group_lines_sql(), _group_params(note_id))
         fetched = cursor.fetchall()
     sku_at = rows.width(DeliveryNoteLine)
     note_at = sku_at + rows.width(Sku)
@@ -472,7 +473,7 @@ def _group_notes(note_id: int) -> list[DeliveryNote]:
     carrier and whether any item is still to scan (``unscanned``: the lines are read only
     to say which): one statement, written once (``_group_notes_sql``)."""
     with connection.cursor() as cursor:
-        cursor.execute(_group_notes_sql(), _group_params(note_id))
+        execute(cursor, _group_notes_sql(), _group_params(note_id))
         fetched = cursor.fetchall()
     order_at = rows.width(DeliveryNote)
     carrier_at = order_at + rows.width(Order)
@@ -526,11 +527,11 @@ def _wave_done(wave_id: int | None) -> None:
         return
     wave_sql, open_sql = _wave_sql()
     with connection.cursor() as cursor:
-        cursor.execute(wave_sql, [wave_id])
+        execute(cursor, wave_sql, [wave_id])
         row = cursor.fetchone()
         if row is None or row[0] != WaveState.SORTED:
             return
-        cursor.execute(open_sql, [wave_id, NoteState.RELEASED, NoteState.PICKED])
+        execute(cursor, open_sql, [wave_id, NoteState.RELEASED, NoteState.PICKED])
         if cursor.fetchone() is not None:
             return
     wave = Wave.objects.get(pk=wave_id)

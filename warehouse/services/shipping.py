@@ -40,7 +40,7 @@ from ..models import (
     Parcel,
     ParcelState,
 )
-from ..signals import parcel_delivered, parcel_shipped
+from ..signals import parcel_delivered, parcel_shipped, parcels_shipped
 from .batches import batch_check_done
 from .confirmations import confirmations_write
 
@@ -138,13 +138,15 @@ def manifest_sign(*, manifest_id: int, courier_name: str, counted: int | None, b
         _announce_on_commit(
             parcel_shipped,
             [parcel for parcel in parcels if parcel.state == ParcelState.HANDED_OVER],
+            many=parcels_shipped,
         )
     return manifest
 
 
-def _announce_on_commit(signal: Any, parcels: list[Parcel]) -> None:
-    """Send ``signal`` for each parcel with its orders once the transaction commits; the
-    orders are read then, for a thousand parcels at a time (one query each)."""
+def _announce_on_commit(signal: Any, parcels: list[Parcel], *, many: Any = None) -> None:
+    """Send ``signal`` for each parcel with its orders once the transaction commits, and
+    ``many`` (if given) once for every thousand parcels with all their orders; the orders
+    are read then, for a thousand parcels at a time (one query each)."""
     if not parcels:
         return
 
@@ -160,6 +162,12 @@ def _announce_on_commit(signal: Any, parcels: list[Parcel]) -> None:
                 orders[order.announced_parcel_id].setdefault(order.pk, order)
             for parcel in chunk:
                 signal.send(sender=Parcel, parcel=parcel, orders=list(orders[parcel.pk].values()))
+            if many is not None:
+                many.send(
+                    sender=Parcel,
+                    parcels=chunk,
+                    orders=[order for of in orders.values() for order in of.values()],
+                )
 
     transaction.on_commit(send)
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from ecomops import rows
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
+from ecomops.compiled import execute
 from ecomops.errors import ApplicationError, require_permission
 from ecomops.notifications.services import notify_role
 
@@ -108,7 +109,8 @@ def default_account(carrier_id: int) -> WaybillAccount | None:
     gives them), read in one query. Read on every parcel closed: written once as SQL
     (``ecomops.rows``), where the ORM's three subqueries cost more to build than to run."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        execute(
+            cursor,
             _default_account_sql(),
             [WaybillNumberState.AVAILABLE, WaybillNumberState.AVAILABLE, carrier_id],
         )
@@ -241,7 +243,7 @@ def _numbers(prefix: str, first: int, count: int) -> list[str]:
 
 def _take_from_range(account_id: int, k: int) -> list[str] | None:
     with connection.cursor() as cursor:
-        cursor.execute(_range_sql(exact=True), {"account": account_id, "k": k})
+        execute(cursor, _range_sql(exact=True), {"account": account_id, "k": k})
         row = cursor.fetchone()
     return _numbers(row[0], row[1], k) if row else None
 
@@ -259,7 +261,7 @@ def _take_rest_of_a_range(account_id: int, want: int) -> list[str] | None:
     pk, next_, last = left
     k = min(want, last - next_ + 1)
     with connection.cursor() as cursor:
-        cursor.execute(_range_sql(exact=False), {"account": account_id, "k": k, "range": pk})
+        execute(cursor, _range_sql(exact=False), {"account": account_id, "k": k, "range": pk})
         row = cursor.fetchone()
     return _numbers(row[0], row[1], k) if row else None
 
