@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from ecomops.calendar import day_start
+from ecomops.compiled import compiled_read
 from ecomops.money import ZERO, format_money, summed_money
 from ecomops.sla.selectors import annotate_sla
 from orders.models import Customer, Order, OrderLine, OrderState, PaymentTerms
@@ -72,14 +73,21 @@ def parcel_invoices(orders: Sequence[Order]) -> list[tuple[Order, Invoice]]:
     of ``orders``, not read again), by order number. The pack station asks on every parcel
     closed, and most have none: read without a join or the invoices' other columns."""
     by_id = {order.pk: order for order in orders}
-    rows = Invoice.objects.filter(
-        order_id__in=list(by_id), delivery_method=DeliveryMethod.PARCEL, original__isnull=True
-    ).values_list("pk", "order_id", "number", "kind")
+    if not by_id:
+        return []
+    rows = _parcel_invoice_rows.rows(order_ids=sorted(by_id))
     found = [
         (by_id[order_id], Invoice(pk=pk, order_id=order_id, number=number, kind=kind))
         for pk, order_id, number, kind in rows
     ]
     return sorted(found, key=lambda pair: (pair[0].number, pair[1].pk))
+
+
+@compiled_read(order_ids=int)
+def _parcel_invoice_rows(*, order_ids: list[int]) -> QuerySet[Invoice, Any]:
+    return Invoice.objects.filter(
+        order_id__in=order_ids, delivery_method=DeliveryMethod.PARCEL, original__isnull=True
+    ).values_list("pk", "order_id", "number", "kind")
 
 
 def request_queue() -> QuerySet[InvoiceRequest]:
