@@ -126,6 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # the same backend, with a health check that asks the server only when the
+        # connection's socket says something happened (ecomops/pgbackend)
+        DATABASES["default"]["ENGINE"] = "ecomops.pgbackend"
 # The hottest fixed statements (a push's reads, a pack station's) are prepared once per
 # connection on PostgreSQL (ecomops.compiled.execute). Off behind a pooler that hands one
 # client's statements to other server connections (PgBouncer in transaction mode).
