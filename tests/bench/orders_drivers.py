@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -39,6 +43,7 @@ class Figure:
     floor_seconds: float | None = None
     statuses: dict[int, int] | None = None
     cpu_seconds: float | None = None  # this process's CPU, when the server ran in it
+    server_cpu: dict[str, float] | None = None  # CPU seconds of gunicorn and PostgreSQL
 
     @property
     def rate(self) -> float:
@@ -61,6 +66,11 @@ class Figure:
             )
         if self.cpu_seconds is not None and self.count:
             text += f"; CPU {self.cpu_seconds / self.count * 1000:.2f} ms an order"
+        if self.server_cpu is not None and self.count:
+            text += "; CPU a push: " + ", ".join(
+                f"{name} {seconds / self.count * 1000:.2f} ms"
+                for name, seconds in self.server_cpu.items()
+            )
         if self.statuses:
             text += f"; answers {dict(sorted(self.statuses.items()))}"
         return text
@@ -94,7 +104,7 @@ def payload(n: int, prefix: str) -> dict[str, Any]:
     return data
 
 
-def _signed(channel: Channel, body: bytes) -> dict[str, str]:
+def signed_headers(channel: Channel, body: bytes) -> dict[str, str]:
     ts = str(int(time.time()))
     return {
         "Content-Type": "application/json",
@@ -113,6 +123,68 @@ def run_single_pushes(
     path = f"/api/v1/channels/{channel.code}/orders"
     seconds, statuses = _send(post_factory, channel, path, bodies, threads=threads)
     return Figure("single pushes", count, seconds, statuses=statuses)
+
+
+def run_pushes_from_a_client_process(
+    port: int, channel: Channel, count: int, *, threads: int, workdir: Path, warm: int = 200
+) -> Figure:
+    """``count`` single pushes to the server on ``port`` from ``threads`` connections of a
+    client process of its own (``push_client.py``, after ``warm`` pushes not counted); the
+    figure says what CPU the server's gunicorn processes and PostgreSQL spent on them."""
+    path = f"/api/v1/channels/{channel.code}/orders"
+    requests = []
+    for n in range(warm + count):
+        body = json.dumps(payload(n, channel.code), ensure_ascii=False).encode()
+        requests.append([body.decode(), signed_headers(channel, body)])
+    job = workdir / "pushes.json"
+
+    def send(part: list[Any], clients: int) -> dict[str, Any]:
+        job.write_text(
+            json.dumps({"port": port, "path": path, "threads": clients, "requests": part})
+        )
+        done = subprocess.run(  # noqa: S603 (this interpreter, a file of the repository)
+            [sys.executable, str(Path(__file__).with_name("push_client.py")), str(job)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return dict(json.loads(done.stdout))
+
+    if warm:
+        send(requests[:warm], min(threads, 2))
+    before = process_cpu()
+    answer = send(requests[warm:], threads)
+    after = process_cpu()
+    figure = Figure(
+        "single pushes, clients apart",
+        count,
+        answer["seconds"],
+        statuses={int(code): n for code, n in answer["statuses"].items()},
+    )
+    figure.server_cpu = {name: after[name] - before[name] for name in before}
+    return figure
+
+
+def process_cpu() -> dict[str, float]:
+    """CPU seconds so far of every gunicorn and PostgreSQL process (Linux /proc; the test
+    server of the suite counts as neither)."""
+    totals = {"gunicorn": 0.0, "postgres": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if command.startswith(b"postgres"):
+            totals["postgres"] += seconds
+        elif b"gunicorn" in command:
+            totals["gunicorn"] += seconds
+    return totals
 
 
 def in_process_post() -> Post:
@@ -184,7 +256,7 @@ def _send(
                 n = next(cursor, None)
             if n is None:
                 return
-            code, body = post(path, bodies[n], _signed(channel, bodies[n]))
+            code, body = post(path, bodies[n], signed_headers(channel, bodies[n]))
             paged = code == 200 and isinstance(body, dict) and "results" in body
             answers = [r["http_status"] for r in body["results"]] if paged else [code]
             with lock:

@@ -4,7 +4,8 @@
   beside plain SQL inserting the same rows;
 - single signed pushes through gunicorn with 2 workers, BENCH_API_ORDERS orders (default
   10,000) from 4 client threads, beside plain SQL inserting the same rows one transaction
-  per order;
+  per order: once from threads of this process, once from a client process of its own
+  (with the CPU the workers and PostgreSQL spent a push);
 - the page endpoint, the same number of orders in pages of 500, beside plain SQL inserting
   them one transaction per page;
 - a Taobao export of BENCH_IMPORT_ROWS item rows (default 100,000) uploaded and imported,
@@ -41,6 +42,7 @@ from tests.bench.orders_drivers import (
     plain_sql_floor,
     run_import,
     run_pages,
+    run_pushes_from_a_client_process,
     run_pushes_in_process,
     run_single_pushes,
 )
@@ -112,6 +114,18 @@ def _http(port: int) -> Post:
 def test_single_pushes_through_gunicorn(gunicorn: int) -> None:
     channel = intake_channel("bench-single")
     figure = run_single_pushes(lambda: _http(gunicorn), channel, API_ORDERS, threads=CLIENT_THREADS)
+    figure.floor_seconds = plain_sql_floor(channel, API_ORDERS, per_transaction=1)
+    print(f"\n[{stamp()}] {figure.line()}")
+
+
+def test_single_pushes_clients_apart(gunicorn: int, tmp_path: Path) -> None:
+    """The same pushes from a client process of its own (tests/bench/push_client.py), as
+    the platforms' connectors would send them, with the CPU gunicorn's workers and
+    PostgreSQL spent a push."""
+    channel = intake_channel("bench-apart")
+    figure = run_pushes_from_a_client_process(
+        gunicorn, channel, API_ORDERS, threads=CLIENT_THREADS, workdir=tmp_path
+    )
     figure.floor_seconds = plain_sql_floor(channel, API_ORDERS, per_transaction=1)
     print(f"\n[{stamp()}] {figure.line()}")
 

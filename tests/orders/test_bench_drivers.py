@@ -4,6 +4,9 @@ check what the drivers did, never how fast."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from orders.models import Order
@@ -13,6 +16,7 @@ from tests.bench.orders_drivers import (
     plain_sql_floor,
     run_import,
     run_pages,
+    run_pushes_from_a_client_process,
     run_pushes_in_process,
     run_single_pushes,
 )
@@ -58,3 +62,15 @@ def test_the_import_and_its_floor() -> None:
         Order.objects.filter(channel=channel).exclude(external_id__startswith="FLOOR").count() == 9
     )
     assert figure.floor_seconds is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushes_from_a_client_process(live_server: Any, tmp_path: Path) -> None:
+    channel = intake_channel("tiny-apart")
+    port = int(live_server.url.rsplit(":", 1)[1])
+    figure = run_pushes_from_a_client_process(port, channel, 4, threads=2, workdir=tmp_path, warm=1)
+    assert figure.statuses == {201: 4}
+    assert Order.objects.filter(channel=channel).count() == 5
+    assert figure.server_cpu is not None
+    assert set(figure.server_cpu) == {"gunicorn", "postgres"}
+    assert "CPU a push" in figure.line()

@@ -52,7 +52,8 @@ class Command(BaseCommand):
             "--packers",
             type=int,
             default=0,
-            help="Pack stations working side by side, each with its own database connection "
+            help="Pack stations working side by side, each with its own database connection, "
+            "in a process of its own on PostgreSQL "
             "(default: 4 on PostgreSQL; 1 on SQLite, whose writers queue).",
         )
         parser.add_argument(
