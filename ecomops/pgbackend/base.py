@@ -23,9 +23,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if raw is None or raw.closed:
             return False
         try:
-            readable, _writable, _failed = select.select([raw.fileno()], [], [], 0)
+            poller = select.poll()  # not select(): no limit on the descriptor's number
+            poller.register(raw.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+            quiet = not poller.poll(0)
         except (OSError, ValueError):  # the socket is gone
             return False
-        if not readable:
-            return True
-        return bool(super().is_usable())
+        return quiet or bool(super().is_usable())
