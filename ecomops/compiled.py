@@ -11,10 +11,10 @@ places and runs the kept SQL, converting the columns as the ORM would.
 The queryset a builder returns must depend on nothing but its arguments (no clock, no
 setting read at build time), and must be a ``values_list`` (the caller makes objects with
 ``Model.from_db`` when it needs them). A sequence argument is a set of values for an
-SQL ``IN`` list, which has one placeholder a value: it is padded to the next power of two by
-repeating its last value, so a read is compiled at most once per such size. A marker the
-ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a lower-casing
-lookup) is refused at build time.
+SQL ``IN`` list, which has one placeholder a value. The list is padded with copies of its
+last value up to the next power of two, so a read is compiled at most once per such size.
+A marker the ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a
+lower-casing lookup) is refused at build time.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ class CompiledRead:
             if slot is not None:
                 slots.append(slot)
         # A marker may be missing: the ORM drops a branch that cannot match (an empty IN).
-        # One it changed (wrapped in %, lower-cased, …) would be run as a constant.
+        # One it changed (wrapped in %, lower-cased) would be run as a constant.
         placed = {s.position for s in slots}
         changed = [
             p
@@ -206,8 +206,8 @@ _names_lock = threading.Lock()
 @dataclass(frozen=True)
 class _Statement:
     name: str
-    numbered: str  # the text with PostgreSQL's $1, $2, …
-    order: tuple[str, ...] | None  # for named parameters: the name of $1, $2, …
+    numbered: str  # the text with PostgreSQL's numbered parameters ($1, $2 and on)
+    order: tuple[str, ...] | None  # for named parameters: the name behind each number
 
 
 def execute(cursor: Any, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
@@ -278,8 +278,9 @@ def _statement(sql: str) -> _Statement:
 
 @functools.lru_cache(maxsize=1024)
 def _numbered(sql: str, name: str) -> _Statement:
-    """Django's ``%s`` or ``%(name)s`` placeholders as PostgreSQL's ``$1``, ``$2``, …
-    (``%%`` is a ``%``); a name used twice is one parameter."""
+    """The statement with Django's ``%s`` or ``%(name)s`` placeholders numbered as
+    PostgreSQL's ``$1``, ``$2`` and on (``%%`` is a ``%``); a name used twice is one
+    parameter."""
     order: list[str] = []
     count = itertools.count(1)
     named = False

@@ -63,7 +63,7 @@ def _attnames(model: type[models.Model]) -> list[str]:
 @functools.cache
 def _converters(model: type[models.Model], using: str) -> list[tuple[int, Any, list[Any]]]:
     """The ORM's database converters of each of ``model``'s columns (JSON decoded, money as
-    ``Decimal``, SQLite's datetimes and booleans, …), as the compiler applies them."""
+    ``Decimal``, SQLite's datetimes and booleans), as the compiler applies them."""
     connection = connections[using]
     found = []
     for index, field in enumerate(model._meta.concrete_fields):
@@ -142,7 +142,7 @@ def _insert_plan(model: type[models.Model]) -> list[tuple[Any, str, bool, frozen
     anything (a date stamped ``auto_now``/``auto_now_add``, a file saved) and the value
     types that need no preparing."""
     plan = []
-    for field in _insert_sql(model, "default")[0]:
+    for field in _insert_fields(model):
         stamped = type(field).pre_save is not models.Field.pre_save and not (
             isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
         )
@@ -151,10 +151,8 @@ def _insert_plan(model: type[models.Model]) -> list[tuple[Any, str, bool, frozen
 
 
 @functools.cache
-def _insert_sql(model: type[models.Model], using: str) -> tuple[list[Any], str, str]:
-    """The fields an INSERT of new ``model`` objects writes, the statement's head and its
-    RETURNING of the primary key."""
-    quote = connections[using].ops.quote_name
+def _insert_fields(model: type[models.Model]) -> list[Any]:
+    """The fields an INSERT of new ``model`` objects writes: all but the primary key."""
     meta = model._meta
     fields = [
         field
@@ -163,6 +161,16 @@ def _insert_sql(model: type[models.Model], using: str) -> tuple[list[Any], str, 
     ]
     if meta.pk is None or any(getattr(f, "db_returning", False) for f in fields):
         raise ValueError(f"{meta.label}: insert returns only an auto primary key")
+    return fields
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], using: str) -> tuple[list[Any], str, str]:
+    """The fields an INSERT of new ``model`` objects writes, the statement's head and its
+    RETURNING of the primary key."""
+    quote = connections[using].ops.quote_name
+    meta = model._meta
+    fields = _insert_fields(model)
     head = (
         f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608 (names from the model)
         f"({', '.join(quote(field.column) for field in fields)}) VALUES "
