@@ -172,6 +172,8 @@ class CompiledRead:
             wanted += [f for f in query.annotation_select if f not in wanted]
             if wanted != names:
                 order = [names.index(f) for f in wanted]
+        if connection.vendor == "postgresql":
+            sql, params, slots = _constants_inlined(sql, list(params), slots)
         return _Compiled(sql, list(params), slots, compiler, converters, order)
 
     def _run(self, kept: _Compiled, arguments: dict[str, Argument]) -> list[tuple[Any, ...]]:
@@ -337,6 +339,52 @@ def _flatten(values: Any) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return flat
+
+
+_PLACEHOLDER = re.compile(r"%[s%]")
+
+
+def _constants_inlined(
+    sql: str, params: list[Any], slots: list[_Slot]
+) -> tuple[str, list[Any], list[_Slot]]:
+    """The read's own text constants (a JSON key, a state it leaves out) written into the
+    SQL as literals; the caller's values stay parameters.
+
+    A prepared statement is planned once for all its values (PostgreSQL's generic plan),
+    and a parameter there is unknown to the planner: ``payload -> $2`` cannot use the
+    index on ``payload -> 'buyer_account'``, so a duplicate check read every order of the
+    channel. The constants come from the builder's code, never from a caller."""
+    placed = {slot.position for slot in slots}
+    inlined = {
+        position
+        for position, param in enumerate(params)
+        if position not in placed and isinstance(param, str) and "\x00" not in param
+    }
+    if not inlined:
+        return sql, params, slots
+    numbers = iter(range(len(params)))
+
+    def place(match: re.Match[str]) -> str:
+        if match.group() == "%%":
+            return "%%"
+        position = next(numbers)
+        if position not in inlined:
+            return "%s"
+        text = str.__str__(params[position])  # a TextChoices member as its value
+        literal = "'" + text.replace("'", "''") + "'"
+        return literal.replace("%", "%%")
+
+    inlined_sql = _PLACEHOLDER.sub(place, sql)
+    kept = [position for position in range(len(params)) if position not in inlined]
+    moved = {old: new for new, old in enumerate(kept)}
+    return (
+        inlined_sql,
+        [params[position] for position in kept],
+        [
+            _Slot(moved[slot.position], slot.name, slot.index, slot.prepare)
+            for slot in slots
+        ],
+    )
 
 
 def _slot_of(

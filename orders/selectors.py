@@ -95,6 +95,8 @@ def exact_customer_matches(datas: list[dict[str, Any]]) -> list[Customer | None]
         part = {name: values[start : start + 2000] for name, values in named.items()}
         for row in _customers_matching.rows(**part):
             customer = Customer.from_db(_customers_matching.using, _CUSTOMER_COLUMNS, row)
+            if customer.merged_into_id is not None:
+                continue
             for field_name in named:
                 value = getattr(customer, field_name)
                 if value:
@@ -109,7 +111,9 @@ _CUSTOMER_COLUMNS = [f.attname for f in Customer._meta.concrete_fields]
 def _customers_matching(
     *, credit_code: list[str], id_number: list[str], phone: list[str]
 ) -> QuerySet[Customer]:
-    """The active customers with one of these credit codes, ID numbers or phones."""
+    """The customers with one of these credit codes, ID numbers or phones, merged ones
+    included (the caller leaves them out): with ``merged_into IS NULL`` in the SQL, the
+    planner of a database without statistics read every customer through that index."""
     query = Q()
     for field_name, values in (
         ("credit_code", credit_code),
@@ -118,7 +122,7 @@ def _customers_matching(
     ):
         if values:
             query |= Q(**{f"{field_name}__in": values})
-    return _active_customers().filter(query).order_by().values_list(*_CUSTOMER_COLUMNS)
+    return Customer.objects.filter(query).order_by().values_list(*_CUSTOMER_COLUMNS)
 
 
 def _exact_match(
@@ -1076,20 +1080,28 @@ def open_exceptions(order: Order) -> QuerySet[OrderException]:
 
 
 def parked_orders_waiting_for_code(*, channel: Channel, code: str) -> QuerySet[Order]:
-    """Parked orders of ``channel`` with an open unknown/unlisted SKU reason on ``code``."""
+    """Parked orders of ``channel`` with an open unknown/unlisted SKU reason on ``code``.
+
+    The code each reason points at is read in SQL (``payload -> 'lines' -> i ->> 'sku'``),
+    one query per line position among the open reasons: a mapping made from a long queue
+    does not read every parked order's payload."""
     waiting = OrderException.objects.filter(
         resolved_at__isnull=True,
         code__in=[ExceptionCode.SKU_UNKNOWN, ExceptionCode.SKU_NOT_LISTED],
         order__channel=channel,
         order__state=OrderState.EXCEPTION,
     ).values_list("order_id", "field")
-    ids = []
+    by_index: dict[int, set[int]] = defaultdict(set)
     for order_id, path in waiting:
-        order = Order.objects.only("payload").get(pk=order_id)
         index = _line_index(path)
-        lines = order.payload.get("lines") or []
-        if index is not None and index < len(lines) and lines[index].get("sku") == code:
-            ids.append(order_id)
+        if index is not None:
+            by_index[index].add(order_id)
+    ids: set[int] = set()
+    for index, order_ids in by_index.items():
+        ids.update(
+            Order.objects.filter(pk__in=order_ids, **{f"payload__lines__{index}__sku": code})
+            .values_list("pk", flat=True)
+        )
     return Order.objects.filter(pk__in=ids).order_by("pk")
 
 

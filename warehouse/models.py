@@ -487,6 +487,7 @@ class DeliveryNote(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         blank=True,
         related_name="notes",
         verbose_name=_("wave"),
+        db_index=False,  # led by warehouse_note_wave_state
     )
     parcel = models.ForeignKey(
         "Parcel",
@@ -527,7 +528,12 @@ class DeliveryNote(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         verbose_name = _("delivery note")
         verbose_name_plural = _("delivery notes")
         permissions = [("allocate_stock", _("Can allocate stock and issue delivery notes"))]
-        indexes = [models.Index(fields=["state", "batch"], name="warehouse_note_state_batch")]
+        indexes = [
+            models.Index(fields=["state", "batch"], name="warehouse_note_state_batch"),
+            # A parcel's close asks whether its wave has notes still open: one index scan
+            # however many notes the day has in those states.
+            models.Index(fields=["wave", "state"], name="warehouse_note_wave_state"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["order", "part"], name="warehouse_note_order_part")
         ]

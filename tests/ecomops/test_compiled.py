@@ -176,3 +176,71 @@ def test_a_lookup_that_changes_the_value_is_refused() -> None:
     read = CompiledRead(lambda *, name: Channel.objects.filter(name__icontains=name).values_list())
     with pytest.raises(ImproperlyConfigured, match="changed"):
         read.rows(name="天猫")
+
+
+@postgresql_only
+def test_the_reads_own_constants_are_written_into_its_sql(client: Client) -> None:
+    # Prepared, a read is planned once for all its values: a JSON key or a state left as
+    # a parameter there would keep the planner from the indexes made for them.
+    from orders.selectors import _orders_seen
+
+    channel = make_channel(code="tmall-lit", secret="s")
+    listed_sku("SKU-1", "99.00")
+    data = order_data(external_id="L-1", buyer_account="tb_carol")
+    assert push(client, channel, data).status_code == 201
+    arguments: dict[str, Any] = {
+        "channel_id": channel.pk,
+        "phones": ["13800138000"],
+        "accounts": ["tb_carol"],
+        "external_ids": ["L-2"],
+        "earliest": timezone.now() - timedelta(days=1),
+        "latest": timezone.now() + timedelta(days=1),
+    }
+    assert [row[2] for row in _orders_seen.rows(**arguments)] == ["L-1"]
+
+    # a channel's day of orders, on tables the planner has no statistics for
+    _copies(Order.objects.get(channel=channel, external_id="L-1"), 20_000)
+    (kept,) = _orders_seen._kept.values()
+    assert "-> 'buyer_account')" in kept.sql
+    assert "\"state\" = 'cancelled'" in kept.sql
+    # the caller's values are still parameters, each in its place
+    assert kept.sql.count("%s") == len(kept.params) == len(kept.slots)
+    generic = _generic_plan(kept.sql, _orders_seen, arguments)
+    assert "orders_order_buyer" in generic
+    assert "orders_order_phone_channel" in generic
+    assert "orders_order_channel_id" not in generic
+
+
+def _copies(order: Order, count: int) -> None:
+    """``count`` copies of ``order``, each with its own number, id and phone, in one
+    statement."""
+    quote = connection.ops.quote_name
+    own = {"number": "'SO-L-' || n", "external_id": "'L-' || (n + 10)"}
+    own["receiver_phone"] = "'139' || lpad(n::text, 8, '0')"
+    columns = [f.column for f in Order._meta.concrete_fields if not f.primary_key]
+    chosen = ", ".join(own.get(column, quote(column)) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Order._meta.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+            f"SELECT {chosen} FROM {quote(Order._meta.db_table)}, generate_series(1, %s) n "
+            "WHERE id = %s",
+            [count, order.pk],
+        )
+
+
+def _generic_plan(sql: str, read: CompiledRead, arguments: dict[str, Any]) -> str:
+    """The plan PostgreSQL makes once for all values, on tables without statistics."""
+    (kept,) = read._kept.values()
+    params = list(kept.params)
+    for slot in kept.slots:
+        value = arguments[slot.name]
+        params[slot.position] = slot.prepare(value[slot.index] if slot.index is not None else value)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE generic_probe AS {compiled._numbered(sql, 'x').numbered}")
+        cursor.execute(
+            "EXPLAIN EXECUTE generic_probe (" + ", ".join(["%s"] * len(params)) + ")", params
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE generic_probe")
+    return plan

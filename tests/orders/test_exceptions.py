@@ -311,6 +311,34 @@ def test_mapping_the_code_rechecks_every_waiting_order_and_releases_the_clear_on
     assert c.state == OrderState.EXCEPTION
 
 
+def test_the_orders_waiting_for_a_code_are_found_on_any_line_in_a_query_per_position(
+    client: Any, tmall: Any, sku: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.selectors import parked_orders_waiting_for_code
+
+    second_line = park(
+        client,
+        tmall,
+        external_id="D",
+        sku="SKU-1",
+        lines=[
+            {"sku": "OTHER-9", "quantity": 1, "unit_price": "99.00"},
+            {"sku": "TB-77", "quantity": 1, "unit_price": "99.00"},
+        ],
+    )
+    first_lines = [park(client, tmall, external_id=f"E{n}", sku="TB-77") for n in range(4)]
+    others = [park(client, tmall, external_id=f"F{n}", sku="OTHER-8") for n in range(6)]
+    with CaptureQueriesContext(connection) as queries:
+        found = list(parked_orders_waiting_for_code(channel=tmall, code="TB-77"))
+    assert found == sorted([second_line, *first_lines], key=lambda order: order.pk)
+    # the open reasons; the codes on line 0, then on line 1; the orders found
+    assert len(queries) == 4
+    assert list(parked_orders_waiting_for_code(channel=tmall, code="OTHER-8")) == others
+
+
 def test_release_is_refused_while_reasons_remain_naming_them(
     client: Any, tmall: Any, sku: Any, service: Any
 ) -> None:
