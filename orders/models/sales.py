@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Left, Right
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -235,6 +236,7 @@ class Customer(models.Model):
         blank=True,
         related_name="merged_duplicates",
         verbose_name=_("merged into"),
+        db_index=False,  # orders_customer_merged: only the merged ones
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -246,7 +248,21 @@ class Customer(models.Model):
         permissions = [
             ("identify_customer", _("Can identify, correct and merge customers")),
         ]
-        indexes = [models.Index(fields=["name"], name="orders_customer_name")]
+        indexes = [
+            models.Index(fields=["name"], name="orders_customer_name"),
+            # identification_candidates: each way a customer may be found is an index, so
+            # the candidates are read without scanning every customer
+            models.Index(Right("phone", 4), name="orders_customer_phone_tail"),
+            models.Index("city", Left("name", 2), name="orders_customer_city_name"),
+            models.Index(fields=["street_address"], name="orders_customer_street"),
+            # The few merged customers only: "merged_into IS NULL" (every active customer)
+            # cannot be read through it, which a planner without statistics once chose.
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="orders_customer_merged",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
