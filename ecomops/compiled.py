@@ -380,10 +380,7 @@ def _constants_inlined(
     return (
         inlined_sql,
         [params[position] for position in kept],
-        [
-            _Slot(moved[slot.position], slot.name, slot.index, slot.prepare)
-            for slot in slots
-        ],
+        [_Slot(moved[slot.position], slot.name, slot.index, slot.prepare) for slot in slots],
     )
 
 

@@ -1102,8 +1102,9 @@ def parked_orders_waiting_for_code(*, channel: Channel, code: str) -> QuerySet[O
     ids: set[int] = set()
     for index, order_ids in by_index.items():
         ids.update(
-            Order.objects.filter(pk__in=order_ids, **{f"payload__lines__{index}__sku": code})
-            .values_list("pk", flat=True)
+            Order.objects.filter(
+                pk__in=order_ids, **{f"payload__lines__{index}__sku": code}
+            ).values_list("pk", flat=True)
         )
     return Order.objects.filter(pk__in=ids).order_by("pk")
 

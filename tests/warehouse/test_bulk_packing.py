@@ -223,7 +223,8 @@ def test_closing_a_parcel_costs_a_fixed_list_of_statements(
 ) -> None:
     """Issue 24 §7: the close was 17 statements on a day's 10,000th parcel (the account's
     stock built through the ORM, a savepoint around the waybill's record, the wave loaded
-    as an object to lock it). Pinned here, each named, so none comes back unnoticed."""
+    as an object to lock it). Pinned here, each named, so none comes back unnoticed; the
+    one UPDATE more (the numbers written on the parcel) lets the shared rows be taken last."""
     put_stock(sku, 10)
     first = allocated([(sku, 1)], parts_admin)  # starts the day's parcel number series
     second = allocated([(sku, 2)], parts_admin)
@@ -247,13 +248,14 @@ def test_closing_a_parcel_costs_a_fixed_list_of_statements(
         "SELECT",  # the group's notes locked, with orders, carrier and what is unscanned
         "SELECT",  # finance: the invoices to put in the parcel
         "SELECT",  # the carrier's default e-waybill account with its stock
-        "UPDATE",  # the waybill number taken from the range
-        "SELECT",  # not typed by hand at packing before the range reached it
-        "UPDATE",  # the parcel number
-        "INSERT",  # the parcel
-        "INSERT",  # the waybill number recorded as used on it
+        "INSERT",  # the parcel, under a stand-in number
         "UPDATE",  # the notes packed
         "INSERT",  # their django-fsm-log rows
+        "UPDATE",  # the waybill number taken from the range (its row locked from here)
+        "SELECT",  # not typed by hand at packing before the range reached it
+        "UPDATE",  # the parcel number (the series' row locked from here)
+        "UPDATE",  # both numbers on the parcel
+        "INSERT",  # the waybill number recorded as used on it
         "SELECT",  # the wave locked
         "SELECT",  # its notes still open
         "RELEASE",

@@ -378,11 +378,13 @@ def pack_close(
     A fixed number of statements however many notes the parcel merges: the group's notes
     read and locked by one statement with their orders and carrier (written once as SQL,
     like the account's read), the invoices to put in asked of finance, the e-waybill account
-    read with its stock in one query, the waybill number taken by one ``UPDATE … RETURNING``
-    (and recorded by one INSERT), the parcel number by one ``UPDATE … RETURNING``, the
-    parcel inserted, the notes packed by one UPDATE and one INSERT of their log rows, and
-    the wave locked and checked by two (``_wave_done``). The numbers are taken as late as
-    they can be: their rows stay locked until the commit.
+    read with its stock in one query, the parcel inserted under a stand-in number, the notes
+    packed by one UPDATE and one INSERT of their log rows; then the waybill number taken by
+    one ``UPDATE … RETURNING``, the parcel number by another, both written on the parcel by
+    one UPDATE and the waybill recorded by one INSERT; last the wave locked and checked by
+    two (``_wave_done``). The shared numbers are taken last because their rows stay locked
+    until the commit; the wave comes after them in every close, so locks are always taken
+    in one order (range, series, wave) and two closes cannot wait on each other.
     """
     waybill_number = (waybill_number or "").strip()
     with transaction.atomic():
@@ -416,7 +418,35 @@ def pack_close(
                 raise PackError(exc.message, exc.extra) from exc
             if taken is not None:
                 waybill_number, account = taken.numbers[0], taken.account
-        elif account is not None:
+        elif account is None:
+            raise PackError(
+                _("Enter the waybill number: %(carrier)s has no e-waybill account here.")
+                % {"carrier": carrier.name},
+                {"fields": {"waybill_number": [_("This field is required.")]}},
+            )
+        # The parcel is written and the notes packed under a stand-in number, so that the
+        # rows every packer shares (the waybill range, the day's parcel series) are taken
+        # last: each stays locked from its taking to the commit, and the other stations
+        # queue on it for only the few statements after.
+        stand_in = f"~{notes[0].pk}"
+        parcel = Parcel.objects.create(
+            number=stand_in,
+            carrier=carrier,
+            waybill_number=stand_in,
+            weight_grams=weight_grams,
+            inserts=inserts,
+            packed_by=acting_user(by),
+            waybill_account=account,
+        )
+        bulk_transition(
+            notes,
+            "pack",
+            by=by,
+            update_fields=["packed_at", "parcel_id"],
+            at=timezone.now(),
+            parcel=parcel,
+        )
+        if not waybill_number:
             try:
                 taken = waybill_take(account=account, count=1)
             except WaybillError as exc:
@@ -424,23 +454,12 @@ def pack_close(
                     exc.message, {"fields": {"waybill_number": [_("No numbers left.")]}}
                 ) from exc
             waybill_number = taken.numbers[0]
-        if not waybill_number:
-            raise PackError(
-                _("Enter the waybill number: %(carrier)s has no e-waybill account here.")
-                % {"carrier": carrier.name},
-                {"fields": {"waybill_number": [_("This field is required.")]}},
-            )
+        parcel.number, parcel.waybill_number = next_number("PK", width=5), waybill_number
         try:
-            # No savepoint of its own: a taken waybill ends the whole close, and leaving
-            # this block by the exception rolls it back.
-            parcel = Parcel.objects.create(
-                number=next_number("PK", width=5),
-                carrier=carrier,
-                waybill_number=waybill_number,
-                weight_grams=weight_grams,
-                inserts=inserts,
-                packed_by=acting_user(by),
-                waybill_account=account,
+            # No savepoint of its own: a waybill number on another parcel ends the whole
+            # close, and leaving this block by the exception rolls it back.
+            Parcel.objects.filter(pk=parcel.pk).update(
+                number=parcel.number, waybill_number=waybill_number
             )
         except IntegrityError as exc:
             raise PackError(
@@ -453,14 +472,6 @@ def pack_close(
                 waybill_record(taken=taken, parcels=[parcel], savepoint=False)
             except WaybillError as exc:
                 raise PackError(exc.message) from exc
-        bulk_transition(
-            notes,
-            "pack",
-            by=by,
-            update_fields=["packed_at", "parcel_id"],
-            at=timezone.now(),
-            parcel=parcel,
-        )
         _wave_done(notes[0].wave_id)
         transaction.on_commit(
             lambda: parcel_packed.send(sender=Parcel, parcel=parcel, orders=orders)
