@@ -15,6 +15,10 @@ SQL ``IN`` list, which has one placeholder a value. The list is padded with copi
 last value up to the next power of two, so a read is compiled at most once per such size.
 A marker the ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a
 lower-casing lookup) is refused at build time.
+
+``field__any=values`` (``AnyOf``) passes a set as one parameter instead of an ``IN`` list:
+PostgreSQL plans ``= ANY($1)`` for any size as a handful of rows, where a long ``IN`` list
+on tables without statistics looked bigger than the whole channel's index.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
-from django.db.models import QuerySet
+from django.db.models import Field, Lookup, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 Value = str | int | datetime
@@ -69,6 +73,33 @@ class _Compiled:
     compiler: SQLCompiler
     converters: dict[int, Any]
     order: list[int] | None  # the columns' order as the values_list asked for them
+
+
+@Field.register_lookup
+class AnyOf(Lookup):
+    """``field__any=[...]``: the field equals one of the values, the list sent as one
+    parameter: ``= ANY(%s)`` on PostgreSQL, ``IN (SELECT value FROM json_each(%s))`` on
+    SQLite. One statement for every size of the list."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [str(value) for value in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        # the left side is the ORM's compiled column or expression, never a caller's text
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+        return sql, [*lhs_params, json.dumps(values)]
+
+
+def _prepare_list(value: Any) -> Any:
+    return [str(item) for item in value]
+
+
+def _prepare_json_list(value: Any) -> Any:  # SQLite: a set sent as a JSON array
+    return json.dumps([str(item) for item in value])
 
 
 class CompiledRead:
@@ -398,6 +429,8 @@ def _slot_of(
     if isinstance(param, str) and param in adapted:  # SQLite keeps datetimes as text
         name, index = places[_key(adapted[param])]
         return _Slot(position, name, index, connection.ops.adapt_datetimefield_value)
+    if isinstance(param, list) and (whole := _whole_sequence(param, places)):  # AnyOf
+        return _Slot(position, whole, None, _prepare_list)
     inner = getattr(param, "obj", getattr(param, "adapted", None))  # PostgreSQL's Jsonb
     if isinstance(inner, str) and _key(inner) in places:
         name, index = places[_key(inner)]
@@ -411,4 +444,16 @@ def _slot_of(
         if isinstance(decoded, str) and _key(decoded) in places:  # SQLite's JSON key lookups
             name, index = places[_key(decoded)]
             return _Slot(position, name, index, _prepare_json_text)
+        if isinstance(decoded, list) and (whole := _whole_sequence(decoded, places)):
+            return _Slot(position, whole, None, _prepare_json_list)  # AnyOf on SQLite
     return None
+
+
+def _whole_sequence(values: list[Any], places: dict[Any, tuple[str, int | None]]) -> str:
+    """The argument whose markers ``values`` are, all of them in order; else ''."""
+    found = [places.get(_key(value)) for value in values]
+    if not found or None in found:
+        return ""
+    names = {place[0] for place in found if place is not None}
+    indexes = [place[1] for place in found if place is not None]
+    return names.pop() if len(names) == 1 and indexes == list(range(len(values))) else ""

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.fields.json import KT
 from django.db.models.functions import Left, Right, TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -923,15 +924,27 @@ def _orders_seen(
     latest: datetime,
 ) -> QuerySet[Order]:
     """The orders of a channel that are ``external_ids`` or, placed between ``earliest`` and
-    ``latest`` and not cancelled, went to one of ``phones`` or ``accounts``."""
+    ``latest`` and not cancelled, went to one of ``phones`` or ``accounts``.
+
+    Each set is one parameter (``__any``) matched through its two-column index with the
+    channel (``Order.Meta.indexes``): a page's 500 phones as an ``IN`` list looked, to a
+    planner without statistics, like more rows than the channel's own index, and every
+    page read the whole channel."""
     same_buyer = Q(pk__in=[])
     if phones:
-        same_buyer |= Q(receiver_phone__in=phones)
+        same_buyer |= Q(receiver_phone__any=phones)
     if accounts:
-        same_buyer |= Q(payload__buyer_account__in=accounts)
+        same_buyer |= Q(buyer_account__any=accounts)
     window = Q(placed_at__gte=earliest, placed_at__lte=latest) & ~Q(state=OrderState.CANCELLED)
-    wanted = (same_buyer & window) | Q(external_id__in=external_ids)
-    return Order.objects.filter(wanted, channel_id=channel_id).order_by().values_list(*_SEEN)
+    wanted = same_buyer & window
+    if external_ids:
+        wanted |= Q(external_id__any=external_ids)
+    return (
+        Order.objects.alias(buyer_account=KT("payload__buyer_account"))
+        .filter(wanted, channel_id=channel_id)
+        .order_by()
+        .values_list(*_SEEN)
+    )
 
 
 class DuplicateFinder:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KT
 from django.db.models.functions import Left, Right
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -541,9 +541,7 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             models.Index(fields=["batch_date", "batch_slot"], name="orders_order_batch"),
             # The duplicate check finds a push's earlier orders by the platform's buyer
             # account (as well as by phone) without reading every order of the channel.
-            models.Index(
-                "channel", KeyTransform("buyer_account", "payload"), name="orders_order_buyer"
-            ),
+            models.Index("channel", KT("payload__buyer_account"), name="orders_order_buyer"),
             # ... and by phone. Both with the channel, so that each side of the check's OR
             # is one index scan on two columns: the planner takes them over the channel's
             # own index even before statistics are gathered (a fresh database, autovacuum

@@ -179,6 +179,7 @@ def test_a_lookup_that_changes_the_value_is_refused() -> None:
 
 
 @postgresql_only
+@pytest.mark.django_db(transaction=True)  # committed rows: the planner sizes the table by them
 def test_the_reads_own_constants_are_written_into_its_sql(client: Client) -> None:
     # Prepared, a read is planned once for all its values: a JSON key or a state left as
     # a parameter there would keep the planner from the indexes made for them.
@@ -188,7 +189,9 @@ def test_the_reads_own_constants_are_written_into_its_sql(client: Client) -> Non
     listed_sku("SKU-1", "99.00")
     data = order_data(external_id="L-1", buyer_account="tb_carol")
     assert push(client, channel, data).status_code == 201
-    arguments: dict[str, Any] = {
+    # a channel's day of orders, on tables the planner has no statistics for
+    _copies(Order.objects.get(channel=channel, external_id="L-1"), 60_000)
+    single: dict[str, Any] = {
         "channel_id": channel.pk,
         "phones": ["13800138000"],
         "accounts": ["tb_carol"],
@@ -196,27 +199,35 @@ def test_the_reads_own_constants_are_written_into_its_sql(client: Client) -> Non
         "earliest": timezone.now() - timedelta(days=1),
         "latest": timezone.now() + timedelta(days=1),
     }
-    assert [row[2] for row in _orders_seen.rows(**arguments)] == ["L-1"]
-
-    # a channel's day of orders, on tables the planner has no statistics for
-    _copies(Order.objects.get(channel=channel, external_id="L-1"), 20_000)
-    (kept,) = _orders_seen._kept.values()
-    assert "-> 'buyer_account')" in kept.sql
-    assert "\"state\" = 'cancelled'" in kept.sql
-    # the caller's values are still parameters, each in its place
-    assert kept.sql.count("%s") == len(kept.params) == len(kept.slots)
-    generic = _generic_plan(kept.sql, _orders_seen, arguments)
+    page = {  # a page of 300 pushes
+        **single,
+        "phones": ["13800138000", *[f"137{n:08d}" for n in range(299)]],
+        "accounts": ["tb_carol", *[f"tb_{n}" for n in range(299)]],
+        "external_ids": [f"P-{n}" for n in range(300)],
+    }
+    for arguments in (single, page):
+        assert [row[2] for row in _orders_seen.rows(**arguments)] == ["L-1"]
+    assert len(_orders_seen._kept) == 2
+    for kept in _orders_seen._kept.values():
+        assert kept is not None
+        assert "->> 'buyer_account')" in kept.sql
+        assert "\"state\" = 'cancelled'" in kept.sql
+        # the caller's values are still parameters, each set as one (= ANY)
+        assert kept.sql.count("%s") == len(kept.params) == len(kept.slots) == 6
+    # one plan for every page, through the two-column indexes, never the channel's own
+    generic = _generic_plan(next(iter(_orders_seen._kept.values())), page)
     assert "orders_order_buyer" in generic
     assert "orders_order_phone_channel" in generic
     assert "orders_order_channel_id" not in generic
 
 
 def _copies(order: Order, count: int) -> None:
-    """``count`` copies of ``order``, each with its own number, id and phone, in one
-    statement."""
+    """``count`` copies of ``order``, each with its own number, id, phone and buyer
+    account, in one statement."""
     quote = connection.ops.quote_name
     own = {"number": "'SO-L-' || n", "external_id": "'L-' || (n + 10)"}
     own["receiver_phone"] = "'139' || lpad(n::text, 8, '0')"
+    own["payload"] = "jsonb_set(payload, '{buyer_account}', to_jsonb('tb_copy_' || n))"
     columns = [f.column for f in Order._meta.concrete_fields if not f.primary_key]
     chosen = ", ".join(own.get(column, quote(column)) for column in columns)
     with connection.cursor() as cursor:
@@ -228,16 +239,15 @@ def _copies(order: Order, count: int) -> None:
         )
 
 
-def _generic_plan(sql: str, read: CompiledRead, arguments: dict[str, Any]) -> str:
+def _generic_plan(kept: Any, arguments: dict[str, Any]) -> str:
     """The plan PostgreSQL makes once for all values, on tables without statistics."""
-    (kept,) = read._kept.values()
     params = list(kept.params)
     for slot in kept.slots:
         value = arguments[slot.name]
         params[slot.position] = slot.prepare(value[slot.index] if slot.index is not None else value)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE generic_probe AS {compiled._numbered(sql, 'x').numbered}")
+        cursor.execute(f"PREPARE generic_probe AS {compiled._numbered(kept.sql, 'x').numbered}")
         cursor.execute(
             "EXPLAIN EXECUTE generic_probe (" + ", ".join(["%s"] * len(params)) + ")", params
         )

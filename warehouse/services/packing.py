@@ -446,7 +446,7 @@ def pack_close(
             at=timezone.now(),
             parcel=parcel,
         )
-        if not waybill_number:
+        if not waybill_number and account is not None:
             try:
                 taken = waybill_take(account=account, count=1)
             except WaybillError as exc:
