@@ -119,7 +119,7 @@ def _customers_matching(
         ("phone", phone),
     ):
         if values:
-            query |= Q(**{f"{field_name}__in": values})
+            query |= Q(**{f"{field_name}__any": values})  # one parameter a set (AnyOf)
     return _active_customers().filter(query).order_by().values_list(*_CUSTOMER_COLUMNS)
 
 
