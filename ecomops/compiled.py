@@ -77,9 +77,9 @@ class _Compiled:
 
 @Field.register_lookup
 class AnyOf(Lookup):
-    """``field__any=[...]``: the field equals one of the values, the list sent as one
-    parameter: ``= ANY(%s)`` on PostgreSQL, ``IN (SELECT value FROM json_each(%s))`` on
-    SQLite. One statement for every size of the list."""
+    """``field__any=[...]``: a text field (or expression) equals one of the values, the
+    list sent as one parameter of text: ``= ANY(%s)`` on PostgreSQL, ``IN (SELECT value
+    FROM json_each(%s))`` on SQLite. One statement for every size of the list."""
 
     lookup_name = "any"
     prepare_rhs = False

@@ -1098,9 +1098,9 @@ def open_exceptions(order: Order) -> QuerySet[OrderException]:
 def parked_orders_waiting_for_code(*, channel: Channel, code: str) -> QuerySet[Order]:
     """Parked orders of ``channel`` with an open unknown/unlisted SKU reason on ``code``.
 
-    The code each reason points at is read in SQL (``payload -> 'lines' -> i ->> 'sku'``),
-    one query per line position among the open reasons: a mapping made from a long queue
-    does not read every parked order's payload."""
+    The code each reason points at is compared in SQL (the payload's ``lines[i].sku``), one
+    query per line position among the open reasons: a mapping made from a long queue does
+    not read every parked order's payload."""
     waiting = OrderException.objects.filter(
         resolved_at__isnull=True,
         code__in=[ExceptionCode.SKU_UNKNOWN, ExceptionCode.SKU_NOT_LISTED],

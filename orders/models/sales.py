@@ -542,10 +542,10 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             # The duplicate check finds a push's earlier orders by the platform's buyer
             # account (as well as by phone) without reading every order of the channel.
             models.Index("channel", KT("payload__buyer_account"), name="orders_order_buyer"),
-            # ... and by phone. Both with the channel, so that each side of the check's OR
-            # is one index scan on two columns: the planner takes them over the channel's
-            # own index even before statistics are gathered (a fresh database, autovacuum
-            # off). A search by phone alone uses it too.
+            # The same check finds them by phone. Both indexes lead with or include the
+            # channel, so each side of the check's OR is one index scan on two columns: the
+            # planner takes them over the channel's own index even before statistics are
+            # gathered (a fresh database, autovacuum off). A search by phone alone uses it.
             models.Index(fields=["receiver_phone", "channel"], name="orders_order_phone_channel"),
         ]
 
