@@ -11,8 +11,8 @@ places and runs the kept SQL, converting the columns as the ORM would.
 The queryset a builder returns must depend on nothing but its arguments (no clock, no
 setting read at build time), and must be a ``values_list`` (the caller makes objects with
 ``Model.from_db`` when it needs them). A sequence argument is a set of values for an
-SQL ``IN`` list, which has one placeholder a value. The list is padded with copies of its
-last value up to the next power of two, so a read is compiled at most once per such size.
+SQL ``IN`` list, which has one placeholder a value. Each list is padded up to the next
+power of two with copies of its last value, so a read is compiled once per such size.
 A marker the ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a
 lower-casing lookup) is refused at build time.
 
@@ -77,7 +77,7 @@ class _Compiled:
 
 @Field.register_lookup
 class AnyOf(Lookup):
-    """``field__any=[...]``: a text field (or expression) equals one of the values, the
+    """``field__any=values``: a text field (or expression) equals one of the values, the
     list sent as one parameter of text: ``= ANY(%s)`` on PostgreSQL, ``IN (SELECT value
     FROM json_each(%s))`` on SQLite. One statement for every size of the list."""
 
@@ -86,20 +86,21 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [str(value) for value in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+            return f"{lhs} = ANY(%s)", [*lhs_params, _texts(self.rhs)]
         # the left side is the ORM's compiled column or expression, never a caller's text
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608
-        return sql, [*lhs_params, json.dumps(values)]
+        return sql, [*lhs_params, _json_texts(self.rhs)]
 
 
-def _prepare_list(value: Any) -> Any:
-    return [str(item) for item in value]
+def _texts(values: Any) -> list[str]:
+    """``AnyOf``'s parameter on PostgreSQL: the values as a list of text."""
+    return [str(value) for value in values]
 
 
-def _prepare_json_list(value: Any) -> Any:  # SQLite: a set sent as a JSON array
-    return json.dumps([str(item) for item in value])
+def _json_texts(values: Any) -> str:
+    """``AnyOf``'s parameter on SQLite: the values as a JSON array of text."""
+    return json.dumps(_texts(values))
 
 
 class CompiledRead:
@@ -311,9 +312,9 @@ def _statement(sql: str) -> _Statement:
 
 @functools.lru_cache(maxsize=1024)
 def _numbered(sql: str, name: str) -> _Statement:
-    """The statement with Django's ``%s`` or ``%(name)s`` placeholders numbered as
-    PostgreSQL's ``$1``, ``$2`` and on (``%%`` is a ``%``); a name used twice is one
-    parameter."""
+    """The statement with Django's ``%s`` or ``%(name)s`` placeholders written the way
+    PostgreSQL numbers them (``$1``, ``$2`` and on; ``%%`` is a ``%``). A name used twice
+    is one parameter."""
     order: list[str] = []
     count = itertools.count(1)
     named = False
@@ -430,7 +431,7 @@ def _slot_of(
         name, index = places[_key(adapted[param])]
         return _Slot(position, name, index, connection.ops.adapt_datetimefield_value)
     if isinstance(param, list) and (whole := _whole_sequence(param, places)):  # AnyOf
-        return _Slot(position, whole, None, _prepare_list)
+        return _Slot(position, whole, None, _texts)
     inner = getattr(param, "obj", getattr(param, "adapted", None))  # PostgreSQL's Jsonb
     if isinstance(inner, str) and _key(inner) in places:
         name, index = places[_key(inner)]
@@ -445,7 +446,7 @@ def _slot_of(
             name, index = places[_key(decoded)]
             return _Slot(position, name, index, _prepare_json_text)
         if isinstance(decoded, list) and (whole := _whole_sequence(decoded, places)):
-            return _Slot(position, whole, None, _prepare_json_list)  # AnyOf on SQLite
+            return _Slot(position, whole, None, _json_texts)  # AnyOf on SQLite
     return None
 
 

@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from ecomops.compiled import compiled_read
 from ecomops.cutoffs import CutoffBatch, batch_at
 from ecomops.sla.models import SlaClock
 from ecomops.sla.selectors import annotate_sla
@@ -835,3 +836,16 @@ def waybill_accounts() -> QuerySet[WaybillAccount]:
 
 def note_carrier_changes(note: DeliveryNote) -> QuerySet[NoteCarrierChange]:
     return note.carrier_changes.select_related("from_carrier", "to_carrier", "changed_by")
+
+
+def recorded_waybill_numbers(*, carrier_id: int, numbers: list[str]) -> set[str]:
+    """Those of ``numbers`` the carrier's stock has a row for (a number typed by hand at
+    packing, a list number): the pack station asks on every parcel closed."""
+    return {number for (number,) in _recorded.rows(carrier_id=carrier_id, numbers=numbers)}
+
+
+@compiled_read(carrier_id=int)
+def _recorded(*, carrier_id: int, numbers: list[str]) -> QuerySet[WaybillNumber, Any]:
+    return WaybillNumber.objects.filter(carrier_id=carrier_id, number__in=numbers).values_list(
+        "number"
+    )

@@ -189,15 +189,16 @@ def test_the_reads_own_constants_are_written_into_its_sql(client: Client) -> Non
     listed_sku("SKU-1", "99.00")
     data = order_data(external_id="L-1", buyer_account="tb_carol")
     assert push(client, channel, data).status_code == 201
+    order = Order.objects.get(channel=channel, external_id="L-1")
     # a channel's day of orders, on tables the planner has no statistics for
-    _copies(Order.objects.get(channel=channel, external_id="L-1"), 60_000)
+    _copies(order, 60_000)
     single: dict[str, Any] = {
         "channel_id": channel.pk,
         "phones": ["13800138000"],
         "accounts": ["tb_carol"],
         "external_ids": ["L-2"],
-        "earliest": timezone.now() - timedelta(days=1),
-        "latest": timezone.now() + timedelta(days=1),
+        "earliest": order.placed_at - timedelta(days=1),
+        "latest": order.placed_at + timedelta(days=1),
     }
     page = {  # a page of 300 pushes
         **single,

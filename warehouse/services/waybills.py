@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from ecomops import rows
 from ecomops.accounts.roles import RoleCode
 from ecomops.accounts.selectors import acting_user
-from ecomops.compiled import compiled_read, execute
+from ecomops.compiled import execute
 from ecomops.errors import ApplicationError, require_permission
 from ecomops.notifications.services import notify_role
 
@@ -50,6 +50,7 @@ from ..models import (
     WaybillNumberState,
     WaybillRange,
 )
+from ..selectors import recorded_waybill_numbers
 
 MANAGE_STOCK = "warehouse.manage_waybill_stock"
 # A waybill number as carriers print them: letters and digits, up to the model's 40.
@@ -203,15 +204,8 @@ def waybill_take(*, account: WaybillAccount, count: int = 1) -> Taken:
 def _not_used_yet(carrier_id: int, numbers: list[str]) -> list[str]:
     """``numbers`` just taken from a range, less those typed by hand at packing before the
     range reached them (``waybill_given``): those have their row already."""
-    used = {number for (number,) in _typed_before.rows(carrier_id=carrier_id, numbers=numbers)}
+    used = recorded_waybill_numbers(carrier_id=carrier_id, numbers=numbers)
     return [number for number in numbers if number not in used] if used else numbers
-
-
-@compiled_read(carrier_id=int)
-def _typed_before(*, carrier_id: int, numbers: list[str]) -> QuerySet[WaybillNumber, Any]:
-    return WaybillNumber.objects.filter(carrier_id=carrier_id, number__in=numbers).values_list(
-        "number"
-    )
 
 
 def _range_sql(*, exact: bool) -> str:
