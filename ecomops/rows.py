@@ -18,7 +18,9 @@ the worker about as much as the rest of the push's SQL together.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connections, models
@@ -91,7 +93,7 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", batch_size: 
     model = type(objs[0])
     connection = connections[using]
     fields, head, returning = _insert_sql(model, using)
-    plan = _insert_plan(model)
+    plan = _insert_plan(model, using)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     batch = max(min(batch_size, connection.ops.bulk_batch_size(fields, objs)), 1)
     for start in range(0, len(objs), batch):
@@ -101,9 +103,9 @@ def insert(objs: Sequence[models.Model], *, using: str = "default", batch_size: 
             if type(obj) is not model or obj.pk is not None:
                 raise ValueError("insert takes new objects of one model")
             obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-            for field, attname, stamped, passes in plan:
+            for field, attname, stamped, passes, ready in plan:
                 value = field.pre_save(obj, True) if stamped else getattr(obj, attname)
-                if type(value) not in passes:
+                if type(value) not in passes and not (ready is not None and ready(value)):
                     value = field.get_db_prep_save(value, connection)
                 params.append(value)
         with connection.cursor() as cursor:
@@ -133,21 +135,66 @@ _PASSES: dict[type[models.Field[Any, Any]], frozenset[type]] = {
         frozenset({int, _NONE}),
     ),
     models.BooleanField: frozenset({bool}),
+    **dict.fromkeys((models.DateTimeField, models.DecimalField), frozenset({_NONE})),
 }
 
 
+def _aware(value: Any) -> bool:
+    return type(value) is datetime and value.utcoffset() is not None
+
+
+def _finite(value: Any) -> bool:
+    return type(value) is Decimal and value.is_finite()
+
+
 @functools.cache
-def _insert_plan(model: type[models.Model]) -> list[tuple[Any, str, bool, frozenset[type]]]:
+def _ready_checks(using: str) -> dict[type[models.Field[Any, Any]], Callable[[Any], bool]]:
+    """The values of these exact field classes that ``using``'s driver takes as they are
+    (an aware ``datetime``, a finite ``Decimal``), when the backend's adapter gives them back
+    unchanged, as PostgreSQL's does (SQLite's writes datetimes as text: none there)."""
+    ops = connections[using].ops
+    moment, amount = datetime(2000, 1, 1, tzinfo=UTC), Decimal("1.00")
+    checks: dict[type[models.Field[Any, Any]], Callable[[Any], bool]] = {}
+    if ops.adapt_datetimefield_value(moment) is moment:
+        checks[models.DateTimeField] = _aware
+    if ops.adapt_decimalfield_value(amount, 10, 2) is amount:
+        checks[models.DecimalField] = _finite
+    return checks
+
+
+@functools.cache
+def _insert_plan(
+    model: type[models.Model], using: str
+) -> list[tuple[Any, str, bool, frozenset[type], Callable[[Any], bool] | None]]:
     """Per field an INSERT writes: the field, its attribute, whether its ``pre_save`` does
-    anything (a date stamped ``auto_now``/``auto_now_add``, a file saved) and the value
-    types that need no preparing."""
+    anything (a date stamped ``auto_now``/``auto_now_add``, a file saved), the value types
+    that need no preparing and the check of a value the driver takes as it is
+    (``_ready_checks``). A naive datetime, a NaN or a string still goes through the field,
+    which warns, refuses or converts as the ORM would."""
     plan = []
+    checks = _ready_checks(using)
     for field in _insert_fields(model):
         stamped = type(field).pre_save is not models.Field.pre_save and not (
             isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
         )
-        plan.append((field, field.attname, stamped, _PASSES.get(type(field), frozenset())))
+        kind = _prepared_as(type(field))
+        passes = _PASSES.get(kind, frozenset())
+        plan.append((field, field.attname, stamped, passes, checks.get(kind)))
     return plan
+
+
+_PREP = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+
+
+def _prepared_as(kind: type[Any]) -> type[Any]:
+    """The field class of ``_PASSES`` whose preparing of values ``kind`` keeps unchanged
+    (``MoneyField`` is a ``DecimalField`` there), or ``kind`` itself."""
+    for base in (models.DecimalField, models.DateTimeField):
+        if issubclass(kind, base) and all(
+            getattr(kind, name) is getattr(base, name) for name in _PREP
+        ):
+            return base
+    return kind
 
 
 @functools.cache

@@ -6,11 +6,15 @@ back as the ORM gives it (JSON decoded, money as ``Decimal``, aware datetimes, b
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ecomops import rows
 from orders.models import Order, OrderPush
@@ -76,3 +80,36 @@ def test_insert_refuses_saved_objects_and_mixed_models() -> None:
         rows.insert([push, order])
     assert not OrderPush.objects.exists()
     rows.insert([])
+
+
+def _copy_of(order: Order, n: int, **changes: Any) -> Order:
+    data = {
+        field.attname: getattr(order, field.attname)
+        for field in Order._meta.concrete_fields
+        if not field.primary_key
+    }
+    data.update(number=f"{order.number}-{n}", external_id=f"{order.external_id}-{n}", **changes)
+    return Order(**data)
+
+
+def test_insert_writes_datetimes_and_amounts_as_the_orm_would() -> None:
+    """Aware datetimes and finite amounts go to the driver as they are (where the backend's
+    adapter keeps them); anything else still goes through the field: a naive datetime is
+    warned about and read in the project's time zone, a NaN refused."""
+    order = make_order([(listed_sku("SKU-1"), 2)], paid_at=timezone.now())
+    copied = _copy_of(order, 1, total_amount=Decimal("123.40"))
+    rows.insert([copied])
+    stored = Order.objects.get(pk=copied.pk)
+    assert stored.paid_at == order.paid_at
+    assert stored.placed_at == order.placed_at
+    assert stored.total_amount == Decimal("123.40")
+    assert stored.goods_amount == order.goods_amount
+
+    naive = datetime(2026, 3, 2, 10, 30)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        rows.insert([late := _copy_of(order, 2, paid_at=naive)])
+    expected = timezone.make_aware(naive, timezone.get_default_timezone())
+    assert Order.objects.get(pk=late.pk).paid_at == expected
+
+    with pytest.raises(ValidationError):
+        rows.insert([_copy_of(order, 3, total_amount=Decimal("NaN"))])
