@@ -149,9 +149,10 @@ def _finite(value: Any) -> bool:
 
 @functools.cache
 def _ready_checks(using: str) -> dict[type[models.Field[Any, Any]], Callable[[Any], bool]]:
-    """The values of these exact field classes that ``using``'s driver takes as they are
-    (an aware ``datetime``, a finite ``Decimal``), when the backend's adapter gives them back
-    unchanged, as PostgreSQL's does (SQLite's writes datetimes as text: none there)."""
+    """Per field class (as ``_prepared_as`` names it), the values ``using``'s driver takes
+    as they are: an aware ``datetime``, a finite ``Decimal``, when the backend's adapter
+    gives them back unchanged, as PostgreSQL's does (SQLite's writes datetimes as text, so
+    there only amounts pass)."""
     ops = connections[using].ops
     moment, amount = datetime(2000, 1, 1, tzinfo=UTC), Decimal("1.00")
     checks: dict[type[models.Field[Any, Any]], Callable[[Any], bool]] = {}
