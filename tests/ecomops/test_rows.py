@@ -96,7 +96,7 @@ def test_insert_writes_datetimes_and_amounts_as_the_orm_would() -> None:
     """Aware datetimes and finite amounts go to the driver as they are (where the backend's
     adapter keeps them); anything else still goes through the field: a naive datetime is
     warned about and read in the project's time zone, a NaN refused."""
-    order = make_order([(listed_sku("SKU-1"), 2)], paid_at=timezone.now())
+    order = make_order([(listed_sku("SKU-1"), 2)])  # paid when accepted: aware datetimes
     copied = _copy_of(order, 1, total_amount=Decimal("123.40"))
     rows.insert([copied])
     stored = Order.objects.get(pk=copied.pk)
