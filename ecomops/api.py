@@ -16,7 +16,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -88,6 +90,18 @@ def verify_signature(request: Request, secret: str, *, now: float | None = None)
         raise SignatureError(_("The signature does not match."))
 
 
+class JSONOnly(DefaultContentNegotiation):
+    """The endpoint's one renderer whatever the caller's ``Accept`` says, as DRF's guide
+    to custom negotiation shows for a view that speaks one format (each push would
+    otherwise match the header against every renderer). The body's parser is chosen by
+    its content type as before: anything but JSON is still 415."""
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
 class SignedEndpoint(APIView):
     """Base view for endpoints called by channels, carriers and payment providers.
 
@@ -100,6 +114,9 @@ class SignedEndpoint(APIView):
     permission_classes = (AllowAny,)
     # JSON only, no deeper than ecomops.bounds.JSON_MAX_DEPTH.
     parser_classes = (BoundedJSONParser,)
+    # Machines call these: they answer JSON, never the browsable API's page.
+    renderer_classes = (JSONRenderer,)
+    content_negotiation_class = JSONOnly
     # The setting holding the largest body taken, in bytes: one order, payment or event.
     # A page of many says "DATA_UPLOAD_MAX_MEMORY_SIZE", the ceiling of every request.
     body_limit_setting = "API_MAX_BODY_BYTES"

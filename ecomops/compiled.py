@@ -23,7 +23,6 @@ on tables without statistics looked bigger than the whole channel's index.
 
 from __future__ import annotations
 
-import copy
 import functools
 import itertools
 import json
@@ -39,7 +38,6 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.signals import connection_created
 from django.db.models import Field, Lookup, QuerySet
-from django.db.models.sql.compiler import SQLCompiler
 
 Value = str | int | datetime
 Argument = Value | Sequence[Value]
@@ -70,8 +68,8 @@ class _Compiled:
     sql: str
     params: list[Any]
     slots: list[_Slot]
-    compiler: SQLCompiler
-    converters: dict[int, Any]
+    # The ORM's converters of the columns that have any: (position, (converters, column)).
+    converters: list[tuple[int, tuple[list[Any], Any]]]
     order: list[int] | None  # the columns' order as the values_list asked for them
 
 
@@ -206,7 +204,7 @@ class CompiledRead:
                 order = [names.index(f) for f in wanted]
         if connection.vendor == "postgresql":
             sql, params, slots = _constants_inlined(sql, list(params), slots)
-        return _Compiled(sql, list(params), slots, compiler, converters, order)
+        return _Compiled(sql, list(params), slots, list(converters.items()), order)
 
     def _run(self, kept: _Compiled, arguments: dict[str, Argument]) -> list[tuple[Any, ...]]:
         params = list(kept.params)
@@ -220,13 +218,27 @@ class CompiledRead:
             execute(cursor, kept.sql, params)
             rows: list[Any] = cursor.fetchall()
         if kept.converters:
-            compiler = copy.copy(kept.compiler)
-            compiler.connection = connection
-            rows = list(compiler.apply_converters(rows, kept.converters))
+            rows = _converted(rows, kept.converters, connection)
         if kept.order is not None:
             order = kept.order
             return [tuple(row[i] for i in order) for row in rows]
         return [tuple(row) for row in rows]
+
+
+def _converted(
+    rows: list[Any], converters: list[tuple[int, tuple[list[Any], Any]]], connection: Any
+) -> list[list[Any]]:
+    """``rows`` through the ORM's converters, as ``SQLCompiler.apply_converters`` does (it
+    reads nothing of the compiler but its connection, so no compiler is copied a run)."""
+    converted = []
+    for row in map(list, rows):
+        for position, (chain, column) in converters:
+            value = row[position]
+            for converter in chain:
+                value = converter(value, column, connection)
+            row[position] = value
+        converted.append(row)
+    return converted
 
 
 # Runs of one statement on one connection before it is prepared there: a statement run

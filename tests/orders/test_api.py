@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from ecomops.cutoffs import batch_for
 from orders.models import ChannelSkuMapping, Order, OrderLine, OrderPush, PaymentTerms
 from tests.orders.factories import CREDIT_CODE, listed_sku, make_customer, order_data, push
@@ -318,3 +320,36 @@ def test_a_new_order_through_the_api_costs_at_most_nine_queries(
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     # The channel with its shop's state, then the intake's eight (test_batch_intake.py).
     assert len(statements) <= 9, "\n".join(statements)
+
+
+def test_the_push_answers_json_whatever_the_caller_accepts(
+    client: Any, channel: Any, sku: Any
+) -> None:
+    body = json.dumps(order_data(external_id="HTML"), ensure_ascii=False).encode()
+    response = _signed(client, channel, body, "application/json", accept="text/html")
+    assert response.status_code == 201
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["external_id"] == "HTML"
+
+
+def test_a_body_that_is_not_json_is_still_refused_as_such(client: Any, channel: Any) -> None:
+    response = _signed(client, channel, b"external_id=X", "application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/json"
+    assert "application/x-www-form-urlencoded" in response.json()["detail"]
+    assert not Order.objects.exists()
+
+
+def _signed(client: Any, channel: Any, body: bytes, content_type: str, **headers: str) -> Any:
+    timestamp = str(int(timezone.now().timestamp()))
+    return client.post(
+        f"/api/v1/channels/{channel.code}/orders",
+        data=body,
+        content_type=content_type,
+        headers={
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
+            "Accept-Language": "en",
+            **headers,
+        },
+    )
