@@ -135,8 +135,9 @@ class SlaClock(models.Model):
     policy = models.ForeignKey(
         SlaPolicy, on_delete=models.PROTECT, related_name="clocks", verbose_name=_("policy")
     )
+    # Not indexed on its own: sla_clock_object (content type, object) leads with it.
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.CASCADE, verbose_name=_("object type")
+        ContentType, on_delete=models.CASCADE, verbose_name=_("object type"), db_index=False
     )
     object_id = models.PositiveBigIntegerField(_("object ID"))
     content_object = GenericForeignKey("content_type", "object_id")

@@ -382,8 +382,13 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     """销售订单: one customer order from one channel, idempotent on (channel, external id)."""
 
     number = models.CharField(_("number"), max_length=30, unique=True)
+    # Not indexed on its own: the (channel, external_id) constraint's index leads with it.
     channel = models.ForeignKey(
-        Channel, on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("channel"),
+        db_index=False,
     )
     external_id = models.CharField(_("channel order number"), max_length=64)
     source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
@@ -415,7 +420,7 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         help_text=_("Paid, or placed for on-account orders: decides the cutoff batch."),
     )
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
-    batch_date = models.DateField(_("batch date"), db_index=True)
+    batch_date = models.DateField(_("batch date"))  # indexed with the slot (Meta)
     batch_slot = models.PositiveSmallIntegerField(_("batch slot"))
     ship_by = models.DateField(_("ship by"))
     batches_missed = models.PositiveSmallIntegerField(
@@ -728,8 +733,13 @@ class Order(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 class OrderLine(models.Model):
     """订单行: one SKU, its quantity and the price the channel charged."""
 
+    # Not indexed on its own: the (order, position) constraint's index leads with it.
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+        Order,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("order"),
+        db_index=False,
     )
     position = models.PositiveSmallIntegerField(_("line"))
     sku = models.ForeignKey(
