@@ -320,27 +320,22 @@ def _create_all(channel: Channel, taken: list[_New], *, source: str, by: Any, pa
         item.order = _order(channel, item, number=number, source=source, actor=actor, now=now)
     orders = [item.order for item in taken if item.order is not None]
     rows.insert(orders, batch_size=_CHUNK)
-    rows.insert(
-        [
-            OrderPush(
-                order=order,
-                source=source,
-                outcome=OrderPush.Outcome.CREATED,
-                payload_hash=order.payload_hash,
-            )
-            for order in orders
-        ],
-        batch_size=_CHUNK,
-    )
-    clocks = []
+    # What comes with the orders goes in with their clocks: one statement for a push.
+    pushes = [
+        OrderPush(
+            order=order,
+            source=source,
+            outcome=OrderPush.Outcome.CREATED,
+            payload_hash=order.payload_hash,
+        )
+        for order in orders
+    ]
     parked = [item for item in taken if item.prepared.reasons]
-    if parked:
-        clocks += _park_all(parked, now)
-    if flowing:
-        _lines_all(flowing)
-        clocks += _clocks_all(flowing, now)
-    clocks += confirmation_clock_starts(channel, orders)
-    sla_clocks_start_all(model=Order, starts=clocks)
+    exceptions, clocks = _park_all(parked, now)
+    lines = [line for item in flowing if item.order for line in _lines(item.order, item.prepared)]
+    logs, flowing_clocks = _clocks_all(flowing, now)
+    clocks += flowing_clocks + confirmation_clock_starts(channel, orders)
+    sla_clocks_start_all(model=Order, starts=clocks, together=[pushes, exceptions, lines, logs])
 
 
 def _order(
@@ -395,40 +390,33 @@ def _order(
     )
 
 
-def _park_all(parked: list[_New], now: datetime) -> list[ClockStart]:
-    """异常订单: kept with every reason found; returns their exception queue clocks."""
-    rows.insert(
-        [
-            OrderException(
-                order=item.order,
-                code=reason.code,
-                field=reason.field,
-                message=reason.message[:500],
-                found_at=now,
-            )
-            for item in parked
-            for reason in item.prepared.reasons
-        ],
-        batch_size=_CHUNK,
-    )
-    return [
+def _park_all(parked: list[_New], now: datetime) -> tuple[list[OrderException], list[ClockStart]]:
+    """异常订单: kept with every reason found. Returns the reasons' rows and the exception
+    queue's clocks, to be written with the others."""
+    exceptions = [
+        OrderException(
+            order=item.order,
+            code=reason.code,
+            field=reason.field,
+            message=reason.message[:500],
+            found_at=now,
+        )
+        for item in parked
+        for reason in item.prepared.reasons
+    ]
+    clocks = [
         ClockStart(EXCEPTION_CLOCK, item.order.pk, item.order.received_at)
         for item in parked
         if item.order
     ]
+    return exceptions, clocks
 
 
-def _lines_all(flowing: list[_New]) -> None:
-    rows.insert(
-        [line for item in flowing if item.order for line in _lines(item.order, item.prepared)],
-        batch_size=_CHUNK,
-    )
-
-
-def _clocks_all(flowing: list[_New], now: datetime) -> list[ClockStart]:
+def _clocks_all(flowing: list[_New], now: datetime) -> tuple[list[StateLog], list[ClockStart]]:
     """The identification clock from arrival; stopped at once for a customer matched
     automatically, whose sales order clock starts then (as ``identify_automatically``,
-    with the state log row it writes). Returns the clocks, written with the others."""
+    with the state log row it writes). Returns the log rows and the clocks, to be written
+    with the others."""
     orders = [item.order for item in flowing if item.order is not None]
     identified = [order for order in orders if order.state == OrderState.IDENTIFIED]
     clocks = [
@@ -441,25 +429,22 @@ def _clocks_all(flowing: list[_New], now: datetime) -> list[ClockStart]:
         for order in orders
     ] + [ClockStart(SALES_ORDER_CLOCK, order.pk, now) for order in identified]
     if not identified:
-        return clocks
+        return [], clocks
     content_type = ContentType.objects.get_for_model(Order)
-    rows.insert(
-        [
-            StateLog(
-                timestamp=now,
-                by=None,
-                source_state=OrderState.RECEIVED,
-                state=OrderState.IDENTIFIED,
-                transition="identify",
-                content_type=content_type,
-                object_id=order.pk,
-                description=_automatic_match(),
-            )
-            for order in identified
-        ],
-        batch_size=_CHUNK,
-    )
-    return clocks
+    logs = [
+        StateLog(
+            timestamp=now,
+            by=None,
+            source_state=OrderState.RECEIVED,
+            state=OrderState.IDENTIFIED,
+            transition="identify",
+            content_type=content_type,
+            object_id=order.pk,
+            description=_automatic_match(),
+        )
+        for order in identified
+    ]
+    return logs, clocks
 
 
 def _automatic_match() -> str:

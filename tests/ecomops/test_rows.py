@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ecomops import rows
-from orders.models import Order, OrderPush
+from orders.models import Order, OrderException, OrderPush
 from tests.orders.factories import listed_sku
 from tests.warehouse.factories import make_order
 
@@ -113,3 +113,54 @@ def test_insert_writes_datetimes_and_amounts_as_the_orm_would() -> None:
 
     with pytest.raises(ValidationError):
         rows.insert([_copy_of(order, 3, total_amount=Decimal("NaN"))])
+
+
+def test_insert_all_writes_several_models_in_one_statement_on_postgresql() -> None:
+    sku = listed_sku("SKU-1")
+    order = make_order([(sku, 1)])
+    pushes = [
+        OrderPush(order=order, source="api", outcome="created", payload_hash=f"h{n}")
+        for n in range(3)
+    ]
+    exceptions = [
+        OrderException(order=order, code="blacklist", message=f"m{n}", found_at=timezone.now())
+        for n in range(2)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert_all([pushes, [], exceptions])
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+    # Each object has its own row's key, in the order of its list.
+    for push in pushes:
+        assert values(OrderPush.objects.get(pk=push.pk)) == values(push)
+        assert not push._state.adding
+    for exception in exceptions:
+        assert OrderException.objects.get(pk=exception.pk).message == exception.message
+    assert [p.pk for p in pushes] == sorted(p.pk for p in pushes)
+    assert OrderPush.objects.count() == 3
+    assert OrderException.objects.count() == 2
+
+
+def test_insert_all_writes_nothing_when_a_list_is_refused() -> None:
+    order = make_order([(listed_sku("SKU-1"), 1)])
+    push = OrderPush(order=order, source="api", outcome="created", payload_hash="h")
+    with pytest.raises(ValueError, match="new objects of one model"):
+        rows.insert_all([[push], [order]])
+    assert not OrderPush.objects.exists()
+    assert push._state.adding
+
+
+def test_insert_all_beyond_one_statement_inserts_list_by_list(monkeypatch: Any) -> None:
+    order = make_order([(listed_sku("SKU-1"), 1)])
+    monkeypatch.setattr(rows, "TOGETHER", 2)
+    pushes = [
+        OrderPush(order=order, source="api", outcome="created", payload_hash=f"h{n}")
+        for n in range(2)
+    ]
+    exceptions = [
+        OrderException(order=order, code="blacklist", message="m", found_at=timezone.now())
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert_all([pushes, exceptions])
+    assert len(queries) == 2
+    assert OrderPush.objects.count() == 2
+    assert OrderException.objects.count() == 1
