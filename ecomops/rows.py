@@ -114,7 +114,9 @@ def insert_all(groups: Sequence[Sequence[models.Model]], *, using: str = "defaul
     back together. The rows an order brings with it (its push, lines, clocks) are written
     in one round trip instead of one per table. An object may refer only to objects saved
     before the call, not to one of another list. Elsewhere (SQLite has no INSERT in a
-    ``WITH``), or beyond ``TOGETHER`` rows, each list is one ``insert``."""
+    ``WITH``), or beyond ``TOGETHER`` rows, each list is one ``insert``, one after another:
+    call it in a transaction, so that a list refused there takes the lists before it back
+    with it (on PostgreSQL a refused list sends nothing)."""
     groups = [group for group in groups if group]
     connection = connections[using]
     if (
