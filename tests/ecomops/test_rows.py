@@ -123,7 +123,7 @@ def test_insert_all_writes_several_models_in_one_statement_on_postgresql() -> No
         for n in range(3)
     ]
     exceptions = [
-        OrderException(order=order, code="blacklist", message=f"m{n}", found_at=timezone.now())
+        OrderException(order=order, code="blacklist", message=f"m{n}", found_at=order.accepted_at)
         for n in range(2)
     ]
     with CaptureQueriesContext(connection) as queries:
@@ -158,7 +158,7 @@ def test_insert_all_beyond_one_statement_inserts_list_by_list(monkeypatch: Any) 
         for n in range(2)
     ]
     exceptions = [
-        OrderException(order=order, code="blacklist", message="m", found_at=timezone.now())
+        OrderException(order=order, code="blacklist", message="m", found_at=order.accepted_at)
     ]
     with CaptureQueriesContext(connection) as queries:
         rows.insert_all([pushes, exceptions])

@@ -126,18 +126,22 @@ def signed_post(
     *,
     secret: str | None = None,
     timestamp: int | None = None,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
 ) -> Any:
-    """POST ``data`` as JSON to ``path``, signed as the channel would sign it."""
-    body = json.dumps(data, ensure_ascii=False).encode()
+    """POST ``data`` as JSON to ``path`` (``bytes`` are sent as they are, as
+    ``content_type``), signed as the channel would sign it."""
+    body = data if isinstance(data, bytes) else json.dumps(data, ensure_ascii=False).encode()
     ts = str(timestamp if timestamp is not None else int(time.time()))
     return client.post(
         path,
         data=body,
-        content_type="application/json",
+        content_type=content_type,
         headers={
             TIMESTAMP_HEADER: ts,
             SIGNATURE_HEADER: sign(secret or channel.secret, ts, body),
             "Accept-Language": "en",
+            **(headers or {}),
         },
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -12,10 +11,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ecomops.api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from ecomops.cutoffs import batch_for
 from orders.models import ChannelSkuMapping, Order, OrderLine, OrderPush, PaymentTerms
-from tests.orders.factories import CREDIT_CODE, listed_sku, make_customer, order_data, push
+from tests.orders.factories import (
+    CREDIT_CODE,
+    listed_sku,
+    make_customer,
+    order_data,
+    push,
+    signed_post,
+)
 from tests.timeutil import at
 
 pytestmark = pytest.mark.django_db
@@ -325,31 +330,27 @@ def test_a_new_order_through_the_api_costs_at_most_seven_queries_on_postgresql(
 def test_the_push_answers_json_whatever_the_caller_accepts(
     client: Any, channel: Any, sku: Any
 ) -> None:
-    body = json.dumps(order_data(external_id="HTML"), ensure_ascii=False).encode()
-    response = _signed(client, channel, body, "application/json", accept="text/html")
+    response = signed_post(
+        client,
+        channel,
+        f"/api/v1/channels/{channel.code}/orders",
+        order_data(external_id="HTML"),
+        headers={"Accept": "text/html"},
+    )
     assert response.status_code == 201
     assert response["Content-Type"] == "application/json"
     assert response.json()["external_id"] == "HTML"
 
 
 def test_a_body_that_is_not_json_is_still_refused_as_such(client: Any, channel: Any) -> None:
-    response = _signed(client, channel, b"external_id=X", "application/x-www-form-urlencoded")
+    response = signed_post(
+        client,
+        channel,
+        f"/api/v1/channels/{channel.code}/orders",
+        b"external_id=X",
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 415
     assert response["Content-Type"] == "application/json"
     assert "application/x-www-form-urlencoded" in response.json()["detail"]
     assert not Order.objects.exists()
-
-
-def _signed(client: Any, channel: Any, body: bytes, content_type: str, **headers: str) -> Any:
-    timestamp = str(int(timezone.now().timestamp()))
-    return client.post(
-        f"/api/v1/channels/{channel.code}/orders",
-        data=body,
-        content_type=content_type,
-        headers={
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(channel.secret, timestamp, body),
-            "Accept-Language": "en",
-            **headers,
-        },
-    )
