@@ -53,7 +53,7 @@ def _year_days(year: int) -> dict[date, bool]:
 def is_working_day(day: date) -> bool:
     """Does the company work on ``day``? The calendar table, else Monday–Saturday."""
     if isinstance(day, datetime):
-        day = timezone.localtime(day).date() if timezone.is_aware(day) else day.date()
+        day = company_time(day).date() if timezone.is_aware(day) else day.date()
     known = _year_days(day.year).get(day)
     if known is not None:
         return known
@@ -112,7 +112,7 @@ def _at(day: date, moment: time) -> datetime:
 def _next_working_moment(moment: datetime) -> datetime:
     """``moment`` if inside working hours on a working day, else the next opening."""
     opens, closes = working_hours()
-    local = timezone.localtime(moment)
+    local = company_time(moment)
     day = local.date()
     if is_working_day(day):
         if local.time() < opens:
@@ -136,7 +136,7 @@ def add_working_time(start: datetime, delta: timedelta) -> datetime:
     current = _next_working_moment(start)
     remaining = delta
     while True:
-        day_close = _at(timezone.localtime(current).date(), closes)
+        day_close = _at(company_time(current).date(), closes)
         available = day_close - current
         if remaining <= available:
             return current + remaining
@@ -152,7 +152,7 @@ def working_time_between(start: datetime, end: datetime) -> timedelta:
     total = timedelta(0)
     current = _next_working_moment(start)
     while current < end:
-        day_close = _at(timezone.localtime(current).date(), closes)
+        day_close = _at(company_time(current).date(), closes)
         total += min(day_close, end) - current
         current = _next_working_moment(day_close)
     return total
@@ -172,3 +172,10 @@ def day_start(day: date) -> datetime:
 def local_datetime(day: date, moment: time) -> datetime:
     """An aware datetime for a company-time wall clock reading."""
     return _at(day, moment)
+
+
+def company_time(moment: datetime) -> datetime:
+    """``moment`` (aware) on the company's wall clock (``TIME_ZONE``), which the cuts, the
+    working hours and the day's numbers follow whatever zone a request has activated; it
+    also skips the lookup of the current zone, which the intake made a few times a push."""
+    return timezone.localtime(moment, timezone.get_default_timezone())

@@ -35,7 +35,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .calendar import day_start, is_working_day, local_datetime, next_working_day
+from .calendar import company_time, day_start, is_working_day, local_datetime, next_working_day
 
 CACHE_SECONDS = 60
 # The earliest moment a schedule can be in force: the settings' schedule starts there.
@@ -169,7 +169,7 @@ def slots(day: date | None = None) -> tuple[int, ...]:
     """The cut hours of ``day`` (today when None), earliest first: 12 and 15 unless a
     manager moved them."""
     if day is None:
-        day = timezone.localdate()
+        day = company_time(timezone.now()).date()
     cache = _load()
     known = cache.day_slots.get(day)
     if known is None:
@@ -228,7 +228,7 @@ def batch_for(accepted_at: datetime) -> CutoffBatch:
     schedule in force then; the next working day's first batch by the schedule it will have."""
     if timezone.is_naive(accepted_at):
         raise ValueError("batch_for needs an aware datetime")
-    local = timezone.localtime(accepted_at)
+    local = company_time(accepted_at)
     day = local.date()
     if is_working_day(day):
         for slot in cut_times_at(accepted_at).slots:
@@ -251,7 +251,7 @@ def batch_after(batch: CutoffBatch) -> CutoffBatch:
 def due_batch(now: datetime | None = None) -> CutoffBatch | None:
     """The batch whose cut has passed last today, or None on a non-working day or before
     the day's first cut: what the release beat (every minute) releases."""
-    local = timezone.localtime(now or timezone.now())
+    local = company_time(now or timezone.now())
     day = local.date()
     if not is_working_day(day):
         return None

@@ -44,7 +44,7 @@ def _take(key: str, count: int) -> int | None:
 
 def next_number(prefix: str, *, day: date | None = None, width: int = 4) -> str:
     """``prefix`` + the day (YYYYMMDD, company time) + a daily counter of ``width`` digits."""
-    day = day or timezone.localdate()
+    day = day or timezone.localdate(timezone=timezone.get_default_timezone())
     stamp = day.strftime("%Y%m%d")
     return f"{prefix}{stamp}{next_in_series(f'{prefix}{stamp}'):0{width}d}"
 
@@ -53,7 +53,7 @@ def next_numbers(prefix: str, count: int, *, day: date | None = None, width: int
     """``count`` consecutive numbers of the ``prefix`` series in one step (bulk imports)."""
     if count == 0:
         return []
-    day = day or timezone.localdate()
+    day = day or timezone.localdate(timezone=timezone.get_default_timezone())
     stamp = day.strftime("%Y%m%d")
     last = next_in_series(f"{prefix}{stamp}", count)
     return [f"{prefix}{stamp}{n:0{width}d}" for n in range(last - count + 1, last + 1)]

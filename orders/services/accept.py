@@ -215,7 +215,12 @@ def _intake(
     for i in new:
         try:
             prepared = prepare_order(
-                channel, payloads[i], park=park, context=context, canonical=canonical[i]
+                channel,
+                payloads[i],
+                park=park,
+                context=context,
+                canonical=canonical[i],
+                digest=digests[i],
             )
         except IntakeError as exc:
             outcomes[i].error = exc

@@ -709,6 +709,7 @@ def prepare_order(
     parked: Order | None = None,
     context: IntakeContext | None = None,
     canonical: OrderPayload | None = None,
+    digest: str | None = None,
 ) -> _Prepared:
     """Check ``data`` against every rule; ``IntakeError`` lists all that is wrong.
 
@@ -716,7 +717,8 @@ def prepare_order(
     back with its ``reasons`` instead, checked against the blacklist and earlier orders
     too; ``parked`` is the order being re-checked (it is no duplicate of itself).
     ``context``: what was read for a batch of orders this one belongs to (``canonical``:
-    ``data`` in its canonical form, when the caller has it already).
+    ``data`` in its canonical form, and ``digest``: its ``payload_hash``, when the caller
+    has them already).
     """
     payload = canonical if canonical is not None else canonical_payload(data)
     if context is None:
@@ -766,7 +768,7 @@ def prepare_order(
     )
     return _Prepared(
         payload=payload,
-        payload_hash=payload_hash(payload),
+        payload_hash=digest if digest is not None else payload_hash(payload),
         placed_at=placed_at,
         accepted_at=accepted_at,
         batch=batch_for(accepted_at),

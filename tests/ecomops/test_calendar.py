@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from ecomops.calendar import (
     add_working_days,
@@ -125,6 +126,14 @@ def test_add_working_time(start, delta, due):
 def test_add_working_time_accepts_any_timezone():
     start_utc = datetime(2026, 11, 21, 9, 50, tzinfo=ZoneInfo("UTC"))  # 17:50 in Shanghai
     assert add_working_time(start_utc, timedelta(minutes=15)) == at(2026, 11, 23, 9, 5)
+
+
+def test_working_time_follows_the_company_clock_whatever_zone_is_active():
+    # Saturday 17:50 in Shanghai, read while a request has UTC (09:50) activated.
+    with timezone.override(ZoneInfo("UTC")):
+        assert add_working_time(at(2026, 11, 21, 17, 50), timedelta(minutes=15)) == at(
+            2026, 11, 23, 9, 5
+        )
 
 
 def test_add_working_time_refuses_naive_datetimes():

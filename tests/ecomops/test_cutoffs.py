@@ -4,6 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from ecomops.cutoffs import batch_after, batch_at, batch_for
 from tests.timeutil import at
@@ -61,6 +62,13 @@ def test_batch_for(accepted_at, batch_date, slot, why):
     assert (batch.batch_date, batch.slot) == (batch_date, slot), why
     assert batch.ship_by == batch_date, "every batch ships the day it is cut"
     assert batch.cut_at == at(batch_date.year, batch_date.month, batch_date.day, slot)
+
+
+def test_the_batch_follows_the_company_clock_whatever_zone_is_active():
+    # Monday 14:00 in Shanghai is 06:00 in UTC: still the 15:00 batch of Shanghai's Monday.
+    with timezone.override(ZoneInfo("UTC")):
+        batch = batch_for(at(2026, 11, 23, 14, 0))
+    assert (batch.batch_date, batch.slot) == (date(2026, 11, 23), 15)
 
 
 def test_batch_for_reads_company_time_from_any_timezone():
