@@ -328,6 +328,26 @@ def plain_sql_floor(
     return time.perf_counter() - start
 
 
+def unknown_channel(known: Channel) -> Channel:
+    """A channel that is not in the database, signing with ``known``'s secret. Its pushes
+    go through gunicorn, the middleware, DRF, the body's checks and the channel's read, and
+    are answered 404: what the signed endpoint costs before the intake starts."""
+    return Channel(code=f"{known.code}-unknown", secret=known.secret)
+
+
+def channel_read_floor(code: str, count: int) -> float:
+    """Seconds for plain SQL to read the channel ``code`` ``count`` times, one statement
+    each, on one connection: what a push to an unknown channel asks of the database."""
+    quote = connection.ops.quote_name
+    sql = f"SELECT id, secret, active FROM {quote(Channel._meta.db_table)} WHERE code = %s"  # noqa: S608
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for _ in range(count):
+            cursor.execute(sql, [code])
+            cursor.fetchone()
+    return time.perf_counter() - start
+
+
 def run_import(channel: Channel, lines: int) -> Figure:
     """A Taobao order report + item report of ``lines`` item rows, uploaded (read and
     planned) and imported; the floor inserts as many orders with their lines by plain SQL,

@@ -6,6 +6,8 @@
   10,000) from 4 client threads, beside plain SQL inserting the same rows one transaction
   per order: once from threads of this process, once from a client process of its own
   (with the CPU the workers and PostgreSQL spent a push);
+- the same pushes to a channel that does not exist, answered 404 after the channel's read:
+  what gunicorn, the middleware and DRF cost a push, beside plain SQL reading the channel;
 - the page endpoint, the same number of orders in pages of 500, beside plain SQL inserting
   them one transaction per page;
 - a Taobao export of BENCH_IMPORT_ROWS item rows (default 100,000) uploaded and imported,
@@ -37,6 +39,7 @@ from django.db import connection
 from tests.bench.measure import stamp
 from tests.bench.orders_drivers import (
     Post,
+    channel_read_floor,
     in_process_post,
     intake_channel,
     plain_sql_floor,
@@ -45,6 +48,7 @@ from tests.bench.orders_drivers import (
     run_pushes_from_a_client_process,
     run_pushes_in_process,
     run_single_pushes,
+    unknown_channel,
 )
 
 pytestmark = [
@@ -127,6 +131,19 @@ def test_single_pushes_clients_apart(gunicorn: int, tmp_path: Path) -> None:
         gunicorn, channel, API_ORDERS, threads=CLIENT_THREADS, workdir=tmp_path
     )
     figure.floor_seconds = plain_sql_floor(channel, API_ORDERS, per_transaction=1)
+    print(f"\n[{stamp()}] {figure.line()}")
+
+
+def test_the_signed_endpoint_before_the_intake(gunicorn: int, tmp_path: Path) -> None:
+    """The same pushes from a client process to a channel that does not exist: each goes
+    through gunicorn, the middleware, DRF and the channel's read and is answered 404,
+    beside plain SQL reading the channel as often. What a push costs before the intake."""
+    unknown = unknown_channel(intake_channel("bench-endpoint"))
+    figure = run_pushes_from_a_client_process(
+        gunicorn, unknown, API_ORDERS, threads=CLIENT_THREADS, workdir=tmp_path
+    )
+    figure.label = "the signed endpoint alone (unknown channel, 404)"
+    figure.floor_seconds = channel_read_floor(unknown.code, API_ORDERS)
     print(f"\n[{stamp()}] {figure.line()}")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from orders.models import Order
 from tests.bench.orders_drivers import (
+    channel_read_floor,
     in_process_post,
     intake_channel,
     plain_sql_floor,
@@ -19,6 +20,7 @@ from tests.bench.orders_drivers import (
     run_pushes_from_a_client_process,
     run_pushes_in_process,
     run_single_pushes,
+    unknown_channel,
 )
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +78,18 @@ def test_pushes_from_a_client_process(live_server: Any, tmp_path: Path) -> None:
     assert figure.server_cpu is not None
     assert set(figure.server_cpu) == {"gunicorn", "postgres"}
     assert "CPU a push" in figure.line()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushes_to_an_unknown_channel_from_a_client_process(
+    live_server: Any, tmp_path: Path
+) -> None:
+    known = intake_channel("tiny-endpoint")
+    unknown = unknown_channel(known)
+    port = int(live_server.url.rsplit(":", 1)[1])
+    figure = run_pushes_from_a_client_process(port, unknown, 3, threads=1, workdir=tmp_path, warm=1)
+    assert figure.statuses == {404: 3}
+    assert not Order.objects.exists()
+    figure.floor_seconds = channel_read_floor(unknown.code, 3)
+    assert figure.ratio is not None
+    assert "plain SQL" in figure.line()
