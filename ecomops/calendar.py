@@ -179,3 +179,8 @@ def company_time(moment: datetime) -> datetime:
     working hours and the day's numbers follow whatever zone a request has activated; it
     also skips the lookup of the current zone, which the intake made a few times a push."""
     return timezone.localtime(moment, timezone.get_default_timezone())
+
+
+def company_today() -> date:
+    """Today on the company's wall clock (``company_time``)."""
+    return company_time(timezone.now()).date()

@@ -35,7 +35,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from .calendar import company_time, day_start, is_working_day, local_datetime, next_working_day
+from .calendar import (
+    company_time,
+    company_today,
+    day_start,
+    is_working_day,
+    local_datetime,
+    next_working_day,
+)
 
 CACHE_SECONDS = 60
 # The earliest moment a schedule can be in force: the settings' schedule starts there.
@@ -169,7 +176,7 @@ def slots(day: date | None = None) -> tuple[int, ...]:
     """The cut hours of ``day`` (today when None), earliest first: 12 and 15 unless a
     manager moved them."""
     if day is None:
-        day = company_time(timezone.now()).date()
+        day = company_today()
     cache = _load()
     known = cache.day_slots.get(day)
     if known is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+
+from ecomops.calendar import company_today
 
 from .models import Sequence
 
@@ -44,7 +45,7 @@ def _take(key: str, count: int) -> int | None:
 
 def next_number(prefix: str, *, day: date | None = None, width: int = 4) -> str:
     """``prefix`` + the day (YYYYMMDD, company time) + a daily counter of ``width`` digits."""
-    day = day or timezone.localdate(timezone=timezone.get_default_timezone())
+    day = day or company_today()
     stamp = day.strftime("%Y%m%d")
     return f"{prefix}{stamp}{next_in_series(f'{prefix}{stamp}'):0{width}d}"
 
@@ -53,7 +54,7 @@ def next_numbers(prefix: str, count: int, *, day: date | None = None, width: int
     """``count`` consecutive numbers of the ``prefix`` series in one step (bulk imports)."""
     if count == 0:
         return []
-    day = day or timezone.localdate(timezone=timezone.get_default_timezone())
+    day = day or company_today()
     stamp = day.strftime("%Y%m%d")
     last = next_in_series(f"{prefix}{stamp}", count)
     return [f"{prefix}{stamp}{n:0{width}d}" for n in range(last - count + 1, last + 1)]
