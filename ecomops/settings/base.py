@@ -77,7 +77,8 @@ MIDDLEWARE = [
     # A NUL in a search box (?q=%00) is dropped before anything reads the query:
     # PostgreSQL refuses one in text.
     "ecomops.bounds.QueryNulMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the settings' policy built once a process (ecomops.csp_headers)
+    "ecomops.csp_headers.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
