@@ -26,7 +26,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-# What a view's decorators put on its response to change the policy.
+# What a view's decorators put on its response to change the policy or leave it out.
 _CHANGES = (
     "_csp_config",
     "_csp_update",
@@ -34,6 +34,8 @@ _CHANGES = (
     "_csp_config_ro",
     "_csp_update_ro",
     "_csp_replace_ro",
+    "_csp_exempt",
+    "_csp_exempt_ro",
 )
 _SETTINGS = {"CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"}
 
@@ -57,23 +59,15 @@ class CSPMiddleware(DjangoCSPMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
-        if getattr(request, "_csp_nonce", None) is not None or any(
-            getattr(response, name, None) is not None for name in _CHANGES
-        ):
+        if not _takes_settings_policy(request, response):
             return super().process_response(request, response)
-        if settings.DEBUG and response.status_code in (
-            http.client.INTERNAL_SERVER_ERROR,
-            http.client.NOT_FOUND,
-        ):
-            return response  # Django's debug pages, as django-csp leaves them
         policy, report_only = settings_policies()
-        _set(request, response, HEADER, policy, "_csp_exempt", "CONTENT_SECURITY_POLICY")
+        _set(request, response, HEADER, policy, "CONTENT_SECURITY_POLICY")
         _set(
             request,
             response,
             HEADER_REPORT_ONLY,
             report_only,
-            "_csp_exempt_ro",
             "CONTENT_SECURITY_POLICY_REPORT_ONLY",
         )
         # As django-csp does: a nonce asked for after the header is written is an error.
@@ -81,19 +75,28 @@ class CSPMiddleware(DjangoCSPMiddleware):
         return response
 
 
+def _takes_settings_policy(request: HttpRequest, response: HttpResponseBase) -> bool:
+    """Is the response's policy the settings' as they stand: no nonce drawn, no decorator's
+    change or exemption, and not one of Django's debug pages (which django-csp leaves
+    without a header)? Any other response is django-csp's to answer."""
+    debug_page = settings.DEBUG and response.status_code in (
+        http.client.INTERNAL_SERVER_ERROR,
+        http.client.NOT_FOUND,
+    )
+    return not (
+        debug_page
+        or getattr(request, "_csp_nonce", None) is not None
+        or any(getattr(response, name, None) is not None for name in _CHANGES)
+    )
+
+
 def _set(
-    request: HttpRequest,
-    response: HttpResponseBase,
-    header: str,
-    policy: str,
-    exempt: str,
-    setting: str,
+    request: HttpRequest, response: HttpResponseBase, header: str, policy: str, setting: str
 ) -> None:
-    """Put ``policy`` in ``header`` unless it is empty, the header is there already, the
-    view is exempt or the path is one the setting excludes (django-csp's rules)."""
-    if not policy or header in response or getattr(response, exempt, False):
+    """Put ``policy`` in ``header`` unless it is empty, the view set the header itself or
+    the path is one the setting excludes (django-csp's rules)."""
+    if not policy or header in response:
         return
     prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
-    if request.path_info.startswith(tuple(prefixes)):
-        return
-    response[header] = policy
+    if not request.path_info.startswith(tuple(prefixes)):
+        response[header] = policy
