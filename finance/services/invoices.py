@@ -181,21 +181,18 @@ def invoice_request_create(
     """
     if by is not None and not by.has_perm("finance.request_invoice"):
         raise PermissionDeniedError(_("You are not allowed to request invoices."))
-    request = _new_request(
-        order,
-        source=source,
-        by=by,
-        at=at or timezone.now(),
-        kind=kind,
-        title=title,
-        tax_id=tax_id,
-        address_phone=address_phone,
-        bank_account=bank_account,
-        delivery_method=delivery_method,
-        email=email,
-        postal_address=postal_address,
-        note=note,
-    )
+    given = {
+        "kind": kind,
+        "title": title,
+        "tax_id": tax_id,
+        "address_phone": address_phone,
+        "bank_account": bank_account,
+        "delivery_method": delivery_method,
+        "email": email,
+        "postal_address": postal_address,
+    }
+    request = _new_request(order, source=source, by=by, at=at or timezone.now(), given=given)
+    request.note = note
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.state == OrderState.CANCELLED:
@@ -225,28 +222,27 @@ def _new_request(
     source: str,
     by: Any,
     at: datetime,
-    kind: str | None = None,
-    title: str | None = None,
-    tax_id: str | None = None,
-    address_phone: str | None = None,
-    bank_account: str | None = None,
-    delivery_method: str | None = None,
-    email: str | None = None,
-    postal_address: str | None = None,
-    note: str = "",
+    given: Mapping[str, str | None] | None = None,
 ) -> InvoiceRequest:
-    """The request of ``order`` requested ``at``, not saved and not numbered: each detail
-    not given is what came with the order; a ``ValidationError`` names each field a fapiao
-    of its kind cannot be issued with."""
-    defaults = _details_of(order)
-    kind = kind or order.invoice_kind or InvoiceKind.ORDINARY
-    title = defaults["title"] if title is None else title
-    tax_id = (defaults["tax_id"] if tax_id is None else tax_id).strip().upper()
-    address_phone = defaults["address_phone"] if address_phone is None else address_phone
-    bank_account = defaults["bank_account"] if bank_account is None else bank_account
-    email = defaults["email"] if email is None else email
-    if delivery_method is None:
-        delivery_method = DeliveryMethod.EMAIL if email else DeliveryMethod.POST
+    """The request of ``order`` requested ``at``, not saved and not numbered. Each detail
+    not ``given`` (kind, title, tax_id, address_phone, bank_account, delivery_method, email,
+    postal_address) is what came with the order; a ``ValidationError`` names each field a
+    fapiao of its kind cannot be issued with."""
+    defaults, given = _details_of(order), given or {}
+
+    def detail(name: str, default: str) -> str:
+        value = given.get(name)
+        return default if value is None else value
+
+    kind = given.get("kind") or order.invoice_kind or InvoiceKind.ORDINARY
+    title = detail("title", defaults["title"])
+    tax_id = detail("tax_id", defaults["tax_id"]).strip().upper()
+    address_phone = detail("address_phone", defaults["address_phone"])
+    bank_account = detail("bank_account", defaults["bank_account"])
+    email = detail("email", defaults["email"])
+    delivery_method = detail(
+        "delivery_method", DeliveryMethod.EMAIL if email else DeliveryMethod.POST
+    )
     validate_tax_details(
         kind=kind,
         title=title,
@@ -254,7 +250,7 @@ def _new_request(
         address_phone=address_phone,
         bank_account=bank_account,
     )
-    postal_address = postal_address or order.ship_address
+    postal_address = given.get("postal_address") or order.ship_address
     _check_delivery(delivery_method, email, postal_address)
     return InvoiceRequest(
         order=order,
@@ -267,7 +263,6 @@ def _new_request(
         delivery_method=delivery_method,
         email=email,
         postal_address=postal_address.strip(),
-        note=note,
         requested_at=at,
         requested_by=acting_user(by),
         due_at=invoice_due_at(at),
