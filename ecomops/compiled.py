@@ -11,8 +11,9 @@ places and runs the kept SQL, converting the columns as the ORM would.
 The queryset a builder returns must depend on nothing but its arguments (no clock, no
 setting read at build time), and must be a ``values_list`` (the caller makes objects with
 ``Model.from_db`` when it needs them). A sequence argument is a set of values for an
-SQL ``IN`` list, which has one placeholder per value; each list is padded with copies of
-its last value until its length is a power of two, so a read is compiled once per length.
+SQL ``IN`` list, which has one placeholder per value.
+Each list is padded to a power-of-two length with copies of its last value,
+so a read is compiled once per length.
 A marker the ORM changed on its way to the SQL (an ``icontains`` wrapping it in ``%``, a
 lower-casing lookup) is refused at build time.
 
@@ -324,9 +325,10 @@ def _statement(sql: str) -> _Statement:
 
 @functools.lru_cache(maxsize=1024)
 def _numbered(sql: str, name: str) -> _Statement:
-    """The statement with PostgreSQL's numbered placeholders in place of Django's: each
-    ``%s`` or ``%(name)s`` becomes ``$1``, ``$2`` and so on in order of appearance, a name
-    used twice is one parameter, and ``%%`` becomes a single ``%``."""
+    """The statement with PostgreSQL's numbered placeholders in place of Django's.
+
+    Every ``%s`` and ``%(name)s`` becomes ``$1``, ``$2`` and so on, in order of appearance.
+    A name used twice is one parameter, and ``%%`` becomes a single ``%``."""
     order: list[str] = []
     count = itertools.count(1)
     named = False
